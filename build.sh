@@ -1,0 +1,119 @@
+#!/usr/bin/env bash
+# VallE.NET build entry point (Linux). Thin on purpose: it installs what is missing, builds, and runs.
+#
+#   ./build.sh test      install deps, build Release, run the NUnit suite, print "N passed, N failed, N skipped"
+#   ./build.sh demo      install deps, build, and show what the product does today (untrained demo model)
+#   ./build.sh build     build Release only
+#   ./build.sh kernels   compile native/kernels with nvcc (installs Debian's nvidia-cuda-toolkit if needed)
+#   ./build.sh deps      install dependencies only
+#   ./build.sh bench     run `valle bench` (CPU) against the PyTorch references
+#
+# Environment: VALLE_SKIP_INSTALL=1 never calls apt/npm; CONFIGURATION=Debug builds Debug.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$ROOT"
+CONFIGURATION="${CONFIGURATION:-Release}"
+DEPS="$ROOT/.deps"
+ORT_VERSION="1.30.0"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
+export VALLE_ONNXRUNTIME="${VALLE_ONNXRUNTIME:-$DEPS/onnxruntime/libonnxruntime.so.1}"
+
+log() { printf '\033[1m[build]\033[0m %s\n' "$*" >&2; }
+die() { printf '[build] error: %s\n' "$*" >&2; exit 1; }
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then command -v sudo >/dev/null && SUDO="sudo"; fi
+
+apt_install() {
+  # Installs the Debian packages that are not installed yet (one apt-get update per run at most).
+  local missing=()
+  for p in "$@"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p"); done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  [ "${VALLE_SKIP_INSTALL:-0}" = 1 ] && die "missing packages ${missing[*]} and VALLE_SKIP_INSTALL=1"
+  command -v apt-get >/dev/null || die "missing ${missing[*]} and no apt-get: install them by hand"
+  log "installing Debian packages: ${missing[*]}"
+  if [ -z "${APT_UPDATED:-}" ]; then $SUDO apt-get update -qq >/dev/null; APT_UPDATED=1; fi
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+ensure_dotnet() {
+  if command -v dotnet >/dev/null && dotnet --list-sdks 2>/dev/null | grep -q '^10\.'; then return 0; fi
+  [ -x "$HOME/.dotnet/dotnet" ] && { export PATH="$HOME/.dotnet:$PATH"; return 0; }
+  log ".NET 10 SDK not found; trying Microsoft's dotnet-install.sh"
+  apt_install curl ca-certificates libicu72
+  curl -fsSL https://dot.net/v1/dotnet-install.sh -o "$DEPS/dotnet-install.sh" \
+    || die "no .NET 10 SDK and https://dot.net is unreachable: install the .NET 10 SDK (https://dotnet.microsoft.com)"
+  bash "$DEPS/dotnet-install.sh" --channel 10.0 --install-dir "$HOME/.dotnet" >/dev/null
+  export PATH="$HOME/.dotnet:$PATH"
+}
+
+ensure_onnxruntime() {
+  # ONNX Runtime's C library, taken from the npm package onnxruntime-node (it ships libonnxruntime.so.1, CPU).
+  [ -f "$DEPS/onnxruntime/libonnxruntime.so.1" ] && return 0
+  [ "${VALLE_SKIP_INSTALL:-0}" = 1 ] && { log "ONNX Runtime not installed (VALLE_SKIP_INSTALL=1)"; return 0; }
+  command -v npm >/dev/null || apt_install npm
+  log "fetching ONNX Runtime $ORT_VERSION (npm onnxruntime-node)"
+  local tmp; tmp="$(mktemp -d)"
+  (cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null \
+    && tar -xzf "onnxruntime-node-$ORT_VERSION.tgz" "package/bin/napi-v6/linux/x64/libonnxruntime.so.1")
+  mkdir -p "$DEPS/onnxruntime"
+  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$DEPS/onnxruntime/libonnxruntime.so.1.tmp"
+  mv "$DEPS/onnxruntime/libonnxruntime.so.1.tmp" "$DEPS/onnxruntime/libonnxruntime.so.1"
+  rm -rf "$tmp"
+}
+
+ensure_deps() {
+  mkdir -p "$DEPS"
+  # espeak-ng: phonemizer; torch/numpy/onnx + OpenBLAS: PyTorch references and fixture generation;
+  # cmake/g++: native build tooling.
+  apt_install ca-certificates espeak-ng libespeak-ng1 libespeak-ng-dev \
+    python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make
+  ensure_dotnet
+  ensure_onnxruntime
+}
+
+build() {
+  log "dotnet build ($CONFIGURATION)"
+  dotnet build "$ROOT/VallE.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet
+}
+
+valle() { dotnet "$ROOT/src/VallE.Cli/bin/$CONFIGURATION/net10.0/valle.dll" "$@"; }
+
+run_tests() {
+  local results="$ROOT/artifacts/test-results"
+  rm -rf "$results"; mkdir -p "$results"
+  log "running tests"
+  set +e
+  dotnet test "$ROOT/tests/VallE.Tests/VallE.Tests.csproj" -c "$CONFIGURATION" --no-build -nologo \
+    --logger "trx;LogFileName=results.trx" --logger "console;verbosity=normal" \
+    --results-directory "$results" --blame-hang-timeout 15m -- NUnit.DisplayName=FullName \
+    2>&1 | grep -v -E '^\s*Passed |^\s*$'
+  local rc=${PIPESTATUS[0]}
+  set -e
+  local trx; trx="$(ls "$results"/*.trx 2>/dev/null | head -1 || true)"
+  [ -n "$trx" ] || { echo "0 passed, 1 failed"; die "no test results (build or runner failure)"; }
+  local counters; counters="$(grep -o '<Counters [^>]*>' "$trx")"
+  get() { echo "$counters" | sed -n "s/.* $1=\"\([0-9]*\)\".*/\1/p"; }
+  local total passed failed executed skipped
+  total="$(get total)"; passed="$(get passed)"; failed="$(get failed)"; executed="$(get executed)"
+  skipped=$(( total - executed ))
+  if [ "$skipped" -gt 0 ]; then
+    log "skipped tests and why:"
+    grep -o 'testName="[^"]*"[^>]*outcome="NotExecuted"' "$trx" | sed 's/testName="\([^"]*\)".*/  - \1/' | head -40 >&2 || true
+  fi
+  echo "$passed passed, $failed failed, $skipped skipped"
+  return "$rc"
+}
+
+cmd="${1:-test}"; shift || true
+case "$cmd" in
+  deps) ensure_deps ;;
+  build) ensure_deps; build ;;
+  test) ensure_deps; build; run_tests ;;
+  kernels) exec "$ROOT/native/build-kernels.sh" "$@" ;;
+  demo) ensure_deps; build; exec "$ROOT/tools/demo.sh" "$@" ;;
+  bench) ensure_deps; build; valle bench "$@" ;;
+  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench)" ;;
+esac
