@@ -202,7 +202,13 @@ internal static unsafe class EspeakLibrary
 
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(requested));
         if (File.Exists(Path.Combine(full, "espeak-ng-data", "phontab"))) return full;
-        if (File.Exists(Path.Combine(full, "phontab"))) return full;
+        if (File.Exists(Path.Combine(full, "phontab")))
+        {
+            // Every espeak-ng release accepts the parent of a folder named espeak-ng-data; only newer ones
+            // accept the data folder itself (older ones would silently use their default instead).
+            string? parent = Path.GetDirectoryName(full);
+            return Path.GetFileName(full) == "espeak-ng-data" && parent is not null ? parent : full;
+        }
         throw new NativeDependencyException(
             $"espeak-ng data not found at {full} (from {source}): expected the espeak-ng-data folder (it holds " +
             "'phontab') or the folder containing it; install espeak-ng-data (apt-get install espeak-ng-data)");
