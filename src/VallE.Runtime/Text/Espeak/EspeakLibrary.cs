@@ -148,15 +148,9 @@ internal static unsafe class EspeakLibrary
 
     private static (nint Handle, string Path) LoadLibrary(string? explicitPath)
     {
-        string? source = null, requested = null;
-        if (!string.IsNullOrEmpty(explicitPath)) (source, requested) = ("--espeak-lib", explicitPath);
-        else if (Environment.GetEnvironmentVariable(LibraryEnvVar) is { Length: > 0 } env) (source, requested) = ($"${LibraryEnvVar}", env);
-
-        if (requested is not null)
+        if (Requested(explicitPath, "--espeak-lib", LibraryEnvVar) is var (source, requested))
         {
-            string full = Path.GetFullPath(requested);
-            if (!File.Exists(full))
-                throw new NativeDependencyException($"libespeak-ng not found at {full} (from {source}); {InstallHint}");
+            string full = RequireLibraryFile(requested, source);
             nint handle;
             try { handle = NativeLibrary.Load(full); }
             catch (Exception e) when (e is DllNotFoundException or BadImageFormatException)
@@ -172,11 +166,54 @@ internal static unsafe class EspeakLibrary
             if (NativeLibrary.TryLoad(name, out nint handle))
             {
                 CheckExports(handle, name);
-                return (handle, name);
+                return (handle, LoadedFilePath(name) ?? name);
             }
         }
         throw new NativeDependencyException(
             $"libespeak-ng not found (tried {string.Join(", ", SystemNames)}); {InstallHint}");
+    }
+
+    /// <summary>The path asked for, and by what: the explicit option first, then the environment variable.</summary>
+    private static (string Source, string Path)? Requested(string? explicitPath, string option, string envVar)
+    {
+        if (!string.IsNullOrEmpty(explicitPath)) return (option, explicitPath);
+        if (Environment.GetEnvironmentVariable(envVar) is { Length: > 0 } env) return ($"${envVar}", env);
+        return null;
+    }
+
+    private static string RequireLibraryFile(string path, string source)
+    {
+        string full = Path.GetFullPath(path);
+        if (!File.Exists(full))
+            throw new NativeDependencyException($"libespeak-ng not found at {full} (from {source}); {InstallHint}");
+        return full;
+    }
+
+    /// <summary>Where the system loader found <paramref name="name"/> (Linux: from /proc/self/maps), for messages.</summary>
+    private static string? LoadedFilePath(string name)
+    {
+        if (!OperatingSystem.IsLinux()) return null;
+        try
+        {
+            string stem = name.Split(".so")[0];
+            foreach (string line in File.ReadLines("/proc/self/maps"))
+            {
+                int slash = line.IndexOf('/');
+                if (slash >= 0 && Path.GetFileName(line.AsSpan(slash)).StartsWith(stem, StringComparison.Ordinal))
+                    return line[slash..].Trim();
+            }
+        }
+        catch (IOException) { }
+        catch (UnauthorizedAccessException) { }
+        return null;
+    }
+
+    /// <summary>A file's path with every symbolic link resolved, to compare two names of one library.</summary>
+    private static string RealPath(string path)
+    {
+        string full = Path.GetFullPath(path);
+        try { return new FileInfo(full).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? full; }
+        catch (IOException) { return full; }
     }
 
     private static void CheckExports(nint handle, string path)
@@ -195,10 +232,7 @@ internal static unsafe class EspeakLibrary
     /// </summary>
     private static string? ResolveDataPath(string? explicitPath)
     {
-        string? source = null, requested = null;
-        if (!string.IsNullOrEmpty(explicitPath)) (source, requested) = ("--espeak-data", explicitPath);
-        else if (Environment.GetEnvironmentVariable(DataEnvVar) is { Length: > 0 } env) (source, requested) = ($"${DataEnvVar}", env);
-        if (requested is null) return null;
+        if (Requested(explicitPath, "--espeak-data", DataEnvVar) is not var (source, requested)) return null;
 
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(requested));
         if (File.Exists(Path.Combine(full, "espeak-ng-data", "phontab"))) return full;
@@ -262,7 +296,7 @@ internal static unsafe class EspeakLibrary
 
     private static void CheckSameLibrary(Loaded loaded, string? libraryPath, string? requestedData)
     {
-        if (!string.IsNullOrEmpty(libraryPath) && Path.GetFullPath(libraryPath) != loaded.Info.LibraryPath)
+        if (!string.IsNullOrEmpty(libraryPath) && RealPath(RequireLibraryFile(libraryPath, "--espeak-lib")) != RealPath(loaded.Info.LibraryPath))
             throw new NativeDependencyException(
                 $"libespeak-ng is already loaded from {loaded.Info.LibraryPath}; one process cannot switch to {libraryPath}");
         if (requestedData is not null && requestedData != loaded.RequestedDataPath)
