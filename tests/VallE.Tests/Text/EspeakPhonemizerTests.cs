@@ -52,16 +52,18 @@ public class EspeakPhonemizerTests
     [TestCase("\n\t\u00a0")]
     public void EmptyTextIsAClearError(string text)
     {
-        var e = Assert.Throws<InvalidInputException>(() => EnUs.Phonemize(text));
+        var phonemizer = EnUs;
+        var e = Assert.Throws<InvalidInputException>(() => phonemizer.Phonemize(text));
         Assert.That(e!.Message, Does.Contain("empty"));
     }
 
     [Test]
     public void NulAndHugeTextsAreRefused()
     {
-        Assert.That(Assert.Throws<InvalidInputException>(() => EnUs.Phonemize("a\0b"))!.Message, Does.Contain("NUL"));
+        var phonemizer = EnUs;
+        Assert.That(Assert.Throws<InvalidInputException>(() => phonemizer.Phonemize("a\0b"))!.Message, Does.Contain("NUL"));
         string huge = new('a', EspeakPhonemizer.MaxTextLength + 1);
-        Assert.That(Assert.Throws<InvalidInputException>(() => EnUs.Phonemize(huge))!.Message, Does.Contain("too long"));
+        Assert.That(Assert.Throws<InvalidInputException>(() => phonemizer.Phonemize(huge))!.Message, Does.Contain("too long"));
     }
 
     [Test]
@@ -135,6 +137,16 @@ public class EspeakPhonemizerTests
         var d = Assert.Throws<NativeDependencyException>(() => new EspeakPhonemizer("en-us", dataPath: "/nonexistent/espeak-ng-data"));
         Assert.That(d!.Message, Does.Contain("espeak-ng data not found"));
         Assert.That(d.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
+    }
+
+    [Test]
+    public void NamingTheDataFolderInUseAgainIsFine()
+    {
+        string data = EnUs.Info.DataPath;
+        // espeak is initialised once per process; the same folder (or its parent) may be named again.
+        Assert.That(new EspeakPhonemizer("en-us", dataPath: data).Phonemize("hi"), Is.Not.Empty);
+        Assert.That(new EspeakPhonemizer("en-us", dataPath: Path.GetDirectoryName(data)).Phonemize("hi"), Is.Not.Empty);
+        Assert.That(new EspeakPhonemizer("en-us", libraryPath: EnUs.Info.LibraryPath).Phonemize("hi"), Is.Not.Empty);
     }
 
     [Test]

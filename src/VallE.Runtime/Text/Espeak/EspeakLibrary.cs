@@ -46,7 +46,7 @@ internal static unsafe class EspeakLibrary
     private static string? s_currentVoice;   // identifier of the voice espeak has selected now
     private static string? s_libraryPath;    // where s_handle came from
 
-    private sealed record Loaded(EspeakInfo Info, string? RequestedDataPath, IReadOnlyList<EspeakVoice> Voices,
+    private sealed record Loaded(EspeakInfo Info, IReadOnlyList<EspeakVoice> Voices,
         IReadOnlyDictionary<string, string> IdentifierByLanguage);
 
     static EspeakLibrary()
@@ -275,7 +275,7 @@ internal static unsafe class EspeakLibrary
         var voices = ListVoices();
         var byLanguage = new Dictionary<string, string>(StringComparer.Ordinal);
         foreach (var voice in voices) byLanguage.TryAdd(voice.Language, voice.Identifier); // first voice wins
-        return new Loaded(info, dataPath, voices, byLanguage);
+        return new Loaded(info, voices, byLanguage);
     }
 
     private static List<EspeakVoice> ListVoices()
@@ -299,9 +299,18 @@ internal static unsafe class EspeakLibrary
         if (!string.IsNullOrEmpty(libraryPath) && RealPath(RequireLibraryFile(libraryPath, "--espeak-lib")) != RealPath(loaded.Info.LibraryPath))
             throw new NativeDependencyException(
                 $"libespeak-ng is already loaded from {loaded.Info.LibraryPath}; one process cannot switch to {libraryPath}");
-        if (requestedData is not null && requestedData != loaded.RequestedDataPath)
+        if (requestedData is not null && DataFolder(requestedData) != DataFolder(loaded.Info.DataPath))
             throw new NativeDependencyException(
                 $"espeak-ng is already initialised with data from {loaded.Info.DataPath}; one process cannot switch to {requestedData}");
+    }
+
+    /// <summary>The espeak-ng-data folder meant by a data path (the folder or its parent), links resolved.</summary>
+    private static string DataFolder(string path)
+    {
+        string inner = Path.Combine(path, "espeak-ng-data");
+        string folder = Directory.Exists(inner) ? inner : path;
+        try { return new DirectoryInfo(folder).ResolveLinkTarget(returnFinalTarget: true)?.FullName ?? Path.GetFullPath(folder); }
+        catch (IOException) { return Path.GetFullPath(folder); }
     }
 
     private static string StatusMessage(int status)
