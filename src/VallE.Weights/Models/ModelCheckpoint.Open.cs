@@ -98,11 +98,16 @@ public sealed partial class ModelCheckpoint
         {
             if (key is not string name) throw new InvalidInputException($"state dict key {PyRepr.Of(key)} is not a string");
             if (value is not TensorData t) throw new InvalidInputException($"state dict entry '{name}' is {Describe(value)}, not a tensor");
-            // DataParallel / DDP wrap the model as `module`.
+            // DataParallel / DDP wrap the model as `module`; torch.compile as `_orig_mod`.
             string canonical = name;
-            while (canonical.StartsWith("module.", StringComparison.Ordinal)) canonical = canonical["module.".Length..];
+            while (true)
+            {
+                if (canonical.StartsWith("module.", StringComparison.Ordinal)) canonical = canonical["module.".Length..];
+                else if (canonical.StartsWith("_orig_mod.", StringComparison.Ordinal)) canonical = canonical["_orig_mod.".Length..];
+                else break;
+            }
             if (!tensors.TryAdd(canonical, Rename(t, canonical)))
-                throw new InvalidInputException($"state dict has '{canonical}' twice (with and without a 'module.' prefix)");
+                throw new InvalidInputException($"state dict has '{canonical}' twice (with and without a 'module.' / '_orig_mod.' prefix)");
         }
         return tensors;
     }
