@@ -211,6 +211,19 @@ public class UnpicklerTests
         Rejects(new PickleBuilder().Proto(2).Raw((byte)'X', 2, 0, 0, 0, 0xc3, 0x28).Stop(), "not valid UTF-8");
 
     [Test]
+    public void EveryOpcodeHasItsPickletoolsName()
+    {
+        var opcodes = Enumerable.Range(0, 256).Where(b => PickleOpcodes.ProtocolOf((byte)b) >= 0).ToList();
+        Assert.That(opcodes, Has.Count.EqualTo(68), "pickle protocols 0-5 define 68 opcodes");
+        foreach (int b in opcodes)
+        {
+            Assert.That(Enum.IsDefined(typeof(PickleOpcode), (byte)b), $"0x{b:x2}");
+            Assert.That(PickleOpcodes.Describe((byte)b), Does.Match(@"^[A-Z_0-9]+ \(0x"), $"0x{b:x2}");
+        }
+        Assert.That(PickleOpcodes.Describe(0x8c), Is.EqualTo("SHORT_BINUNICODE (0x8c)"));
+    }
+
+    [Test]
     public void LimitsAreConfigurable()
     {
         var p = new PickleBuilder().Proto(2).EmptyList().EmptyList().Append().Stop();

@@ -201,6 +201,25 @@ public class TorchHostileCheckpointTests
     }
 
     [Test]
+    public void OpensTorch2xArchiveLayout()
+    {
+        // torch >= 2.1 adds byteorder, .format_version, .storage_alignment and .data/serialization_id entries, and
+        // passes tensor metadata as a 7th _rebuild_tensor_v2 argument.
+        var pickle = new PickleBuilder().Proto(2).EmptyDict().Str("w")
+            .Global("torch._utils", "_rebuild_tensor_v2").Mark().Storage("0", 4).Int(0).IntTuple(4).IntTuple(1).False()
+            .Global("collections", "OrderedDict").EmptyTuple().Reduce().EmptyDict().Tuple().Reduce()
+            .SetItem().Stop().Bytes;
+        var zip = new TestZip().Add("archive/data.pkl", pickle).Add("archive/.format_version", "1").Add("archive/.storage_alignment", "64")
+            .Add("archive/byteorder", "little").Add("archive/data/0", Floats(1, 2, 3, 4)).Add("archive/version", "3\n")
+            .Add("archive/.data/serialization_id", "1234567890");
+        string path = _tmp.File("t2.pt");
+        File.WriteAllBytes(path, zip.Build().Bytes);
+        using var ck = TorchCheckpoint.Open(path);
+        Assert.That(W(ck).ToFloat32(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+        Assert.That(W(ck).Storage, Is.InstanceOf<NativeTensorStorage>());
+    }
+
+    [Test]
     public void RejectsZipWithoutDataPkl()
     {
         string path = _tmp.File("x.pt");
