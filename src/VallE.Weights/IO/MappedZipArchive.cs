@@ -308,11 +308,13 @@ internal static class ZipDirectoryReader
         return true;
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     private static string DecodeName(ReadOnlySpan<byte> raw, long index)
     {
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(raw);
+            return StrictUtf8.GetString(raw);
         }
         catch (DecoderFallbackException)
         {
