@@ -120,6 +120,17 @@ public class TorchHostileCheckpointTests
             "runs past its storage");
     }
 
+    [Test]
+    public void RejectsRepeatedViewsThatWouldExpandToTerabytes()
+    {
+        // stride 0 keeps the view inside its 4-element storage while naming 2^62 elements
+        Rejects(Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [int.MaxValue, int.MaxValue], [0, 0]), ("0", Floats(1, 2, 3, 4))),
+            "view of 4611686014132420609 elements repeats its 4-element storage 'data/0'");
+        // a small expanded view is fine (torch saves expand() results this way)
+        using var ck = TorchCheckpoint.Open(Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [3, 4], [0, 1]), ("0", Floats(1, 2, 3, 4))));
+        Assert.That(W(ck).ToFloat32(), Is.EqualTo(new float[] { 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4 }));
+    }
+
     [TestCase(0, new[] { 5 }, new[] { 1 }, TestName = "ShapePastStorage")]
     [TestCase(3, new[] { 2 }, new[] { 1 }, TestName = "OffsetPastStorage")]
     [TestCase(0, new[] { 2, 2 }, new[] { 3, 1 }, TestName = "StridePastStorage")]
