@@ -67,6 +67,20 @@ public class TorchHostileCheckpointTests
     }
 
     [Test]
+    public void CorruptStorageBytesAreFoundByVerifyChecksums()
+    {
+        string path = Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [4], [1]), ("0", Floats(1, 2, 3, 4)));
+        using (var ck = TorchCheckpoint.Open(path)) ck.VerifyChecksums();
+        var bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf(Floats(1, 2, 3, 4));
+        bytes[at + 5] ^= 0x40; // flip a bit inside the mapped storage: opening does not read it
+        File.WriteAllBytes(path, bytes);
+        using var bad = TorchCheckpoint.Open(path);
+        var e = Assert.Throws<InvalidInputException>(bad.VerifyChecksums);
+        Assert.That(e!.Message, Does.StartWith(path + ": zip entry 'archive/data/0': CRC-32 mismatch"));
+    }
+
+    [Test]
     public void DeflatedStoragesAreInflated()
     {
         var pickle = new PickleBuilder().Proto(2).EmptyDict().Str("w").Tensor("0", 4, 1, [3], [1]).SetItem().Stop().Bytes;
