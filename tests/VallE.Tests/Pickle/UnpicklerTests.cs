@@ -76,6 +76,11 @@ public class UnpicklerTests
         var inert = (PyInert)Load(p)!;
         Assert.That(inert.QualifiedName, Is.EqualTo("argparse.Namespace"));
         Assert.That(inert.ToString(), Is.EqualTo("argparse.Namespace() with state {'lr': 3}"));
+
+        // types.SimpleNamespace is plain data although the rest of `types` (FunctionType, CodeType) is refused
+        var ns = new PickleBuilder().Proto(2).Global("types", "SimpleNamespace").EmptyTuple().Op('R').Stop();
+        Assert.That(((PyInert)Load(ns)!).QualifiedName, Is.EqualTo("types.SimpleNamespace"));
+        Rejects(new PickleBuilder().Proto(2).Global("types", "CodeType").Stop(), "refusing global 'types.CodeType'");
     }
 
     [TestCase("os", "system")]
