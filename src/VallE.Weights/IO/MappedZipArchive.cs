@@ -85,7 +85,7 @@ public sealed unsafe class MappedZipArchive : IDisposable
     public TensorStorage OpenStorage(ZipEntry entry, string key, DType dtype, long maxInflatedBytes)
     {
         if (entry.IsStored)
-            return new NativeTensorStorage(key, dtype, _file.Pointer + entry.DataOffset, entry.UncompressedSize, this);
+            return new NativeTensorStorage(key, dtype, _file, entry.DataOffset, entry.UncompressedSize);
         return new ArrayTensorStorage(key, dtype, ReadAllBytes(entry, maxInflatedBytes));
     }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using System.Text.Json;
+using VallE.Weights.IO;
 
 namespace VallE.Weights.Safetensors;
 
@@ -37,7 +38,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
 
     public static SafetensorsFile Open(string path)
     {
-        var file = new MappedFile(path);
+        var file = MappedFile.Open(path);
         try
         {
             var (entries, metadata, dataStart) = ReadHeader(file, path);
@@ -48,7 +49,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
             {
                 long length = e.End - e.Begin;
                 var storage = new NativeTensorStorage($"bytes {e.Begin}..{e.End}", e.DType,
-                    file.Pointer + dataStart + e.Begin, length, file);
+                    file, dataStart + e.Begin, length);
                 tensors.Add(new TensorData(e.Name, e.DType, e.Shape, ContiguousStrides(e.Shape), 0, storage));
             }
             return new SafetensorsFile(path, file, tensors, metadata);
@@ -80,7 +81,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         string where = System.IO.Path.GetFileName(path);
         if (file.Length < 8)
             throw new InvalidInputException($"{where}: not a safetensors file ({file.Length} bytes, shorter than the 8-byte header length)");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file.Span(0, 8));
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file.Window(0, 8));
         if (headerLength > MaxHeaderBytes)
             throw new InvalidInputException($"{where}: safetensors header length {headerLength} is absurd (limit {MaxHeaderBytes} bytes)");
         if ((long)headerLength > file.Length - 8)
@@ -89,7 +90,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(file.Span(8, (int)headerLength).ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
+            doc = JsonDocument.Parse(file.Window(8, (int)headerLength).ToArray(), new JsonDocumentOptions { MaxDepth = 16 });
         }
         catch (JsonException e)
         {

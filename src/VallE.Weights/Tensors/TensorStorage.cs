@@ -46,19 +46,23 @@ public sealed class ArrayTensorStorage : TensorStorage
 }
 
 /// <summary>
-/// A storage that is a window of native memory (a memory-mapped file view) owned by someone else.
+/// A storage that is a window of a memory-mapped file. The address is taken from the mapping at every access, so
+/// using a storage after its checkpoint was disposed is an <see cref="ObjectDisposedException"/>, not a read of
+/// unmapped memory.
 /// </summary>
 public sealed unsafe class NativeTensorStorage : TensorStorage
 {
-    private readonly byte* _base;
+    private readonly VallE.Weights.IO.MappedFile _file;
+    private readonly long _fileOffset;
     private readonly long _length;
-    private readonly object _owner; // keeps the mapping reachable while this storage is
 
-    public NativeTensorStorage(string key, DType dtype, byte* basePointer, long length, object owner) : base(key, dtype)
+    public NativeTensorStorage(string key, DType dtype, VallE.Weights.IO.MappedFile file, long fileOffset, long length) : base(key, dtype)
     {
-        _base = basePointer;
+        if (!file.Contains(fileOffset, length))
+            throw new InvalidInputException($"{file.Path}: storage '{key}' [{fileOffset}, +{length}) runs past the end of the file ({file.Length} bytes)");
+        _file = file;
+        _fileOffset = fileOffset;
         _length = length;
-        _owner = owner;
     }
 
     public override long ByteLength => _length;
@@ -67,7 +71,6 @@ public sealed unsafe class NativeTensorStorage : TensorStorage
     {
         if (byteOffset < 0 || byteCount < 0 || byteOffset + byteCount > _length)
             throw new ArgumentOutOfRangeException(nameof(byteOffset), $"window [{byteOffset}, +{byteCount}) outside {this}");
-        GC.KeepAlive(_owner);
-        return new ReadOnlySpan<byte>(_base + byteOffset, byteCount);
+        return new ReadOnlySpan<byte>(_file.Pointer + _fileOffset + byteOffset, byteCount);
     }
 }
