@@ -4,7 +4,8 @@ namespace VallE.Runtime.Cpu;
 /// The CPU backend's parallel-for: <c>For(count, ref job)</c> runs <c>job.Execute(i)</c> for every i in
 /// [0, count) on a pool of persistent worker threads plus the calling thread, and returns when all are done.
 /// A call allocates nothing and costs a few microseconds (workers spin briefly between calls before sleeping),
-/// so it can be used hundreds of times per generated token. Indices are handed out dynamically (one atomic per
+/// so it can be used hundreds of times per generated token. Jobs are structs passed by reference or reused
+/// class instances (<typeparamref name="TJob"/> may be an interface type too). Indices are handed out dynamically (one atomic per
 /// index), so give each index a chunk of work worth at least a few microseconds.
 /// Nested calls (from inside a job) and calls racing with another thread's call run inline on the caller.
 /// </summary>
@@ -34,17 +35,17 @@ public static class CpuParallel
     }
 
     /// <summary>Runs <c>job.Execute(i)</c> for i in [0, count). Blocks until all indices have completed.</summary>
-    public static void For<TJob>(int count, ref TJob job) where TJob : struct, IParallelJob
+    public static void For<TJob>(int count, ref TJob job) where TJob : IParallelJob
     {
         if (count <= 0) return;
         if (count == 1 || _threads == 1 || WorkerPool.IsInsideJob)
         {
-            for (int i = 0; i < count; i++) job.Execute(i);
+            for (int i = 0; i < count; i++) job.Execute(i, 0);
             return;
         }
         var pool = _pool ?? CreatePool();
         if (!pool.TryRun(count, ref job))
-            for (int i = 0; i < count; i++) job.Execute(i);   // another thread is using the pool: do it here
+            for (int i = 0; i < count; i++) job.Execute(i, 0);   // another thread is using the pool: do it here
     }
 
     private static WorkerPool CreatePool()

@@ -33,7 +33,7 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
     internal KernelIsa Isa;
 
     [SkipLocalsInit]
-    public void Execute(int index)
+    public void Execute(int index, int worker)
     {
         int rowBlock = index / PanelGroups, group = index % PanelGroups;
         int r0 = rowBlock * BlockRows, rowCount = Math.Min(BlockRows, Rows - r0);

@@ -69,7 +69,7 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
             };
             int items = rowBlocks * panelGroups;
             if (threads == 1)
-                for (int i = 0; i < items; i++) job.Execute(i);
+                for (int i = 0; i < items; i++) job.Execute(i, 0);
             else
                 CpuParallel.For(items, ref job);
         }

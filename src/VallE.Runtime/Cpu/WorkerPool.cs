@@ -31,7 +31,7 @@ internal sealed unsafe class WorkerPool
 
     // The published job; written only by the dispatcher, before the ticket that publishes it.
     private void* _job;
-    private delegate*<void*, int, void> _invoke;
+    private delegate*<void*, int, int, void> _invoke;
 
     private long _ticket;
     private int _completed;
@@ -44,7 +44,8 @@ internal sealed unsafe class WorkerPool
         _workerCount = workerCount;
         for (int i = 0; i < workerCount; i++)
         {
-            var thread = new Thread(WorkerLoop, maxStackSize: 1 << 20) { IsBackground = true, Name = $"valle-cpu-{i + 1}" };
+            int worker = i + 1;
+            var thread = new Thread(() => WorkerLoop(worker)) { IsBackground = true, Name = $"valle-cpu-{worker}" };
             thread.Start();
         }
     }
@@ -52,13 +53,14 @@ internal sealed unsafe class WorkerPool
     internal int WorkerCount => _workerCount;
 
     /// <summary>Runs the job unless another thread is dispatching on this pool (then returns false at once).</summary>
-    internal bool TryRun<TJob>(int count, ref TJob job) where TJob : struct, IParallelJob
+    internal bool TryRun<TJob>(int count, ref TJob job) where TJob : IParallelJob
     {
         if (!_dispatchLock.TryEnter()) return false;
         try
         {
             // A stack copy: workers reach the job through a raw pointer, which must not move during a GC (a ref into
-            // a heap object could). Copied back afterwards so the call keeps by-reference semantics.
+            // a heap object could; a stack slot does not, and the GC still sees the references in it). Copied back
+            // afterwards so the call keeps by-reference semantics.
             TJob local = job;
             _job = Unsafe.AsPointer(ref local);
             _invoke = &JobInvoker<TJob>.Invoke;
@@ -70,7 +72,7 @@ internal sealed unsafe class WorkerPool
                 lock (_sleepGate) Monitor.PulseAll(_sleepGate);
 
             t_insideJob = true;
-            try { RunItems(generation); }
+            try { RunItems(generation, worker: 0); }
             finally { t_insideJob = false; }
 
             // Indices claimed by workers may still be running: the job lives in this frame, so wait for every one.
@@ -96,7 +98,7 @@ internal sealed unsafe class WorkerPool
         lock (_sleepGate) Monitor.PulseAll(_sleepGate);
     }
 
-    private void RunItems(long generation)
+    private void RunItems(long generation, int worker)
     {
         while (true)
         {
@@ -106,13 +108,13 @@ internal sealed unsafe class WorkerPool
             void* job = _job;
             var invoke = _invoke;
             if (Interlocked.CompareExchange(ref _ticket, ticket - 1, ticket) != ticket) continue;
-            try { invoke(job, remaining - 1); }
+            try { invoke(job, remaining - 1, worker); }
             catch (Exception e) { Interlocked.CompareExchange(ref _failure, ExceptionDispatchInfo.Capture(e), null); }
             finally { Interlocked.Increment(ref _completed); }
         }
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(int worker)
     {
         t_insideJob = true;
         long seen = 0;
@@ -121,7 +123,7 @@ internal sealed unsafe class WorkerPool
             long generation = WaitForNextGeneration(seen);
             if (generation < 0) return;
             seen = generation;
-            RunItems(generation);
+            RunItems(generation, worker);
         }
     }
 
@@ -154,8 +156,8 @@ internal sealed unsafe class WorkerPool
         }
     }
 
-    private static class JobInvoker<TJob> where TJob : struct, IParallelJob
+    private static class JobInvoker<TJob> where TJob : IParallelJob
     {
-        public static void Invoke(void* job, int index) => Unsafe.AsRef<TJob>(job).Execute(index);
+        public static void Invoke(void* job, int index, int worker) => Unsafe.AsRef<TJob>(job).Execute(index, worker);
     }
 }

@@ -14,7 +14,7 @@ public class CpuParallelTests
     private struct CountingJob : IParallelJob
     {
         public int[] Hits;
-        public void Execute(int index) => Interlocked.Increment(ref Hits[index]);
+        public void Execute(int index, int worker) => Interlocked.Increment(ref Hits[index]);
     }
 
     [TestCase(1)]
@@ -38,7 +38,7 @@ public class CpuParallelTests
     private struct NestedJob : IParallelJob
     {
         public int[] Hits;
-        public void Execute(int index)
+        public void Execute(int index, int worker)
         {
             var inner = new CountingJob { Hits = new int[4] };
             CpuParallel.For(4, ref inner);   // runs inline: the pool is busy with this very call
@@ -58,7 +58,7 @@ public class CpuParallelTests
     private struct ThrowingJob : IParallelJob
     {
         public int[] Hits;
-        public void Execute(int index)
+        public void Execute(int index, int worker)
         {
             Interlocked.Increment(ref Hits[index]);
             if (index == 5) throw new InvalidOperationException("item 5 failed");
@@ -102,7 +102,7 @@ public class CpuParallelTests
     private struct SumJob : IParallelJob
     {
         public long[] Sums;
-        public void Execute(int index) => Sums[index] = index;
+        public void Execute(int index, int worker) => Sums[index] = index;
     }
 
     [Test]
@@ -116,6 +116,45 @@ public class CpuParallelTests
         long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
         Assert.That(allocated, Is.Zero);
         Assert.That(job.Sums[63], Is.EqualTo(63));
+    }
+
+    /// <summary>Per-worker scratch: claims the worker's slot for the item's duration; a second claimant would fail.</summary>
+    private sealed class ScratchJob(int threads) : IParallelJob
+    {
+        public readonly int[] Busy = new int[threads];
+        public readonly int[] ItemsPerWorker = new int[threads];
+        public int Collisions;
+        public int Hits;
+
+        public void Execute(int index, int worker)
+        {
+            if (Interlocked.Exchange(ref Busy[worker], 1) != 0) Interlocked.Increment(ref Collisions);
+            Thread.SpinWait(200);
+            ItemsPerWorker[worker]++;
+            Interlocked.Increment(ref Hits);
+            Volatile.Write(ref Busy[worker], 0);
+        }
+    }
+
+    [TestCase(2)]
+    [TestCase(3)]
+    public void WorkerIndicesAreInRangeAndNeverShared(int threads)
+    {
+        CpuParallel.Threads = threads;
+        var job = new ScratchJob(threads);   // a class job; an index >= threads would throw IndexOutOfRange
+        for (int i = 0; i < 100; i++) CpuParallel.For(50, ref job);
+        Assert.That(job.Collisions, Is.Zero);
+        Assert.That(job.Hits, Is.EqualTo(5000));
+        Assert.That(job.ItemsPerWorker.Sum(), Is.EqualTo(5000));
+    }
+
+    [Test]
+    public void AJobTypedAsTheInterfaceWorks()
+    {
+        CpuParallel.Threads = 2;
+        IParallelJob job = new ScratchJob(2);
+        CpuParallel.For(30, ref job);
+        Assert.That(((ScratchJob)job).Hits, Is.EqualTo(30));
     }
 
     [Test]
