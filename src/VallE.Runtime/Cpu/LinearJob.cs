@@ -19,6 +19,13 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
     /// <summary>Up to this many rows (a decode step), each panel is streamed once start to end before the next one.</summary>
     private const int StreamingRows = 16;
 
+    /// <summary>
+    /// From this many rows a bf16/int8 panel chunk is decoded to float32 once (into L1-resident scratch) and then
+    /// run through the float32 kernel, instead of being decoded again for every row tile: for long inputs the
+    /// decode would otherwise cost a third of the arithmetic.
+    /// </summary>
+    private const int DecodeOnceRows = 8;
+
     internal byte* Weights;
     internal float* Bias;
     internal float* Scale;
@@ -42,6 +49,7 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
         // The zero-padded last panel is computed into a scratch tile, then only the real outputs are copied out.
         const int width = PackedPanels.Width;
         float* scratch = stackalloc float[BlockRows * width];
+        float* decoded = stackalloc float[ChunkK * width];
         int lastWidth = OutFeatures - (Panels - 1) * width;
         bool ownsRaggedPanel = pEnd == Panels && lastWidth != width;
 
@@ -49,13 +57,13 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
         {
             for (int p = p0; p < pEnd; p++)
                 for (int k0 = 0; k0 < InFeatures; k0 += ChunkK)
-                    RunChunk(p, k0, r0, rowCount, scratch);
+                    RunChunk(p, k0, r0, rowCount, scratch, decoded);
         }
         else
         {
             for (int k0 = 0; k0 < InFeatures; k0 += ChunkK)
                 for (int p = p0; p < pEnd; p++)
-                    RunChunk(p, k0, r0, rowCount, scratch);
+                    RunChunk(p, k0, r0, rowCount, scratch, decoded);
         }
 
         if (ownsRaggedPanel)
@@ -66,7 +74,7 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
         }
     }
 
-    private void RunChunk(int panel, int k0, int r0, int rowCount, float* scratch)
+    private void RunChunk(int panel, int k0, int r0, int rowCount, float* scratch, float* decoded)
     {
         const int width = PackedPanels.Width;
         int kLen = Math.Min(ChunkK, InFeatures - k0);
@@ -80,24 +88,38 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
         float* x = X + (long)r0 * InFeatures + k0;
         int ldx = InFeatures;
 
+        if (typeof(TW) != typeof(F32Panel) && rowCount >= DecodeOnceRows)
+        {
+            PanelDecoder.ToF32<TW>(w, kLen, scale, decoded, Isa);
+            RunRows<F32Panel>((byte*)decoded, kLen, x, ldx, c, ldc, bias, scale, accumulate, rowCount, Isa);
+        }
+        else
+        {
+            RunRows<TW>(w, kLen, x, ldx, c, ldc, bias, scale, accumulate, rowCount, Isa);
+        }
+    }
+
+    private static void RunRows<TF>(byte* w, int kLen, float* x, int ldx, float* c, int ldc, float* bias, float* scale,
+        bool accumulate, int rowCount, KernelIsa isa) where TF : struct, IPanelFormat
+    {
         int r = 0;
-        switch (Isa)
+        switch (isa)
         {
             case KernelIsa.Avx512:
                 for (; r + 4 <= rowCount; r += 4)
-                    Avx512Kernels.Rows4<TW>(w, kLen, x + (long)r * ldx, ldx, c + (long)r * ldc, ldc, bias, scale, accumulate);
+                    Avx512Kernels.Rows4<TF>(w, kLen, x + (long)r * ldx, ldx, c + (long)r * ldc, ldc, bias, scale, accumulate);
                 for (; r < rowCount; r++)
-                    Avx512Kernels.Rows1<TW>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
+                    Avx512Kernels.Rows1<TF>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
                 break;
             case KernelIsa.Avx2:
                 for (; r + 2 <= rowCount; r += 2)
-                    Avx2Kernels.Rows2<TW>(w, kLen, x + (long)r * ldx, ldx, c + (long)r * ldc, ldc, bias, scale, accumulate);
+                    Avx2Kernels.Rows2<TF>(w, kLen, x + (long)r * ldx, ldx, c + (long)r * ldc, ldc, bias, scale, accumulate);
                 for (; r < rowCount; r++)
-                    Avx2Kernels.Rows1<TW>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
+                    Avx2Kernels.Rows1<TF>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
                 break;
             default:
                 for (; r < rowCount; r++)
-                    ScalarKernels.Rows1<TW>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
+                    ScalarKernels.Rows1<TF>(w, kLen, x + (long)r * ldx, c + (long)r * ldc, bias, scale, accumulate);
                 break;
         }
     }
