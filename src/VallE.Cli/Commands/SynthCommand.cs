@@ -135,7 +135,7 @@ internal static class SynthCommand
             var t = pieces.Aggregate(StageTimes.Zero, (acc, p) => acc + p.Times);
             int steps = pieces.Sum(p => p.ArSteps);
             double audioSeconds = audio.Length / (double)EncodecContract.SampleRate;
-            string first = pieces.Count > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio after {0:F2} s", firstAudioSeconds) : "";
+            string first = pieces.Count > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio {0:F2} s after start", firstAudioSeconds) : "";
             ctx.Out.WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s, codec {10:F2} s; model load {11:F2} s -> {12}",
                 audioSeconds, synthSeconds, audioSeconds > 0 ? synthSeconds / audioSeconds : 0, first,
