@@ -119,4 +119,38 @@ public class ResamplerTests
         float[] x = Tone(1000, 16000, 4000);
         Assert.That(new Resampler(16000, 24000).Process(x), Is.EqualTo(new Resampler(32000, 48000).Process(x)));
     }
+
+    /// <summary>The numbers docs/audio.md quotes: worst passband gain error and worst leakage per conversion.</summary>
+    [TestCase(48000, 24000)]
+    [TestCase(44100, 24000)]
+    [TestCase(16000, 24000)]
+    public void MeasuredResponseSummary(int inRate, int outRate)
+    {
+        var r = new Resampler(inRate, outRate);
+        double nyquist = 0.5 * Math.Min(inRate, outRate);
+        double worstPass = 0, worstStop = -200;
+        for (double fr = 0.02; fr <= 0.9001; fr += 0.04)
+        {
+            double f = fr * nyquist;
+            var (amp, _) = Fit(r.Process(Tone(f, inRate, inRate / 2)), f, outRate);
+            worstPass = Math.Max(worstPass, Math.Abs(Db(amp / 0.5)));
+        }
+        for (double fr = 1.0; fr < 0.5 * inRate / nyquist * 0.999; fr += 0.05)
+        {
+            double f = fr * nyquist;
+            float[] y = r.Process(Tone(f, inRate, inRate / 2));
+            worstStop = Math.Max(worstStop, Db(Rms(y) / (0.5 / Math.Sqrt(2))));
+        }
+        if (inRate < outRate)
+        {
+            // Upsampling: the worst image is that of the highest passband tone, just above the input's Nyquist.
+            double f = 0.9 * nyquist;
+            var (_, residual) = Fit(r.Process(Tone(f, inRate, inRate)), f, outRate);
+            worstStop = Db(residual / 0.5);
+        }
+        TestContext.Out.WriteLine($"{inRate}->{outRate}: passband (0-0.9 fN) max |gain error| {worstPass:F5} dB; " +
+            (inRate > outRate ? $"worst leakage of tones >= fN {worstStop:F1} dB" : $"image of a 0.9 fN tone {worstStop:F1} dB"));
+        Assert.That(worstPass, Is.LessThan(0.01));
+        Assert.That(worstStop, Is.LessThan(-85));
+    }
 }
