@@ -18,6 +18,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 import torch
@@ -66,7 +67,9 @@ def export(model, out, opset):
     audio = torch.zeros(1, 1, arch.HOP_LENGTH * 9)
     codes = torch.zeros(1, N_Q, 9, dtype=torch.long)
     enc_path, dec_path = os.path.join(out, "encodec_encoder.onnx"), os.path.join(out, "encodec_decoder.onnx")
-    with torch.no_grad():
+    # torch 1.13's exporter warns about its own shape inference on every LSTM; nothing actionable for users.
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         torch.onnx.export(enc, (audio,), enc_path + ".tmp", input_names=["audio"], output_names=["codes"],
                           dynamic_axes={"audio": {0: "batch", 2: "samples"}, "codes": {0: "batch", 2: "frames"}},
                           opset_version=opset, do_constant_folding=True)
@@ -98,6 +101,30 @@ def write_references(enc, dec, out, frames, seed):
         np.save(os.path.join(ref, f"decoded_T{t}.npy"), decoded.numpy())
 
 
+def check_with_onnxruntime(out, frames):
+    """When the Python onnxruntime package is present, run both graphs on the references and compare."""
+    try:
+        import onnxruntime as ort
+    except ImportError:
+        print("onnxruntime (Python) not installed: graphs not checked here; the C# tests run them through "
+              "VallE.NET's own binding against reference/")
+        return
+    enc = ort.InferenceSession(os.path.join(out, "encodec_encoder.onnx"), providers=["CPUExecutionProvider"])
+    dec = ort.InferenceSession(os.path.join(out, "encodec_decoder.onnx"), providers=["CPUExecutionProvider"])
+    ref = os.path.join(out, "reference")
+    for t in frames:
+        audio = np.load(os.path.join(ref, f"audio_T{t}.npy"))
+        codes = np.load(os.path.join(ref, f"codes_T{t}.npy"))
+        decoded = np.load(os.path.join(ref, f"decoded_T{t}.npy"))
+        got_codes = enc.run(None, {"audio": audio})[0]
+        got_audio = dec.run(None, {"codes": codes})[0]
+        same = float((got_codes == codes).mean())
+        diff = float(np.abs(got_audio - decoded).max())
+        print(f"T={t}: encoder codes equal to PyTorch {same:.2%}, decoder max |diff| {diff:.2e}")
+        if same < 0.99 or diff > 1e-3 * max(1.0, float(np.abs(decoded).max())):
+            sys.exit(f"export_encodec_onnx.py: ONNX Runtime disagrees with PyTorch at T={t}")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--out", required=True, help="output folder")
@@ -116,6 +143,8 @@ def main():
     enc, dec = export(model, args.out, args.opset)
     frames = [int(x) for x in args.reference_frames.split(",") if x.strip()]
     write_references(enc, dec, args.out, frames, args.seed)
+    if frames:
+        check_with_onnxruntime(args.out, frames)
     meta = {"weights": source, "sample_rate": arch.SAMPLE_RATE, "hop_length": arch.HOP_LENGTH, "n_q": N_Q,
             "opset": args.opset, "torch": torch.__version__, "reference_frames": frames,
             "encoder": "audio float32 [B,1,N] -> codes int64 [B,8,N/320]",

@@ -70,6 +70,12 @@ internal static class EncodecTestModels
         if (rc != 0) Assert.Fail($"export_encodec_onnx.py failed (exit {rc}):\n{log}");
         try { Directory.Move(tmp, dir); }
         catch (IOException) when (File.Exists(Path.Combine(dir, "export.json"))) { Directory.Delete(tmp, recursive: true); }  // another process won
+        // Exports of older script versions are dead weight (~75 MB each).
+        foreach (string old in Directory.GetDirectories(Path.GetDirectoryName(dir)!, $"seed{Seed}-*"))
+        {
+            if (old == dir || old.Contains(".tmp", StringComparison.Ordinal)) continue;
+            try { Directory.Delete(old, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+        }
         return dir;
     }
 
