@@ -3,7 +3,7 @@ using VallE.Tests.Support;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
-namespace VallE.Tests.Models;
+namespace VallE.Tests.Engine;
 
 /// <summary>The engine against upstream PyTorch's own outputs on every shared fixture model.</summary>
 [TestFixtureSource(typeof(Fixture), nameof(Fixture.Names))]
