@@ -35,9 +35,27 @@ public interface IWeightStreamingBenchmark
 /// <summary>Shared helpers for the columns: the benchmark's static numbers and the measured bandwidth floor.</summary>
 internal static class BenchNumbers
 {
-    private static readonly Lazy<double> Probe = new(() => MemoryBandwidth.MeasureGBps());
+    private static readonly Dictionary<int, double> Probes = [];
 
-    internal static double ProbeGBps => Probe.Value;
+    /// <summary>The bandwidth probe with the thread count the benchmark ran with (a "Threads" parameter, 0 = all).</summary>
+    internal static double ProbeGBps(BenchmarkCase benchmarkCase)
+    {
+        int threads = ThreadsOf(benchmarkCase);
+        lock (Probes)
+        {
+            if (Probes.TryGetValue(threads, out double gbps)) return gbps;
+            int saved = CpuParallel.Threads;
+            CpuParallel.Threads = threads;
+            try { return Probes[threads] = MemoryBandwidth.MeasureGBps(); }
+            finally { CpuParallel.Threads = saved; }
+        }
+    }
+
+    internal static int ThreadsOf(BenchmarkCase benchmarkCase)
+    {
+        var parameter = benchmarkCase.Parameters.Items.FirstOrDefault(p => p.Name == "Threads");
+        return parameter?.Value is int t and > 0 ? t : Environment.ProcessorCount;
+    }
 
     internal static double? MeanSeconds(Summary summary, BenchmarkCase benchmarkCase) =>
         summary[benchmarkCase]?.ResultStatistics?.Mean / 1e9;
@@ -72,24 +90,27 @@ internal abstract class DerivedColumn(string name, string legend) : IColumn
     {
         var seconds = BenchNumbers.MeanSeconds(summary, benchmarkCase);
         var work = BenchNumbers.Work(benchmarkCase);
-        return seconds is > 0 && work is { } w ? Format(w.Bytes, w.Flops, seconds.Value) : "-";
+        return seconds is > 0 && work is { } w ? Format(w.Bytes, w.Flops, seconds.Value, benchmarkCase) : "-";
     }
 
-    protected abstract string Format(long bytes, double flops, double seconds);
+    protected abstract string Format(long bytes, double flops, double seconds, BenchmarkCase benchmarkCase);
 }
 
 internal sealed class WeightBandwidthColumn() : DerivedColumn("Weights GB/s", "Weight bytes read per second (10^9 B/s)")
 {
-    protected override string Format(long bytes, double flops, double seconds) => $"{bytes / seconds / 1e9:F1}";
+    protected override string Format(long bytes, double flops, double seconds, BenchmarkCase benchmarkCase) => $"{bytes / seconds / 1e9:F1}";
 }
 
-internal sealed class ProbeShareColumn() : DerivedColumn("% of probe", "Weight GB/s as a share of MemoryBandwidth.MeasureGBps() (all threads, measured once per run)")
+internal sealed class ProbeShareColumn() : DerivedColumn("% of probe", "Weight GB/s as a share of MemoryBandwidth.MeasureGBps() with the same threads (measured once per run)")
 {
-    protected override string Format(long bytes, double flops, double seconds) =>
-        $"{100 * bytes / seconds / 1e9 / BenchNumbers.ProbeGBps:F0}% of {BenchNumbers.ProbeGBps:F1}";
+    protected override string Format(long bytes, double flops, double seconds, BenchmarkCase benchmarkCase)
+    {
+        double probe = BenchNumbers.ProbeGBps(benchmarkCase);
+        return $"{100 * bytes / seconds / 1e9 / probe:F0}% of {probe:F1}";
+    }
 }
 
 internal sealed class GflopsColumn() : DerivedColumn("GFLOP/s", "Arithmetic rate (2 flops per multiply-add)")
 {
-    protected override string Format(long bytes, double flops, double seconds) => $"{flops / seconds / 1e9:F1}";
+    protected override string Format(long bytes, double flops, double seconds, BenchmarkCase benchmarkCase) => $"{flops / seconds / 1e9:F1}";
 }

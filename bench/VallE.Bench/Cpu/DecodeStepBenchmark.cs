@@ -18,6 +18,10 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
     [Params(1, 4)] public int Rows { get; set; }
     [Params(WeightsDType.F32, WeightsDType.BF16, WeightsDType.Int8)] public WeightsDType DType { get; set; }
 
+    /// <summary>CpuParallel threads; 0 = all cores. One thread against the one-thread probe is the least noisy
+    /// ratio on a shared machine.</summary>
+    [Params(0, 1)] public int Threads { get; set; }
+
     private LinearWeights[] _layers = [];
     private float[] _x = [], _y = [];
 
@@ -43,6 +47,7 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
     [GlobalSetup]
     public void Setup()
     {
+        CpuParallel.Threads = Threads > 0 ? Threads : Environment.ProcessorCount;
         var random = new Random(42);
         var (dim, _) = Parse(Model);
         // Distinct weights per layer (as in a real model), so no layer is served from cache by its predecessor.
@@ -52,6 +57,9 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
         _x = LinearBenchmark.RandomFloats(random, Rows * 4 * dim);
         _y = new float[Rows * 4 * dim];
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => CpuParallel.Threads = Environment.ProcessorCount;
 
     [Benchmark]
     public void AllLinears()
