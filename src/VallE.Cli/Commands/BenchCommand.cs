@@ -72,12 +72,17 @@ internal static class BenchCommand
             DefaultValueFactory = _ => BenchSetup.DefaultCacheDir,
         };
         var seedOpt = new Option<ulong>("--seed") { HelpName = "S", Description = "Seed of the random inputs.", DefaultValueFactory = _ => 0 };
+        var bandwidthOpt = new Option<double?>("--bandwidth")
+        {
+            HelpName = "GBPS",
+            Description = "Memory bandwidth for the decode floor, in GB/s (default: measured with a 512 MiB read).",
+        };
         var jsonOpt = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("bench", "Benchmark the runtime against PyTorch references.");
         foreach (Option o in new Option[] { presetOpt, checkpointOpt, framesOpt, textLenOpt, promptOpt, threadsOpt, dtypeOpt,
-                     torchOpt, pythonOpt, cacheOpt, seedOpt, jsonOpt })
+                     torchOpt, pythonOpt, cacheOpt, seedOpt, bandwidthOpt, jsonOpt })
             command.Options.Add(o);
         checkpointOptions.AddTo(command);
 
@@ -92,6 +97,8 @@ internal static class BenchCommand
             if (textLen < 3) throw new UsageException($"--text-len {textLen} must be at least 3 (<bos>, a token, <eos>)");
             if (promptFrames < 1) throw new UsageException($"--prompt-frames {promptFrames} must be at least 1");
             if (threads < 1) throw new UsageException($"--threads {threads} must be at least 1");
+            if (parse.GetValue(bandwidthOpt) is { } gbps && !(gbps > 0 && double.IsFinite(gbps)))
+                throw new UsageException($"--bandwidth {gbps} must be a positive number of GB/s");
             if (frames > 16 * textLen) throw new UsageException($"--frames {frames} exceeds upstream's limit of 16 per text token ({16 * textLen})");
             WeightsDType dtype = parse.GetValue(dtypeOpt) switch
             {
@@ -168,10 +175,9 @@ internal static class BenchCommand
                 }
             }
 
-            ctx.Info("measuring memory bandwidth");
+            double bandwidth = parse.GetValue(bandwidthOpt) ?? MeasureBandwidth(ctx);
             var floor = new DecodeFloor(ArStepWeightBytes(config, dtype),
-                2L * config.NumLayers * (textLen + promptFrames + frames) * config.DModel * sizeof(float),
-                MemoryBandwidth.MeasureGBps());
+                2L * config.NumLayers * (textLen + promptFrames + frames) * config.DModel * sizeof(float), bandwidth);
 
             var report = new BenchReport
             {
@@ -217,6 +223,12 @@ internal static class BenchCommand
         long d = c.DModel, ff = c.FeedForwardDim;
         long layer = Linear(3 * d, d) + Linear(d, d) + Linear(ff, d) + Linear(d, ff) + 4 * d * 4;
         return c.NumLayers * layer + Linear(c.AudioVocab + 1, d, bias: false);
+    }
+
+    private static double MeasureBandwidth(CliContext ctx)
+    {
+        ctx.Info("measuring memory bandwidth");
+        return MemoryBandwidth.MeasureGBps();
     }
 
     private static int? FirstDifferentFrame(long[,] a, long[,] b)
