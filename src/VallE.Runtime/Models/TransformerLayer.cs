@@ -77,7 +77,8 @@ internal sealed class TransformerLayer
 
         // Rows of different sequences and heads are independent: one parallel loop over all of them.
         ws.Job.Set(this, segments);
-        ws.Parallel.For(rows * Heads, ws.Job);
+        var job = ws.Job;
+        CpuParallel.For(rows * Heads, ref job);
     }
 
     /// <summary>softmax(q·Kᵀ / √headDim) · V for one (row, head); the unit of parallel work.</summary>
