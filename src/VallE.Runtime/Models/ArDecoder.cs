@@ -15,12 +15,10 @@ internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int Enro
 internal sealed class ArDecoder
 {
     private readonly ValleWeights _w;
-    private readonly WorkerPool _pool;
 
-    public ArDecoder(ValleWeights weights, WorkerPool pool)
+    public ArDecoder(ValleWeights weights)
     {
         _w = weights;
-        _pool = pool;
     }
 
     /// <summary>Per-utterance state: its cache, tokens so far and sampler, all allocated before decoding.</summary>
@@ -70,7 +68,7 @@ internal sealed class ArDecoder
         int maxRows = Math.Max(prefillRows, seqs.Length);
         _w.ArAudioPosition.EnsureCapacity(maxAudio);
         _w.ArTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(maxRows, d, _w.ArDecoder.FeedForwardDim, maxKeys, _pool);
+        var ws = new Workspace(maxRows, d, _w.ArDecoder.FeedForwardDim, maxKeys);
         var x = new float[maxRows * d];
         var last = new float[seqs.Length * d];
         var logits = new float[seqs.Length * vocab];

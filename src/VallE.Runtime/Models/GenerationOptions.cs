@@ -7,7 +7,7 @@ namespace VallE.Runtime.Models;
 public sealed record EngineOptions
 {
     /// <summary>Worker threads for attention (and, once the kernels use them, the matrix products). 0 = all cores.</summary>
-    public int Threads { get; init; } = 1;
+    public int Threads { get; init; }
     /// <summary>Storage of the linear layers' weights (embedding tables and norms stay float32).</summary>
     public WeightsDType WeightsDType { get; init; } = WeightsDType.F32;
 

@@ -18,12 +18,10 @@ internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCo
 internal sealed class NarDecoder
 {
     private readonly ValleWeights _w;
-    private readonly WorkerPool _pool;
 
-    public NarDecoder(ValleWeights weights, WorkerPool pool)
+    public NarDecoder(ValleWeights weights)
     {
         _w = weights;
-        _pool = pool;
     }
 
     public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer)
@@ -43,7 +41,7 @@ internal sealed class NarDecoder
         }
         _w.NarAudioPosition.EnsureCapacity(maxAudio);
         _w.NarTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(Math.Max(totalRows, 1), d, _w.NarDecoder.FeedForwardDim, Math.Max(maxRows, 1), _pool);
+        var ws = new Workspace(Math.Max(totalRows, 1), d, _w.NarDecoder.FeedForwardDim, Math.Max(maxRows, 1));
         var x = new float[Math.Max(totalRows, 1) * d];
         var logits = new float[Math.Max(maxFrames, 1) * vocab];
         var prenetScratch = _w.NarAudioPrenet is { } ap ? new float[maxAudio * ap.ScratchPerRow] : [];

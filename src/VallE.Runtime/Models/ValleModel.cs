@@ -20,20 +20,22 @@ public sealed class ValleModel
     private readonly NarDecoder _nar;
 
     public ModelConfig Config => _weights.Config;
+    internal ValleWeights Weights => _weights;
     public EngineOptions Options { get; }
 
     private ValleModel(ValleWeights weights, EngineOptions options)
     {
         _weights = weights;
         Options = options;
-        var pool = new WorkerPool(options.ResolvedThreads);
-        _ar = new ArDecoder(weights, pool);
-        _nar = new NarDecoder(weights, pool);
+        _ar = new ArDecoder(weights);
+        _nar = new NarDecoder(weights);
     }
 
     public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
+        // The CPU backend's thread count is process-wide (the linear kernels and attention share one pool).
+        Cpu.CpuParallel.Threads = options.ResolvedThreads;
         return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType), options);
     }
 

@@ -1,3 +1,5 @@
+using VallE.Runtime.Cpu;
+
 namespace VallE.Runtime.Models;
 
 /// <summary>
@@ -12,10 +14,9 @@ internal sealed class Workspace
     public float[] Proj { get; }
     public float[] Hidden { get; }
     public int MaxRows { get; }
-    public WorkerPool Parallel { get; }
     internal AttentionJob Job { get; }
 
-    public Workspace(int maxRows, int dim, int ffDim, int maxKeys, WorkerPool pool)
+    public Workspace(int maxRows, int dim, int ffDim, int maxKeys)
     {
         MaxRows = maxRows;
         Normed = new float[maxRows * dim];
@@ -23,8 +24,8 @@ internal sealed class Workspace
         Attn = new float[maxRows * dim];
         Proj = new float[maxRows * dim];
         Hidden = new float[maxRows * ffDim];
-        Parallel = pool;
-        Job = new AttentionJob(this, maxKeys, pool.Workers);
+        // One score buffer per CpuParallel worker (worker indices are below CpuParallel.Threads).
+        Job = new AttentionJob(this, maxKeys, CpuParallel.Threads);
     }
 }
 
@@ -57,7 +58,7 @@ internal sealed class AttentionJob : IParallelJob
             for (int i = 0; i < segments[s].Length; i++) _rowSegment[segments[s].Row + i] = s;
     }
 
-    public void Run(int item, int worker)
+    public void Execute(int item, int worker)
     {
         var layer = _layer!;
         int row = item / layer.Heads, head = item % layer.Heads;

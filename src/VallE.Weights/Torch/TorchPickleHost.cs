@@ -44,7 +44,7 @@ internal sealed class TorchPickleHost : PickleHost
         if (_storages.TryGetValue(key, out var existing))
         {
             // Torch writes one persistent id per distinct storage; the same key again must describe the same bytes.
-            if (existing.DType != dtype || existing.ByteLength != numel * dtype.SizeOf())
+            if (existing.DType != dtype || existing.ByteLength / dtype.SizeOf() != numel)
                 throw new InvalidInputException($"{Source}: storage '{key}' is referenced as both {existing.DType.ShortName()} and {dtype.ShortName()}[{numel}]");
             return existing;
         }

@@ -103,6 +103,14 @@ public class LayoutResolutionTests
     }
 
     [Test]
+    public void DefaultHeadsThatDoNotDivideTheWidthAskForNHead()
+    {
+        var config = InMemoryModels.Tiny(ModelFamily.VallEX) with { DModel = 24, NarDModel = 24 };
+        var e = Assert.Throws<InvalidInputException>(() => Resolve(config));
+        Assert.That(e!.Message, Does.Contain("nhead 16 does not divide d_model 24").And.Contains("pass --nhead"));
+    }
+
+    [Test]
     public void HeadsThatDoNotDivideTheWidthAreInvalidInputWhenStored()
     {
         var stored = new HyperParameters();
