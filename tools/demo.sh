@@ -83,5 +83,5 @@ say "valle synth (UNTRAINED model and codec: the output is noise; the pipeline a
 valle synth --checkpoint "$MODEL" --symbols "$SYMBOLS" \
   --codec-encoder "$CODEC/encodec_encoder.onnx" --codec-decoder "$CODEC/encodec_decoder.onnx" \
   --prompt-wav "$PROMPT_WAV" --prompt-text "$PROMPT_TEXT" --text "$TEXT" \
-  --sentences --seed 1 --max-frames 150 --out "$OUT"
+  --sentences --seed 1 --max-duration 2 --out "$OUT"
 say "wrote $OUT (and one file per sentence beside it)"

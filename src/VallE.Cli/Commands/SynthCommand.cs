@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
+using VallE.Runtime.Cpu;
 using VallE.Runtime.Models;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
@@ -41,15 +42,18 @@ internal static class SynthCommand
         var threadsOpt = new Option<int>("--threads") { HelpName = "N", Description = "Model worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
         var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
         var formatOpt = DecodeCommand.SampleFormatOption();
+        var dtypeOpt = new Option<string>("--weights-dtype") { HelpName = "f32|bf16|int8", DefaultValueFactory = _ => "f32", Description = "Storage of the linear layers' weights." };
         var sampling = new SamplingCliOptions();
         var codec = new CodecOptions();
+        var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, promptTextOpt,
-                     textOpt, outOpt, sentencesOpt, deviceOpt, threadsOpt, languageOpt, formatOpt })
+                     textOpt, outOpt, sentencesOpt, deviceOpt, threadsOpt, dtypeOpt, languageOpt, formatOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
         codec.AddTo(command);
+        checkpointOptions.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
@@ -67,6 +71,14 @@ internal static class SynthCommand
             WavOutputFormat format = DecodeCommand.ParseSampleFormat(parse.GetValue(formatOpt));
             SamplingOptions samplingOptions = sampling.Read(parse);
             int? maxFrames = sampling.MaxFrames(parse);
+            var overrides = checkpointOptions.Read(parse);
+            var dtype = parse.GetValue(dtypeOpt) switch
+            {
+                "f32" => WeightsDType.F32,
+                "bf16" => WeightsDType.BF16,
+                "int8" => WeightsDType.Int8,
+                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
+            };
             var codecOptions = codec.Read(parse, ctx);
             string outDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
             if (!Directory.Exists(outDir)) throw new InvalidInputException($"output directory does not exist: {outDir}");
@@ -91,8 +103,8 @@ internal static class SynthCommand
 
             clock.Restart();
             ValleModel model;
-            using (var checkpoint = ModelCheckpoint.Open(parse.GetValue(checkpointOpt)!))
-                model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads });
+            using (var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides))
+                model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
             double loadMs = clock.Elapsed.TotalMilliseconds;
             var synthesizer = new Synthesizer(model, text, decoder);
 
@@ -193,39 +205,48 @@ internal static class SynthCommand
     }
 }
 
-/// <summary>The sampler options of <c>generate</c> and <c>synth</c> (upstream infer.py's defaults).</summary>
+/// <summary>
+/// The sampler options of <c>valle generate</c>, with its names, defaults (upstream infer.py's) and range rules.
+/// </summary>
 internal sealed class SamplingCliOptions
 {
-    private readonly Option<int> _topK = new("--top-k") { HelpName = "K", Description = "Keep the K most likely tokens (<= 0: all, upstream's default -100; 1: greedy).", DefaultValueFactory = _ => -100 };
-    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", Description = "Nucleus sampling mass (1: off).", DefaultValueFactory = _ => 1.0f };
-    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", Description = "Softmax temperature (0: greedy).", DefaultValueFactory = _ => 1.0f };
-    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", Description = "Drop tokens below P x the top probability (0: off).", DefaultValueFactory = _ => 0f };
-    private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", Description = "Penalty for recently generated tokens (1: off).", DefaultValueFactory = _ => 1.0f };
-    private readonly Option<int> _repetitionWindow = new("--repetition-window") { HelpName = "N", Description = "How many recent tokens the repetition penalty looks at.", DefaultValueFactory = _ => 0 };
-    private readonly Option<ulong?> _seed = new("--seed") { HelpName = "S", Description = "Sampler seed (default: random)." };
-    private readonly Option<int?> _maxFrames = new("--max-frames") { HelpName = "N", Description = "Stop after N generated frames (75 per second)." };
+    private const double FramesPerSecond = 75.0;
+    private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
+    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
+    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
+    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
+    private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
+    private readonly Option<int> _repetitionWindow = new("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
+    private readonly Option<ulong?> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
+    private readonly Option<double?> _maxDuration = new("--max-duration") { HelpName = "SECONDS", Description = "Stop the AR after this much generated audio per utterance (75 frames per second)." };
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _topK, _topP, _temperature, _minP, _repetition, _repetitionWindow, _seed, _maxFrames }) command.Options.Add(o);
+        foreach (var o in new Option[] { _topK, _topP, _temperature, _minP, _repetition, _repetitionWindow, _seed, _maxDuration }) command.Options.Add(o);
     }
 
     public SamplingOptions Read(ParseResult parse)
     {
-        var options = new SamplingOptions
+        var s = new SamplingOptions
         {
             TopK = parse.GetValue(_topK), TopP = parse.GetValue(_topP), Temperature = parse.GetValue(_temperature),
             MinP = parse.GetValue(_minP), RepetitionPenalty = parse.GetValue(_repetition),
             RepetitionWindow = parse.GetValue(_repetitionWindow), Seed = parse.GetValue(_seed),
         };
-        options.Validate();
-        return options;
+        if (!(s.Temperature > 0)) throw new UsageException($"--temperature {Show(s.Temperature)} must be > 0");
+        if (!(s.TopP > 0 && s.TopP <= 1)) throw new UsageException($"--top-p {Show(s.TopP)} must be in (0, 1]");
+        if (!(s.MinP >= 0 && s.MinP < 1)) throw new UsageException($"--min-p {Show(s.MinP)} must be in [0, 1)");
+        if (!(s.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(s.RepetitionPenalty)} must be > 0");
+        if (s.RepetitionWindow < 0) throw new UsageException($"--repetition-window {s.RepetitionWindow} must be >= 0");
+        return s;
     }
 
     public int? MaxFrames(ParseResult parse)
     {
-        int? m = parse.GetValue(_maxFrames);
-        if (m is <= 0) throw new UsageException("--max-frames must be positive");
-        return m;
+        if (parse.GetValue(_maxDuration) is not { } seconds) return null;
+        if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
+        return (int)Math.Ceiling(seconds * FramesPerSecond);
     }
+
+    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
 }
