@@ -37,6 +37,8 @@ __global__ void counter_add_kernel(int32_t* c, int n, int delta) {
 
 VALLE_API int valle_kernels_abi_version(void) { return VALLE_KERNELS_ABI_VERSION; }
 
+VALLE_API int valle_set_device(int device) { return static_cast<int>(cudaSetDevice(device)); }
+
 VALLE_API int valle_bias_act(int dtype, const void* x, const void* bias, void* y, int rows, int cols, int act,
                              void* stream) {
   if (rows < 0 || cols <= 0 || (act != VALLE_ACT_NONE && act != VALLE_ACT_RELU)) return VALLE_ERR_INVALID_VALUE;

@@ -21,8 +21,13 @@
 #endif
 
 // ABI version: bumped whenever a signature changes; C# refuses a library whose version differs.
-#define VALLE_KERNELS_ABI_VERSION 2
+#define VALLE_KERNELS_ABI_VERSION 3
 VALLE_API int valle_kernels_abi_version(void);
+
+// The library links the CUDA runtime statically (so that one build runs under CUDA 11.8 to 13 drivers without a
+// matching libcudart), which makes its "current device" separate from the host's libcudart: the host selects the
+// GPU in both, on every thread that launches work. Pointers and streams are driver objects and are shared.
+VALLE_API int valle_set_device(int device);
 
 #define VALLE_DTYPE_F32 0
 #define VALLE_DTYPE_F16 1

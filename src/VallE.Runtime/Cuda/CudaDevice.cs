@@ -51,6 +51,7 @@ public sealed unsafe class CudaDevice : IDisposable
         _cublas = new CublasHandle();
         try
         {
+            MakeCurrent();
             nint stream = 0;
             CudaException.Check(CudaRuntimeNative.StreamCreateWithFlags(&stream, CudaRuntimeNative.StreamNonBlocking), "cudaStreamCreateWithFlags");
             _stream.Set(stream);
@@ -139,6 +140,16 @@ public sealed unsafe class CudaDevice : IDisposable
         CudaException.Check(CudaRuntimeNative.MemGetInfo(&free, &total), "cudaMemGetInfo");
         reason = "";
         return new CudaDevice(ordinal, cc, sms, (long)total, driver, runtime);
+    }
+
+    /// <summary>
+    /// Selects this GPU for the calling thread, in the host's CUDA runtime and in libvalle_kernels' own (statically
+    /// linked) one. Call it first on any thread other than the one that created the device.
+    /// </summary>
+    public void MakeCurrent()
+    {
+        CudaException.Check(CudaRuntimeNative.SetDevice(Ordinal), $"cudaSetDevice({Ordinal})");
+        CudaException.Check(ValleKernelsNative.SetDevice(Ordinal), $"valle_set_device({Ordinal})");
     }
 
     /// <summary>Free and total device memory now (cudaMemGetInfo).</summary>

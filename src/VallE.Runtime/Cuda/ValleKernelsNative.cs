@@ -34,7 +34,7 @@ internal static unsafe partial class ValleKernelsNative
 {
     private const string Lib = CudaLibraries.KernelsName;
 
-    public const int AbiVersion = 2;
+    public const int AbiVersion = 3;
     public const int ActNone = 0;
     public const int ActRelu = 1;
     public const int DecodeChunk = 256;
@@ -42,6 +42,9 @@ internal static unsafe partial class ValleKernelsNative
 
     [LibraryImport(Lib, EntryPoint = "valle_kernels_abi_version")]
     public static partial int AbiVersionOfLibrary();
+
+    [LibraryImport(Lib, EntryPoint = "valle_set_device")]
+    public static partial int SetDevice(int device);
 
     [LibraryImport(Lib, EntryPoint = "valle_bias_act")]
     public static partial int BiasAct(int dtype, nint x, nint bias, nint y, int rows, int cols, int act, nint stream);
