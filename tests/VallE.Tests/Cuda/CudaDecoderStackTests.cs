@@ -11,7 +11,7 @@ public class CudaDecoderStackTests
     private const string Prefix = "dec";
     private const float Eps = 1e-5f;
 
-    private static Dictionary<string, float[]> RandomWeights(int layers, int d, int ff, bool ada, int seed)
+    internal static Dictionary<string, float[]> RandomWeights(int layers, int d, int ff, bool ada, int seed, string prefix = Prefix)
     {
         var w = new Dictionary<string, float[]>();
         int s = seed;
@@ -30,7 +30,7 @@ public class CudaDecoderStackTests
         }
         for (int l = 0; l < layers; l++)
         {
-            string p = $"{Prefix}.layers.{l}";
+            string p = $"{prefix}.layers.{l}";
             Add(p + ".self_attn.in_proj_weight", 3 * d * d, 0.15f);
             Add(p + ".self_attn.in_proj_bias", 3 * d, 0.1f);
             Add(p + ".self_attn.out_proj.weight", d * d, 0.15f);
@@ -42,13 +42,13 @@ public class CudaDecoderStackTests
             AddNorm(p + ".norm1");
             AddNorm(p + ".norm2");
         }
-        AddNorm(Prefix + ".norm");
+        AddNorm(prefix + ".norm");
         return w;
     }
 
     // ---- float64 reference of upstream's TransformerEncoder ----
 
-    private static double[] Linear(Dictionary<string, float[]> w, string name, double[] x, int rows, int inF, int outF, string? bias)
+    internal static double[] Linear(Dictionary<string, float[]> w, string name, double[] x, int rows, int inF, int outF, string? bias)
     {
         float[] W = w[name];
         float[]? b = bias is null ? null : w[bias];
@@ -112,13 +112,13 @@ public class CudaDecoderStackTests
         return o;
     }
 
-    private static float[] Reference(Dictionary<string, float[]> w, int layers, int d, int heads, int ff, bool normFirst,
-        float[][]? stages, int stage, float[] input, int rows, int textLength, bool causal)
+    internal static float[] Reference(Dictionary<string, float[]> w, int layers, int d, int heads, int ff, bool normFirst,
+        float[][]? stages, int stage, float[] input, int rows, int textLength, bool causal, string prefix = Prefix)
     {
         double[] x = input.Select(v => (double)v).ToArray();
         for (int l = 0; l < layers; l++)
         {
-            string p = $"{Prefix}.layers.{l}";
+            string p = $"{prefix}.layers.{l}";
             double[] h = normFirst ? Norm(w, p + ".norm1", x, rows, d, stages, stage) : x;
             double[] qkv = Linear(w, p + ".self_attn.in_proj_weight", h, rows, d, 3 * d, p + ".self_attn.in_proj_bias");
             double[] a = Linear(w, p + ".self_attn.out_proj.weight", Attention(qkv, rows, d, heads, textLength, causal), rows, d, d, p + ".self_attn.out_proj.bias");
@@ -130,7 +130,7 @@ public class CudaDecoderStackTests
             for (int i = 0; i < x.Length; i++) x[i] += f[i];
             if (!normFirst) x = Norm(w, p + ".norm2", x, rows, d, stages, stage);
         }
-        if (normFirst) x = Norm(w, Prefix + ".norm", x, rows, d, stages, stage);
+        if (normFirst) x = Norm(w, prefix + ".norm", x, rows, d, stages, stage);
         return x.Select(v => (float)v).ToArray();
     }
 
