@@ -32,11 +32,21 @@ internal static class CudaLibraries
 
     private static readonly string[] CudartNames = OperatingSystem.IsWindows()
         ? ["cudart64_13.dll", "cudart64_12.dll", "cudart64_110.dll"]
-        : ["libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so"];
+        : WithToolkitDirs(["libcudart.so.13", "libcudart.so.12", "libcudart.so.11.0", "libcudart.so"]);
 
     private static readonly string[] CublasNames = OperatingSystem.IsWindows()
         ? ["cublas64_13.dll", "cublas64_12.dll", "cublas64_11.dll"]
-        : ["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"];
+        : WithToolkitDirs(["libcublas.so.13", "libcublas.so.12", "libcublas.so.11", "libcublas.so"]);
+
+    /// <summary>
+    /// The loader's search path first, then NVIDIA's toolkit folders, which the loader often does not know
+    /// (a runfile/.deb toolkit installs to /usr/local/cuda without an ld.so.conf entry).
+    /// </summary>
+    private static string[] WithToolkitDirs(string[] names)
+    {
+        string[] dirs = ["/usr/local/cuda/lib64", "/usr/local/cuda/targets/x86_64-linux/lib", "/usr/local/cuda/targets/sbsa-linux/lib"];
+        return [.. names, .. dirs.SelectMany(d => names.Select(n => Path.Combine(d, n)))];
+    }
 
     private static readonly string KernelsFile = OperatingSystem.IsWindows() ? "valle_kernels.dll" : "libvalle_kernels.so";
 
@@ -177,7 +187,8 @@ internal static class CudaLibraries
     }
 
     private static string Describe(string envVar, string[] names) =>
-        Environment.GetEnvironmentVariable(envVar) is { Length: > 0 } p ? $"${envVar}={p}" : string.Join(", ", names);
+        Environment.GetEnvironmentVariable(envVar) is { Length: > 0 } p ? $"${envVar}={p}"
+            : string.Join(", ", names.Where(n => !Path.IsPathRooted(n))) + " and /usr/local/cuda";
 
     /// <summary>True when <paramref name="export"/> exists in the loaded cuBLAS (entry points vary by version).</summary>
     public static bool CublasHasExport(string export) => s_cublas != 0 && NativeLibrary.TryGetExport(s_cublas, export, out _);
