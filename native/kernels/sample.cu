@@ -142,21 +142,36 @@ __global__ void __launch_bounds__(kSampleThreads)
   const int argmax = best_i == INT_MAX ? 0 : best_i;
   int token = argmax;
 
-  if (!params.greedy) {
-    // 2. repetition penalty, once per distinct token in the window.
-    int len = hist_len ? hist_len[b] : 0;
-    int recorded = min(len, params.hist_capacity);
-    if (history && params.repetition_penalty != 1.f && params.rep_window > 0 && recorded > 0) {
-      int from = max(0, recorded - params.rep_window);
-      const int32_t* h = history + (int64_t)b * params.hist_capacity;
-      for (int t = from + threadIdx.x; t < recorded; t += blockDim.x) {
-        int tok = h[t];
-        if (tok >= 0 && tok < vocab) seen[tok] = 1;
-      }
-      __syncthreads();
-      for (int c = threadIdx.x; c < vocab; c += blockDim.x)
-        if (seen[c]) vals[c] = vals[c] > 0.f ? vals[c] / params.repetition_penalty : vals[c] * params.repetition_penalty;
+  // 2. repetition penalty, once per distinct token in the window (greedy too: it picks the penalised argmax).
+  int len = hist_len ? hist_len[b] : 0;
+  int recorded = min(len, params.hist_capacity);
+  bool penalised = history && params.repetition_penalty != 1.f && params.rep_window > 0 && recorded > 0;
+  if (penalised) {
+    int from = max(0, recorded - params.rep_window);
+    const int32_t* h = history + (int64_t)b * params.hist_capacity;
+    for (int t = from + threadIdx.x; t < recorded; t += blockDim.x) {
+      int tok = h[t];
+      if (tok >= 0 && tok < vocab) seen[tok] = 1;
     }
+    __syncthreads();
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x)
+      if (seen[c]) vals[c] = vals[c] > 0.f ? vals[c] / params.repetition_penalty : vals[c] * params.repetition_penalty;
+    __syncthreads();
+  }
+
+  if (params.greedy && penalised) {
+    v = -INFINITY;
+    vi = INT_MAX;
+    for (int c = threadIdx.x; c < vocab; c += blockDim.x)
+      if (before(vals[c], c, v, vi)) {
+        v = vals[c];
+        vi = c;
+      }
+    block_argmax(v, vi, sv, si, &best_v, &best_i);
+    token = best_i == INT_MAX ? argmax : best_i;
+  }
+
+  if (!params.greedy) {
     // 3. temperature.
     if (params.temperature != 1.f)
       for (int c = threadIdx.x; c < vocab; c += blockDim.x) vals[c] = vals[c] / params.temperature;
@@ -241,7 +256,6 @@ __global__ void __launch_bounds__(kSampleThreads)
     out_token[b] = token;
     if (out_argmax) out_argmax[b] = argmax;
     if (hist_len) {
-      int len = hist_len[b];
       if (history && len < params.hist_capacity) history[(int64_t)b * params.hist_capacity + len] = token;
       hist_len[b] = len + 1;
     }

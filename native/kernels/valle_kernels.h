@@ -135,7 +135,8 @@ VALLE_API int valle_argmax(int dtype, const void* logits, int rows, int vocab, i
 //     the first kept entry in sorted order whose cumulative (unnormalised) mass exceeds u * total
 //  8. out_token[b] = token; history[b, hist_len[b]] = token if hist_len[b] < hist_capacity; hist_len[b]++,
 //     rng_counter[b]++ (device state advances so a replayed graph draws fresh numbers)
-// greedy != 0 skips 2-7 and takes the argmax. history/hist_len may be NULL (no penalty, no recording).
+// greedy != 0 applies 2 and takes the argmax of the penalised logits (first index on ties), skipping 3-7, as the
+// CPU TokenSampler does. history/hist_len may be NULL (no penalty, no recording).
 #define VALLE_SAMPLE_MAX_VOCAB 4096
 typedef struct valle_sample_params {
   float temperature;

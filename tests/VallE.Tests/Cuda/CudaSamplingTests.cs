@@ -42,6 +42,7 @@ public class CudaSamplingTests
         new() { MinP = 0.1f },
         new() { TopK = 20, MinP = 0.05f, TopP = 0.9f, RepetitionPenalty = 1.3f, RepetitionWindow = 16 },
         new() { RepetitionPenalty = 0.7f, RepetitionWindow = 1000 },
+        new() { TopK = 1, RepetitionPenalty = 3f, RepetitionWindow = 8 },
     ];
 
     [TestCaseSource(nameof(OptionCases))]
@@ -125,14 +126,13 @@ public class CudaSamplingTests
     private static int ReferenceSample(float[] logits, SamplingOptions o, ulong seed, ulong counter, uint row, int[] history)
     {
         int vocab = logits.Length;
-        int argmax = TokenSampler.ArgMax(logits);
-        if (o.IsGreedy) return argmax;
         var l = (float[])logits.Clone();
         if (o.RepetitionPenalty != 1f && o.RepetitionWindow > 0)
         {
             var seen = new HashSet<int>(history.Skip(Math.Max(0, history.Length - o.RepetitionWindow)));
             foreach (int t in seen) l[t] = l[t] > 0 ? l[t] / o.RepetitionPenalty : l[t] * o.RepetitionPenalty;
         }
+        if (o.IsGreedy) return TokenSampler.ArgMax(l);
         if (o.Temperature != 1f) for (int i = 0; i < vocab; i++) l[i] /= o.Temperature;
         int[] order = Enumerable.Range(0, vocab).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
         int keep = vocab;
