@@ -4,7 +4,8 @@
 #   2. libvalle_kernels for this GPU's architecture only (nvcc if present; else the carried build/kernels)
 #   3. the CUDA NUnit suite (tests/VallE.Tests/Cuda: every kernel against a CPU reference)
 #   4. compute-sanitizer memcheck over the whole CUDA suite, racecheck + synccheck over the shared-memory kernels
-#   5. `valle bench --device cuda` when this build's bench command has --device
+#   5. `valle bench --device cuda` when this build's bench command has --device; the CudaDecodeStep BenchmarkDotNet
+#      benchmark (12-layer d=1024 decode step, eager vs CUDA graph)
 # Every step runs even when an earlier one fails; the last line is "device-check: N passed, M failed" and the exit
 # status is the number of failed steps. Logs go to $OUT (the device tool's output folder) or artifacts/device-check.
 #   native/device-check.sh [--quick]     --quick: skip the sanitizers (they take most of the time)
@@ -94,6 +95,12 @@ bench() {
   fi
 }
 [ -n "$DOTNET" ] && step bench bench
+
+cuda_benchmarks() {  # decode step latency, eager vs graph, side by side in one run
+  timeout 900 "$DOTNET" run -c Release --no-build --project bench/VallE.Bench -- \
+    --filter '*CudaDecodeStep*' --inProcess --job short --artifacts "$LOGS/bdn"
+}
+[ -n "$DOTNET" ] && step cuda-benchmarks cuda_benchmarks
 
 echo "device-check: $PASSED passed, $FAILED failed (logs in $LOGS)"
 exit "$FAILED"
