@@ -12,7 +12,9 @@ namespace VallE.Weights.Pickle;
 /// <summary>A Python tuple (immutable sequence).</summary>
 public sealed class PyTuple(IReadOnlyList<object?> items)
 {
-    public IReadOnlyList<object?> Items { get; } = items;
+    private readonly object?[] _items = [.. items]; // own copy: tuples are immutable to everyone but the loader
+    public IReadOnlyList<object?> Items => _items;
+    internal void ReplaceAt(int index, object? value) => _items[index] = value;
     public int Count => Items.Count;
     public object? this[int index] => Items[index];
     public override string ToString() => Items.Count == 1 ? $"({PyRepr.Of(Items[0])},)" : $"({string.Join(", ", Items.Select(PyRepr.Of))})";
@@ -52,6 +54,8 @@ public sealed class PyDict
         return false;
     }
 
+    internal void ReplaceValueAt(int index, object? value) => _entries[index] = new(_entries[index].Key, value);
+
     public object? GetOrNull(string key) => TryGet(key, out var v) ? v : null;
 
     public override string ToString() => "{" + string.Join(", ", _entries.Select(e => $"{PyRepr.Of(e.Key)}: {PyRepr.Of(e.Value)}")) + "}";
@@ -69,12 +73,18 @@ public sealed class PyInert(string module, string name)
     public object? Args { get; set; }
     /// <summary>State from BUILD (usually a PyDict), or null.</summary>
     public object? State { get; set; }
+    /// <summary>Items APPEND(S) added to the object (list subclasses), or null.</summary>
+    public PyList? ListItems { get; set; }
+    /// <summary>Items SETITEM(S) set on the object (dict subclasses such as defaultdict variants), or null.</summary>
+    public PyDict? DictItems { get; set; }
     public string QualifiedName => $"{Module}.{Name}";
     public override string ToString()
     {
         var sb = new StringBuilder(QualifiedName);
         if (Args is PyTuple t) sb.Append(t.Count == 1 ? $"({PyRepr.Of(t[0])})" : t.ToString());
         if (State is not null) sb.Append($" with state {PyRepr.Of(State)}");
+        if (ListItems is not null) sb.Append($" with items {ListItems}");
+        if (DictItems is not null) sb.Append($" with items {DictItems}");
         return sb.ToString();
     }
 }
