@@ -4,6 +4,8 @@ using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
+using VallE.Runtime.Cuda;
+using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
@@ -38,7 +40,7 @@ internal static class SynthCommand
         var textOpt = new Option<string>("--text") { HelpName = "TEXT", Required = true, Description = "Text to speak." };
         var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono)." };
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
-        var deviceOpt = new Option<string>("--device") { HelpName = "cpu|cuda", Description = "Where the model runs.", DefaultValueFactory = _ => "cpu" };
+        var deviceOpt = new Option<string>("--device") { HelpName = "cpu|cuda|auto", Description = "Where the model runs (auto: CUDA when a usable GPU and a supported checkpoint, else CPU). The codec runs on the CPU.", DefaultValueFactory = _ => "cpu" };
         var threadsOpt = new Option<int>("--threads") { HelpName = "N", Description = "Model worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
         var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
         var formatOpt = DecodeCommand.SampleFormatOption();
@@ -63,9 +65,7 @@ internal static class SynthCommand
             string? encoderPath = parse.GetValue(encoderOpt);
             if ((promptWav is null) == (promptCodesPath is null)) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
             if (promptWav is not null && encoderPath is null) throw new UsageException("--prompt-wav needs --codec-encoder ENC.onnx");
-            string device = parse.GetValue(deviceOpt) ?? "cpu";
-            if (device == "cuda") throw new NativeDependencyException("--device cuda is not available in this build (CPU backend only); use --device cpu");
-            if (device != "cpu") throw new UsageException($"--device must be cpu or cuda, not '{device}'");
+            DeviceKind deviceKind = DeviceSelection.Parse(parse.GetValue(deviceOpt) ?? "cpu");
             int threads = parse.GetValue(threadsOpt);
             if (threads < 0) throw new UsageException("--threads must be 0 (all cores) or positive");
             WavOutputFormat format = DecodeCommand.ParseSampleFormat(parse.GetValue(formatOpt));
@@ -102,11 +102,23 @@ internal static class SynthCommand
             using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, codecOptions);
 
             clock.Restart();
-            ValleModel model;
+            using CudaDevice? gpu = DeviceSelection.Resolve(deviceKind, ctx.Info);
+            ICodeGenerator generator;
             using (var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides))
-                model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
+            {
+                string reason = "";
+                if (gpu is not null && CudaValle.Supports(checkpoint.Config, out reason))
+                    generator = new CudaCodeGenerator(gpu, checkpoint);
+                else
+                {
+                    if (gpu is not null && deviceKind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
+                    if (gpu is not null) ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
+                    generator = new CpuCodeGenerator(ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype }));
+                }
+            }
+            using var ownedGenerator = generator;
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var synthesizer = new Synthesizer(model, text, decoder);
+            var synthesizer = new Synthesizer(generator, text, decoder);
 
             var request = new SynthesisRequest
             {
@@ -149,10 +161,12 @@ internal static class SynthCommand
             double audioSeconds = audio.Length / (double)EncodecContract.SampleRate;
             string first = pieces.Count > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio {0:F2} s after start", firstAudioSeconds) : "";
             ctx.Out.WriteLine(string.Format(CultureInfo.InvariantCulture,
-                "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s, codec {10:F2} s; model load {11:F2} s -> {12}",
+                "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, " +
+                (generator.SplitsArAndNar ? "AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s" : "AR+NAR {6:F2} s ({7} steps)") +
+                ", codec {10:F2} s; model load {11:F2} s ({13}) -> {12}",
                 audioSeconds, synthSeconds, audioSeconds > 0 ? synthSeconds / audioSeconds : 0, first,
                 t.TextMs / 1000, promptMs / 1000, t.ArMs / 1000, steps, steps > 0 ? t.ArMs / steps : 0, t.NarMs / 1000,
-                t.CodecMs / 1000, loadMs / 1000, output));
+                t.CodecMs / 1000, loadMs / 1000, output, generator.Device));
             return ExitCodes.Success;
         }));
         return command;

@@ -14,11 +14,15 @@ namespace VallE.Runtime.Pipeline;
 /// </summary>
 public sealed class Synthesizer
 {
-    private readonly ValleModel _model;
+    private readonly ICodeGenerator _model;
     private readonly TextFrontEnd _text;
     private readonly EncodecDecoder _decoder;
 
     public Synthesizer(ValleModel model, TextFrontEnd text, EncodecDecoder decoder)
+        : this(new CpuCodeGenerator(model ?? throw new ArgumentNullException(nameof(model))), text, decoder) { }
+
+    /// <summary>Synthesis on any backend (<see cref="CpuCodeGenerator"/>, <see cref="CudaCodeGenerator"/>); the caller owns <paramref name="model"/>.</summary>
+    public Synthesizer(ICodeGenerator model, TextFrontEnd text, EncodecDecoder decoder)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _text = text ?? throw new ArgumentNullException(nameof(text));

@@ -85,6 +85,26 @@ public class SynthCommandTests
     }
 
     [Test]
+    public void DeviceCudaNeedsAGpuAndAutoFallsBackToTheCpu()
+    {
+        using var dir = TestPaths.CreateTempDir();
+        string prompt = PromptCodes(dir);
+        var auto = CliRunner.Run(Base(dir, "a.wav", "--prompt-codes", prompt, "--text", "Hi.", "--seed", "1", "--max-duration", "0.2", "--device", "auto"));
+        Assert.That(auto.ExitCode, Is.Zero, auto.ToString());
+        var cuda = CliRunner.Run(Base(dir, "c.wav", "--prompt-codes", prompt, "--text", "Hi.", "--seed", "1", "--max-duration", "0.2", "--device", "cuda"));
+        if (auto.Out.Contains("(cuda)", StringComparison.Ordinal))
+        {
+            Assert.That(cuda.ExitCode, Is.Zero, cuda.ToString());
+            Assert.Pass("a usable GPU: both ran on CUDA");
+        }
+        Assert.That(auto.Out, Does.Contain("(cpu)"));
+        Assert.That(auto.Err, Does.Contain("running on the CPU"));
+        Assert.That(cuda.ExitCode, Is.EqualTo(3), cuda.ToString());
+        Assert.That(cuda.Err, Does.StartWith("valle: error: --device cuda: "));
+        Assert.That(File.Exists(dir.File("c.wav")), Is.False);
+    }
+
+    [Test]
     public void UsageAndInputErrorsLeaveNoOutput()
     {
         using var dir = TestPaths.CreateTempDir();
@@ -93,9 +113,8 @@ public class SynthCommandTests
         Assert.That((r.ExitCode, r.Err), Is.EqualTo((2, "valle: error: give exactly one of --prompt-wav and --prompt-codes\n")));
         r = CliRunner.Run(Base(dir, "o.wav", "--prompt-wav", "x.wav", "--text", "Hi."));
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        r = CliRunner.Run(Base(dir, "o.wav", "--prompt-codes", prompt, "--text", "Hi.", "--device", "cuda"));
-        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
-        Assert.That(r.Err, Does.Contain("not available in this build"));
+        r = CliRunner.Run(Base(dir, "o.wav", "--prompt-codes", prompt, "--text", "Hi.", "--device", "tpu"));
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
         r = CliRunner.Run(Base(dir, "o.wav", "--prompt-codes", prompt, "--text", "Hi.", "--temperature", "-1"));
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
 
