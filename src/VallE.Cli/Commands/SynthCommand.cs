@@ -145,8 +145,11 @@ internal static class SynthCommand
                     ctx.Info(string.Format(CultureInfo.InvariantCulture, "sentence {0}/{1}: {2:F2} s -> {3}",
                         piece.Index + 1, piece.Count, piece.Samples.Length / (double)EncodecContract.SampleRate, path));
                 }
-                if (piece.StopReason != "eos")
-                    ctx.Warn($"{(piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "")}the model did not emit end-of-speech (stopped by {piece.StopReason})");
+                string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
+                if (piece.StopReason == "length")
+                    ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
+                else if (piece.StopReason == "max-frames")
+                    ctx.Info($"{where}stopped at --max-duration before end-of-speech");
                 firstAudioSeconds ??= total.Elapsed.TotalSeconds;
                 progress?.NextPiece(piece.Index + 1, piece.Count);
             }
