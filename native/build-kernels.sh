@@ -2,6 +2,8 @@
 # Compiles native/kernels into libvalle_kernels.so with nvcc (via CMake).
 # Installs Debian's nvidia-cuda-toolkit (contrib/non-free) when no nvcc is found, unless VALLE_SKIP_INSTALL=1.
 #   native/build-kernels.sh [--ci]     --ci: fail if nvcc cannot be had (CI must prove the kernels compile)
+# Environment: VALLE_CUDA_ARCHITECTURES (CMake list, default "80-real;86-real;89-real;90-real;90-virtual") picks the
+# GPUs to compile for; during development one, e.g. VALLE_CUDA_ARCHITECTURES=90-real, saves most of the time.
 set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BUILD="$ROOT/build/kernels"
@@ -38,6 +40,10 @@ if [ -z "$NVCC" ]; then
   log "no CUDA compiler found: skipping the kernels (the runtime falls back to the CPU)"; exit 0
 fi
 log "nvcc: $NVCC ($("$NVCC" --version | sed -n 's/.*release \([0-9.]*\).*/\1/p'))"
-cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$NVCC" >/dev/null
+ARCHS="${VALLE_CUDA_ARCHITECTURES:-80-real;86-real;89-real;90-real;90-virtual}"
+log "architectures: $ARCHS"
+# Passed explicitly every time: a value cached by an earlier configure must not silently win.
+cmake -S "$ROOT" -B "$BUILD" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_COMPILER="$NVCC" \
+  -DVALLE_CUDA_ARCHITECTURES="$ARCHS" >/dev/null
 cmake --build "$BUILD" -j "$(nproc)"
 log "built: $(ls "$BUILD"/libvalle_kernels.so* 2>/dev/null | head -1)"

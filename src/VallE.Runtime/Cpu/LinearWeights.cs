@@ -46,22 +46,27 @@ public abstract class LinearWeights
             throw new ArgumentException($"weight has {weight.Length} elements, expected {outFeatures}x{inFeatures}");
         if (!bias.IsEmpty && bias.Length != outFeatures)
             throw new ArgumentException($"bias has {bias.Length} elements, expected {outFeatures}");
-        return new NaiveLinear(weight.ToArray(), bias.IsEmpty ? null : bias.ToArray(), outFeatures, inFeatures);
-    }
+        if (outFeatures < 1 || inFeatures < 0)
+            throw new ArgumentException($"a linear layer needs outFeatures >= 1 and inFeatures >= 0, got {outFeatures}x{inFeatures}");
 
-    /// <summary>Placeholder reference implementation (replaced by the packed SIMD kernels).</summary>
-    private sealed class NaiveLinear(float[] w, float[]? b, int outF, int inF) : LinearWeights(outF, inF, WeightsDType.F32)
-    {
-        public override long WeightBytes => (long)w.Length * 4;
-
-        public override void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+        // The panels pad the outputs to a multiple of 32; bias and int8 scales are padded to match (with zeros).
+        int padded = PackedPanels.PanelCount(outFeatures) * PackedPanels.Width;
+        var paddedBias = new float[padded];
+        bias.CopyTo(paddedBias);
+        switch (dtype)
         {
-            for (int r = 0; r < rows; r++)
-            {
-                var xr = x.Slice(r * InFeatures, InFeatures);
-                for (int o = 0; o < OutFeatures; o++)
-                    y[r * OutFeatures + o] = System.Numerics.Tensors.TensorPrimitives.Dot(xr, w.AsSpan(o * InFeatures, InFeatures)) + (b?[o] ?? 0f);
-            }
+            case WeightsDType.F32:
+                return new PackedLinear<F32Panel>(PackedPanels.PackF32(weight, outFeatures, inFeatures), paddedBias, default,
+                    outFeatures, inFeatures, dtype);
+            case WeightsDType.BF16:
+                return new PackedLinear<BF16Panel>(PackedPanels.PackBF16(weight, outFeatures, inFeatures), paddedBias, default,
+                    outFeatures, inFeatures, dtype);
+            case WeightsDType.Int8:
+                var scales = new float[padded];
+                var packed = PackedPanels.PackInt8(weight, outFeatures, inFeatures, scales);
+                return new PackedLinear<Int8Panel>(packed, paddedBias, scales, outFeatures, inFeatures, dtype);
+            default:
+                throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown weights dtype");
         }
     }
 }

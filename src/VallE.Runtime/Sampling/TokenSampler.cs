@@ -1,38 +1,61 @@
+using System.Numerics.Tensors;
+using System.Security.Cryptography;
+
 namespace VallE.Runtime.Sampling;
-
-/// <summary>
-/// How the AR picks each token. Defaults are upstream's (<c>top_k=-100</c>, <c>top_p=1.0</c>, <c>temperature=1.0</c>):
-/// a TopK &lt;= 0 disables top-k, TopP &gt;= 1 disables top-p, MinP 0 disables min-p, RepetitionPenalty 1 disables it.
-/// <c>TopK == 1</c> is greedy (argmax), as upstream's <c>top_k=1</c>.
-/// </summary>
-public sealed record SamplingOptions
-{
-    public int TopK { get; init; } = -100;
-    public float TopP { get; init; } = 1.0f;
-    public float Temperature { get; init; } = 1.0f;
-    public float MinP { get; init; }
-    public float RepetitionPenalty { get; init; } = 1.0f;
-    /// <summary>How many of the most recent tokens the repetition penalty looks at (0: none).</summary>
-    public int RepetitionWindow { get; init; }
-    /// <summary>Seed of the sampler's RNG; null picks one at random.</summary>
-    public ulong? Seed { get; init; }
-
-    public bool IsGreedy => TopK == 1;
-}
 
 /// <summary>
 /// Picks one token from a row of logits. One instance per sequence (it owns that sequence's RNG stream);
 /// buffers are allocated once in the constructor, so <see cref="Sample"/> never allocates.
 /// </summary>
+/// <remarks>
+/// The pipeline, in order (upstream's <c>topk_sampling</c> for the middle three steps):
+/// <list type="number">
+/// <item>repetition penalty (CTRL): each distinct token among the last <c>RepetitionWindow</c> has its logit
+///   divided by the penalty when positive, multiplied when negative;</item>
+/// <item>temperature: <c>logits / T</c> in float32, only when T != 1 (as upstream);</item>
+/// <item>top-k: every logit strictly below the k-th largest is removed, so ties with the k-th survive;</item>
+/// <item>top-p: candidates sorted by logit (descending, lower index first on ties; torch's CPU sort leaves the order
+///   of ties unspecified), softmax with float32 exp and float64 sums (upstream is float32 throughout); the first
+///   candidate whose cumulative probability exceeds <c>TopP</c> is the last one kept (upstream's shift right with
+///   <c>min_tokens_to_keep = 1</c>);</item>
+/// <item>min-p: candidates whose probability is below <c>MinP</c> × the top probability are removed;</item>
+/// <item>a draw from softmax over the survivors (float32 exp, float64 sum) with the seeded xoshiro256** stream.</item>
+/// </list>
+/// Greedy (<see cref="SamplingOptions.IsGreedy"/>) returns the argmax of the penalised logits, first index on
+/// ties, and consumes no random numbers. -inf logits are valid (never chosen). NaN logits, +inf logits in a
+/// sampled step, and rows where every logit is -inf are reported as <see cref="InvalidInputException"/>: they
+/// mean the model's weights or inputs are broken, and upstream's <c>torch.multinomial</c> fails on them too.
+/// </remarks>
 public sealed class TokenSampler
 {
     public SamplingOptions Options { get; }
     public int VocabSize { get; }
+    /// <summary>The seed actually in use (the one given, or the random one picked when none was).</summary>
+    public ulong Seed { get; }
+
+    private Xoshiro256StarStar _rng;
+    // Candidates as sortable keys: high 32 bits order logits descending, low 32 bits are the token index, so
+    // a plain ascending sort gives upstream's order with a deterministic tie-break, and no comparer is needed.
+    private readonly ulong[] _keys;
+    // Generation stamps: "seen in this call" marks for the repetition window and the Filter mask, without
+    // clearing an array every call.
+    private readonly int[] _stamps;
+    private int _generation;
+    // exp(logit - max) of the candidates, in candidate order (SIMD exp; sums accumulate in float64).
+    private readonly float[] _exps;
 
     public TokenSampler(SamplingOptions options, int vocabSize)
     {
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentOutOfRangeException.ThrowIfLessThan(vocabSize, 1);
+        options.Validate();
         Options = options;
         VocabSize = vocabSize;
+        Seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        _rng = new Xoshiro256StarStar(Seed);
+        _keys = new ulong[vocabSize];
+        _stamps = new int[vocabSize];
+        _exps = new float[vocabSize];
     }
 
     /// <summary>
@@ -41,10 +64,220 @@ public sealed class TokenSampler
     /// </summary>
     public int Sample(Span<float> logits, ReadOnlySpan<int> recentTokens)
     {
-        if (!Options.IsGreedy) throw new NotImplementedException("only greedy sampling is implemented so far");
-        return ArgMax(logits);
+        CheckLength(logits);
+        ApplyRepetitionPenalty(logits, recentTokens);
+        if (Options.IsGreedy) return CheckedArgMax(logits);
+        ApplyTemperature(logits);
+        int count = SelectCandidates(logits);
+        return Draw(logits, count);
+    }
+
+    /// <summary>
+    /// Applies everything but the draw: penalty, temperature and the filters, writing -inf over every removed
+    /// logit (upstream's <c>filter_value</c>). Returns how many tokens survive. In greedy mode this is upstream's
+    /// <c>top_k=1</c> filter (all ties of the maximum survive), without the temperature. For tests and tools;
+    /// the generation loop calls <see cref="Sample"/>.
+    /// </summary>
+    public int Filter(Span<float> logits, ReadOnlySpan<int> recentTokens)
+    {
+        CheckLength(logits);
+        ApplyRepetitionPenalty(logits, recentTokens);
+        if (!Options.IsGreedy) ApplyTemperature(logits);
+        int count = SelectCandidates(logits);
+        int generation = NextGeneration();
+        for (int j = 0; j < count; j++) _stamps[IndexOf(_keys[j])] = generation;
+        for (int i = 0; i < logits.Length; i++)
+            if (_stamps[i] != generation) logits[i] = float.NegativeInfinity;
+        return count;
     }
 
     /// <summary>Index of the largest value; the first one on ties (as torch.argmax / topk on CPU).</summary>
-    public static int ArgMax(ReadOnlySpan<float> values) => System.Numerics.Tensors.TensorPrimitives.IndexOfMax(values);
+    public static int ArgMax(ReadOnlySpan<float> values) => TensorPrimitives.IndexOfMax(values);
+
+    private void CheckLength(Span<float> logits)
+    {
+        if (logits.Length != VocabSize)
+            throw new ArgumentException($"expected {VocabSize} logits, got {logits.Length}", nameof(logits));
+    }
+
+    private static int CheckedArgMax(ReadOnlySpan<float> logits)
+    {
+        int best = ArgMax(logits); // IndexOfMax reports the first NaN, if any
+        float value = logits[best];
+        if (float.IsNaN(value)) throw NonFinite("NaN");
+        if (value == float.NegativeInfinity) throw AllMasked();
+        return best;
+    }
+
+    private void ApplyRepetitionPenalty(Span<float> logits, ReadOnlySpan<int> recentTokens)
+    {
+        float penalty = Options.RepetitionPenalty;
+        int window = Math.Min(Options.RepetitionWindow, recentTokens.Length);
+        if (penalty == 1f || window == 0) return;
+        int generation = NextGeneration();
+        foreach (int token in recentTokens[^window..])
+        {
+            // Tokens outside the vocabulary (e.g. BOS = 1025 in a 1025-logit row) have no logit to penalise;
+            // a token repeated in the window is penalised once, as CTRL / Hugging Face do.
+            if ((uint)token >= (uint)VocabSize || _stamps[token] == generation) continue;
+            _stamps[token] = generation;
+            float l = logits[token];
+            logits[token] = l > 0f ? l / penalty : l * penalty;
+        }
+    }
+
+    private void ApplyTemperature(Span<float> logits)
+    {
+        float t = Options.Temperature;
+        if (t != 1f) TensorPrimitives.Divide(logits, t, logits);
+    }
+
+    /// <summary>Leaves the surviving candidates' keys in _keys[0..count) and returns count.</summary>
+    private int SelectCandidates(ReadOnlySpan<float> logits)
+    {
+        Span<ulong> keys = _keys;
+        int count = 0;
+        for (int i = 0; i < logits.Length; i++)
+        {
+            float l = logits[i];
+            if (l == float.NegativeInfinity) continue; // already filtered: zero probability
+            if (!float.IsFinite(l)) throw NonFinite(float.IsNaN(l) ? "NaN" : "+inf");
+            keys[count++] = KeyOf(l, i);
+        }
+        if (count == 0) throw AllMasked();
+
+        int topK = Options.TopK;
+        if (topK > 0 && topK < count) count = KeepTopK(keys[..count], logits, topK);
+        if (Options.TopP < 1f) count = KeepTopP(keys[..count], logits, Options.TopP);
+        if (Options.MinP > 0f) count = KeepMinP(keys[..count], logits, Options.MinP);
+        return count;
+    }
+
+    /// <summary>Partial selection (O(V)), then the ties of the k-th value, which upstream also keeps.</summary>
+    private static int KeepTopK(Span<ulong> keys, ReadOnlySpan<float> logits, int k)
+    {
+        SelectNth(keys, k - 1);
+        float kth = logits[IndexOf(keys[k - 1])];
+        int kept = k;
+        for (int j = k; j < keys.Length; j++)
+        {
+            if (logits[IndexOf(keys[j])] != kth) continue;
+            (keys[kept], keys[j]) = (keys[j], keys[kept]);
+            kept++;
+        }
+        return kept;
+    }
+
+    private int KeepTopP(Span<ulong> keys, ReadOnlySpan<float> logits, float topP)
+    {
+        keys.Sort(); // descending logits, ascending index on ties
+        ReadOnlySpan<float> e = RelativeExps(keys, logits);
+        double total = Sum(e);
+        // Upstream: remove[j] = cumsum(softmax)[j - 1] > top_p, remove[0] = false. The cumulative sum only grows,
+        // so the survivors are a prefix ending at the first candidate whose cumulative probability exceeds top_p.
+        double cumulative = 0;
+        for (int j = 0; j < e.Length; j++)
+        {
+            cumulative += e[j] / total;
+            if (cumulative > topP) return j + 1;
+        }
+        return keys.Length;
+    }
+
+    private static int KeepMinP(Span<ulong> keys, ReadOnlySpan<float> logits, float minP)
+    {
+        float max = float.NegativeInfinity;
+        foreach (ulong key in keys) max = MathF.Max(max, logits[IndexOf(key)]);
+        // p_i >= min_p * p_max  <=>  logit_i - max >= ln(min_p): no exp needed.
+        double floor = Math.Log(minP);
+        int kept = 0;
+        foreach (ulong key in keys)
+            if ((double)logits[IndexOf(key)] - max >= floor) keys[kept++] = key;
+        return kept;
+    }
+
+    private int Draw(ReadOnlySpan<float> logits, int count)
+    {
+        ReadOnlySpan<ulong> keys = _keys.AsSpan(0, count);
+        if (count == 1) return IndexOf(keys[0]);
+        ReadOnlySpan<float> e = RelativeExps(keys, logits);
+        double u = _rng.NextDouble() * Sum(e);
+        for (int j = 0; j < e.Length; j++)
+        {
+            u -= e[j];
+            if (u < 0) return IndexOf(keys[j]);
+        }
+        return IndexOf(keys[^1]); // rounding left u a hair above zero: the last candidate owns that sliver
+    }
+
+    /// <summary>exp(logit - max) of each candidate, in candidate order: the unnormalised softmax.</summary>
+    private ReadOnlySpan<float> RelativeExps(ReadOnlySpan<ulong> keys, ReadOnlySpan<float> logits)
+    {
+        Span<float> e = _exps.AsSpan(0, keys.Length);
+        for (int j = 0; j < keys.Length; j++) e[j] = logits[IndexOf(keys[j])];
+        TensorPrimitives.Subtract(e, TensorPrimitives.Max(e), e);
+        TensorPrimitives.Exp(e, e);
+        return e;
+    }
+
+    private static double Sum(ReadOnlySpan<float> values)
+    {
+        double total = 0;
+        foreach (float v in values) total += v;
+        return total;
+    }
+
+    private int NextGeneration()
+    {
+        if (++_generation == int.MaxValue)
+        {
+            Array.Clear(_stamps);
+            _generation = 1;
+        }
+        return _generation;
+    }
+
+    /// <summary>Sort key: ascending key order = descending logit, then ascending index.</summary>
+    private static ulong KeyOf(float logit, int index)
+    {
+        if (logit == 0f) logit = 0f; // -0 and +0 are the same logit
+        uint bits = BitConverter.SingleToUInt32Bits(logit);
+        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        return ((ulong)~ascending << 32) | (uint)index;
+    }
+
+    private static int IndexOf(ulong key) => (int)(uint)key;
+
+    /// <summary>Hoare quickselect: afterwards keys[n] is the n-th smallest and keys[..n] are all smaller.</summary>
+    private static void SelectNth(Span<ulong> keys, int n)
+    {
+        int lo = 0, hi = keys.Length - 1;
+        while (lo < hi)
+        {
+            int mid = lo + (hi - lo) / 2;
+            ulong a = keys[lo], b = keys[mid], c = keys[hi];
+            ulong pivot = Math.Max(Math.Min(a, b), Math.Min(Math.Max(a, b), c)); // median of three
+            int i = lo, j = hi;
+            while (i <= j)
+            {
+                while (keys[i] < pivot) i++;
+                while (keys[j] > pivot) j--;
+                if (i <= j)
+                {
+                    (keys[i], keys[j]) = (keys[j], keys[i]);
+                    i++;
+                    j--;
+                }
+            }
+            if (n <= j) hi = j;
+            else if (n >= i) lo = i;
+            else return;
+        }
+    }
+
+    private static InvalidInputException NonFinite(string what) =>
+        new($"the model produced {what} logits (corrupt or non-finite weights, or an overflow)");
+
+    private static InvalidInputException AllMasked() =>
+        new("every logit is -inf: no token can be sampled");
 }

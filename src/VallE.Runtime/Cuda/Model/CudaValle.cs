@@ -1,0 +1,70 @@
+using VallE.Runtime.Sampling;
+using VallE.Weights;
+
+namespace VallE.Runtime.Cuda.Model;
+
+/// <summary>
+/// VALL-E (lifeiteng) inference on one GPU: <see cref="CudaArModel"/> then <see cref="CudaNarModel"/>.
+/// <code>
+/// using var device = DeviceSelection.Resolve(kind, log);           // null: run the CPU engine instead
+/// if (device is not null &amp;&amp; CudaValle.Supports(checkpoint.Config, out _))
+///     using var valle = CudaValle.Load(device, checkpoint, capacity: 4096);
+///     int[] codes = valle.Generate(text, promptCodes, options, seed);   // [G, 8] frame-major
+/// </code>
+/// Weights are copied to the device at load time; the checkpoint may be disposed afterwards.
+/// </summary>
+public sealed class CudaValle : IDisposable
+{
+    private readonly CudaArModel _ar;
+    private readonly CudaNarModel _nar;
+
+    public ModelConfig Config { get; }
+
+    private CudaValle(ModelConfig config, CudaArModel ar, CudaNarModel nar)
+    {
+        Config = config;
+        _ar = ar;
+        _nar = nar;
+    }
+
+    public static bool Supports(ModelConfig config, out string reason) =>
+        CudaArModel.Supports(config, out reason) && CudaNarModel.Supports(config, out reason);
+
+    /// <summary>Loads both halves; <paramref name="capacity"/> bounds text + prompt + generated positions.</summary>
+    public static CudaValle Load(CudaDevice device, ModelCheckpoint checkpoint, int capacity) =>
+        Load(device, checkpoint.Config, new CheckpointWeightSource(checkpoint), capacity);
+
+    public static CudaValle Load(CudaDevice device, ModelConfig config, ICudaWeightSource weights, int capacity)
+    {
+        var ar = new CudaArModel(device, config, weights, capacity);
+        try
+        {
+            return new CudaValle(config, ar, new CudaNarModel(device, config, weights, capacity));
+        }
+        catch
+        {
+            ar.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Codes of the generated frames ([G, 8], frame-major) for <paramref name="textTokens"/> after the prompt's
+    /// <paramref name="promptCodes"/> ([T, 8], frame-major), and why the AR stopped.
+    /// </summary>
+    public (int[] Codes, CudaArStop Stop) Generate(ReadOnlySpan<int> textTokens, ReadOnlySpan<int> promptCodes, SamplingOptions options, ulong seed)
+    {
+        int books = Config.NumQuantizers;
+        if (promptCodes.Length % books != 0) throw new InvalidInputException($"prompt codes are not [T, {books}]");
+        var first = new int[promptCodes.Length / books];
+        for (int i = 0; i < first.Length; i++) first[i] = promptCodes[i * books];
+        var (tokens, stop) = _ar.Generate(textTokens, first, options, seed);
+        return (_nar.Generate(textTokens, promptCodes, tokens), stop);
+    }
+
+    public void Dispose()
+    {
+        _ar.Dispose();
+        _nar.Dispose();
+    }
+}

@@ -1,0 +1,71 @@
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Sampling;
+
+namespace VallE.Runtime.Models;
+
+/// <summary>How the engine runs: fixed for the lifetime of a loaded <see cref="ValleModel"/>.</summary>
+public sealed record EngineOptions
+{
+    /// <summary>Worker threads for attention (and, once the kernels use them, the matrix products). 0 = all cores.</summary>
+    public int Threads { get; init; }
+    /// <summary>Storage of the linear layers' weights (embedding tables and norms stay float32).</summary>
+    public WeightsDType WeightsDType { get; init; } = WeightsDType.F32;
+
+    internal int ResolvedThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+}
+
+/// <summary>
+/// One utterance to synthesise, in the terms of upstream's <c>inference(x, x_lens, y, enroll_x_lens, ...)</c>.
+/// </summary>
+public sealed record GenerationRequest
+{
+    /// <summary>Text token ids <c>[S]</c>: &lt;bos&gt;, prompt transcript, target text, &lt;eos&gt; (upstream's <c>x</c>).</summary>
+    public required long[] TextTokens { get; init; }
+    /// <summary>Acoustic prompt codes <c>[T', NumQuantizers]</c>, frame-major (upstream's <c>y</c>).</summary>
+    public required long[,] PromptCodes { get; init; }
+    /// <summary>
+    /// Upstream's <c>enroll_x_lens</c>: how many leading text tokens belong to the prompt transcript (with &lt;bos&gt;).
+    /// Needed by prefix modes 2/4 and by VALL-E X's language embeddings; null elsewhere.
+    /// </summary>
+    public int? EnrollTokens { get; init; }
+    /// <summary>VALL-E X: language of the prompt ("en", "zh", "ja"); added to the first EnrollTokens text positions.</summary>
+    public string? PromptLanguage { get; init; }
+    /// <summary>VALL-E X: language of the text to speak; added to the remaining text positions.</summary>
+    public string? TextLanguage { get; init; }
+    /// <summary>AR sampling. Upstream's <c>top_k=1</c> is <c>new SamplingOptions { TopK = 1 }</c>.</summary>
+    public SamplingOptions Sampling { get; init; } = new();
+    /// <summary>Upper bound on generated frames, on top of upstream's own limit (16 frames per text token).</summary>
+    public int? MaxFrames { get; init; }
+}
+
+/// <summary>Generated codes and where the time went.</summary>
+public sealed record GenerationResult
+{
+    /// <summary>Generated codes <c>[T, NumQuantizers]</c> (prompt frames excluded), as upstream's inference returns.</summary>
+    public required long[,] Codes { get; init; }
+    public int Frames => Codes.GetLength(0);
+    /// <summary>AR decode steps run, including the prefill and the step that stopped.</summary>
+    public int ArSteps { get; init; }
+    /// <summary>Wall time of the AR phase (prefill + decode) of the call this result came from.</summary>
+    public double ArMilliseconds { get; init; }
+    /// <summary>Wall time of the NAR phase of the call this result came from.</summary>
+    public double NarMilliseconds { get; init; }
+    /// <summary>Why the AR stopped: "eos", "length" (16 per text token), "max-frames", or "none" (continual).</summary>
+    public string StopReason { get; init; } = "none";
+
+    /// <summary>AR milliseconds per generated token (0 when nothing was generated).</summary>
+    public double ArMillisecondsPerToken => ArSteps > 0 ? ArMilliseconds / ArSteps : 0;
+}
+
+/// <summary>
+/// Sees the logits the engine computes (tests compare them with upstream's). Called off the hot path only
+/// when one is given; spans are valid during the call only.
+/// </summary>
+public interface IInferenceObserver
+{
+    /// <summary>AR logits <c>[AudioVocab + 1]</c> of <paramref name="sequence"/> (index in the batch) at decode <paramref name="step"/> (0 = prefill).</summary>
+    void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits);
+
+    /// <summary>NAR logits <c>[frames, AudioVocab]</c> of <paramref name="sequence"/> for codebook <paramref name="stage"/> (1..7).</summary>
+    void OnNarLogits(int sequence, int stage, int frames, ReadOnlySpan<float> logits);
+}

@@ -1,0 +1,158 @@
+using System.Diagnostics;
+using VallE.Weights;
+
+namespace VallE.Runtime.Models;
+
+/// <summary>
+/// A loaded VALL-E (lifeiteng) or VALL-E X (Plachtaa) model on the CPU:
+/// <code>
+/// using var checkpoint = ModelCheckpoint.Open(path, ConfigOverrides.None);
+/// var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = 4 });
+/// GenerationResult r = model.Generate(new GenerationRequest { TextTokens = x, PromptCodes = y, EnrollTokens = n });
+/// </code>
+/// Weights are copied and packed at load time, so the checkpoint may be disposed afterwards. A model is not
+/// thread-safe: run one call at a time (batch utterances with <see cref="GenerateBatch"/> instead).
+/// </summary>
+public sealed class ValleModel
+{
+    private readonly ValleWeights _weights;
+    private readonly ArDecoder _ar;
+    private readonly NarDecoder _nar;
+
+    public ModelConfig Config => _weights.Config;
+    internal ValleWeights Weights => _weights;
+    public EngineOptions Options { get; }
+
+    private ValleModel(ValleWeights weights, EngineOptions options)
+    {
+        _weights = weights;
+        Options = options;
+        _ar = new ArDecoder(weights);
+        _nar = new NarDecoder(weights);
+    }
+
+    public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
+    {
+        options ??= new EngineOptions();
+        // The CPU backend's thread count is process-wide (the linear kernels and attention share one pool).
+        Cpu.CpuParallel.Threads = options.ResolvedThreads;
+        return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType), options);
+    }
+
+    /// <summary>Upstream's <c>inference</c> for one utterance: AR then NAR; returns the generated frames only.</summary>
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer = null) =>
+        GenerateBatch([request], observer)[0];
+
+    /// <summary>
+    /// Several independent utterances at once: their AR steps share each layer's weight reads, and sequences that
+    /// stop early drop out of the batch. Results equal one-at-a-time calls (each has its own sampler and RNG).
+    /// Timings are those of the whole batch.
+    /// </summary>
+    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, IInferenceObserver? observer = null)
+    {
+        if (requests.Count == 0) return [];
+        var c = Config;
+        var arInputs = new ArInput[requests.Count];
+        for (int i = 0; i < requests.Count; i++) arInputs[i] = Validate(requests[i], i);
+
+        var clock = Stopwatch.StartNew();
+        var (tokens, steps, reasons) = _ar.Run(arInputs, observer);
+        double arMs = clock.Elapsed.TotalMilliseconds;
+
+        clock.Restart();
+        var narInputs = new NarInput[requests.Count];
+        for (int i = 0; i < requests.Count; i++)
+        {
+            var a = arInputs[i];
+            narInputs[i] = new NarInput(NarText(a.Text, a.Enroll), requests[i].PromptCodes, tokens[i].Select(t => (long)t).ToArray(),
+                a.Enroll, a.PromptLanguage, a.TextLanguage);
+        }
+        var codes = _nar.Run(narInputs, observer);
+        double narMs = clock.Elapsed.TotalMilliseconds;
+
+        return Enumerable.Range(0, requests.Count).Select(i => new GenerationResult
+        {
+            Codes = codes[i],
+            ArSteps = steps[i],
+            ArMilliseconds = arMs,
+            NarMilliseconds = narMs,
+            StopReason = reasons[i],
+        }).ToArray();
+    }
+
+    /// <summary>
+    /// lifeiteng's <c>continual</c>: no AR; the first <c>min(T/2, 225)</c> frames of <paramref name="codes"/> are the
+    /// prompt, codebook 0 of the rest is kept and the NAR fills in codebooks 1..7 of those frames.
+    /// </summary>
+    public GenerationResult Continual(long[] textTokens, long[,] codes, IInferenceObserver? observer = null)
+    {
+        var c = Config;
+        ValidateText(textTokens, 0);
+        ValidateCodes(codes, 0, "codes");
+        int T = codes.GetLength(0);
+        int prefix = Math.Min(T / 2, 3 * 75);
+        var prompt = new long[prefix, c.NumQuantizers];
+        for (int t = 0; t < prefix; t++)
+            for (int j = 0; j < c.NumQuantizers; j++) prompt[t, j] = codes[t, j];
+        var first = new long[T - prefix];
+        for (int t = prefix; t < T; t++) first[t - prefix] = codes[t, 0];
+
+        var clock = Stopwatch.StartNew();
+        // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).
+        var input = new NarInput(textTokens, prompt, first, 0, 0, 0, PositionBeforePrenet: c.PrefixMode == 0);
+        var result = _nar.Run([input], observer)[0];
+        return new GenerationResult { Codes = result, NarMilliseconds = clock.Elapsed.TotalMilliseconds };
+    }
+
+    /// <summary>Prefix modes 2 and 4 drop the enrolled phonemes from the NAR text: &lt;bos&gt; + text[enroll-1:].</summary>
+    private long[] NarText(long[] text, int enroll)
+    {
+        if (Config.PrefixMode is not (2 or 4)) return text;
+        return [text[0], .. text.AsSpan(enroll - 1)];
+    }
+
+    private ArInput Validate(GenerationRequest r, int index)
+    {
+        var c = Config;
+        ValidateText(r.TextTokens, index);
+        ValidateCodes(r.PromptCodes, index, "prompt codes");
+        string where = index > 0 ? $"request {index}: " : "";
+        int S = r.TextTokens.Length;
+        bool vallex = c.Family == ModelFamily.VallEX;
+        bool needsEnroll = vallex || c.PrefixMode is 2 or 4;
+        if (needsEnroll && r.EnrollTokens is null)
+            throw new InvalidInputException($"{where}this model needs the number of enrolled (prompt transcript) text tokens (--enroll-tokens)");
+        int enroll = r.EnrollTokens ?? 0;
+        if (r.EnrollTokens is { } e && (e < 1 || e > S))
+            throw new InvalidInputException($"{where}enroll tokens {e} outside 1..{S} (the text has {S} tokens)");
+        int promptLanguage = vallex ? TextEncoder.LanguageId(r.PromptLanguage, "prompt") : 0;
+        int textLanguage = vallex ? TextEncoder.LanguageId(r.TextLanguage, "text") : 0;
+        if (r.MaxFrames is < 0) throw new InvalidInputException($"{where}max frames {r.MaxFrames} is negative");
+        var first = new long[r.PromptCodes.GetLength(0)];
+        for (int t = 0; t < first.Length; t++) first[t] = r.PromptCodes[t, 0];
+        return new ArInput(r.TextTokens, first, enroll, promptLanguage, textLanguage, r.Sampling, r.MaxFrames ?? int.MaxValue);
+    }
+
+    private void ValidateText(long[] text, int index)
+    {
+        string where = index > 0 ? $"request {index}: " : "";
+        if (text.Length == 0) throw new InvalidInputException($"{where}text tokens are empty");
+        int vocab = _weights.ArTextEmbedding.Rows;
+        for (int i = 0; i < text.Length; i++)
+            if (text[i] < 0 || text[i] >= vocab)
+                throw new InvalidInputException($"{where}text token {i} is {text[i]}, outside the model's 0..{vocab - 1}");
+    }
+
+    private void ValidateCodes(long[,] codes, int index, string what)
+    {
+        string where = index > 0 ? $"request {index}: " : "";
+        var c = Config;
+        if (codes.GetLength(1) != c.NumQuantizers)
+            throw new InvalidInputException($"{where}{what} have {codes.GetLength(1)} codebooks, the model expects {c.NumQuantizers} ([frames, {c.NumQuantizers}])");
+        if (codes.GetLength(0) == 0) throw new InvalidInputException($"{where}{what} have no frames");
+        for (int t = 0; t < codes.GetLength(0); t++)
+            for (int j = 0; j < codes.GetLength(1); j++)
+                if (codes[t, j] < 0 || codes[t, j] >= c.AudioVocab)
+                    throw new InvalidInputException($"{where}{what}[{t}, {j}] is {codes[t, j]}, outside the codebook 0..{c.AudioVocab - 1}");
+    }
+}

@@ -1,0 +1,76 @@
+using System.Diagnostics;
+using VallE.Runtime.Cuda;
+using VallE.Runtime.Cuda.Model;
+using VallE.Runtime.Models;
+using VallE.Weights;
+
+namespace VallE.Runtime.Pipeline;
+
+/// <summary>The model half of synthesis: text tokens + prompt codes to generated codes, on some backend.</summary>
+public interface ICodeGenerator : IDisposable
+{
+    ModelConfig Config { get; }
+    /// <summary>"cpu" or "cuda".</summary>
+    string Device { get; }
+    /// <summary>False when the backend reports AR and NAR time together (in <see cref="GenerationResult.ArMilliseconds"/>).</summary>
+    bool SplitsArAndNar { get; }
+    GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer);
+}
+
+/// <summary>The CPU engine (<see cref="ValleModel"/>).</summary>
+public sealed class CpuCodeGenerator(ValleModel model) : ICodeGenerator
+{
+    public ModelConfig Config => model.Config;
+    public string Device => "cpu";
+    public bool SplitsArAndNar => true;
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer) => model.Generate(request, observer);
+    public void Dispose() { }
+}
+
+/// <summary>
+/// The CUDA engine (<see cref="CudaValle"/>, lifeiteng VALL-E with prefix modes 0/1). It has no frame cap of its
+/// own: with <see cref="GenerationRequest.MaxFrames"/> the generated codes are trimmed afterwards. AR and NAR time
+/// are reported together.
+/// </summary>
+public sealed class CudaCodeGenerator : ICodeGenerator
+{
+    /// <summary>Positions (text + prompt + generated) the device buffers are sized for.</summary>
+    public const int Capacity = 4096;
+    private readonly CudaValle _valle;
+
+    public ModelConfig Config => _valle.Config;
+    public string Device => "cuda";
+    public bool SplitsArAndNar => false;
+
+    public CudaCodeGenerator(CudaDevice device, ModelCheckpoint checkpoint) =>
+        _valle = CudaValle.Load(device, checkpoint, Capacity);
+
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer)
+    {
+        int books = Config.NumQuantizers;
+        long[,] prompt = request.PromptCodes;
+        int total = request.TextTokens.Length + prompt.GetLength(0) + 16 * request.TextTokens.Length + 2;
+        if (total > Capacity)
+            throw new InvalidInputException($"text ({request.TextTokens.Length} tokens) and prompt ({prompt.GetLength(0)} frames) need up to {total} positions; the CUDA engine holds {Capacity}: shorten the prompt or use --sentences");
+        var text = new int[request.TextTokens.Length];
+        for (int i = 0; i < text.Length; i++) text[i] = checked((int)request.TextTokens[i]);
+        var promptFlat = new int[prompt.Length];
+        for (int t = 0, k = 0; t < prompt.GetLength(0); t++)
+            for (int q = 0; q < books; q++) promptFlat[k++] = checked((int)prompt[t, q]);
+        ulong seed = request.Sampling.Seed ?? (ulong)Random.Shared.NextInt64();
+
+        var clock = Stopwatch.StartNew();
+        var (codes, stop) = _valle.Generate(text, promptFlat, request.Sampling, seed);
+        double ms = clock.Elapsed.TotalMilliseconds;
+
+        int frames = codes.Length / books;
+        string reason = stop == CudaArStop.LengthLimit ? "length" : "eos";
+        if (request.MaxFrames is { } cap && frames > cap) { frames = cap; reason = "max-frames"; }
+        var result = new long[frames, books];
+        for (int t = 0; t < frames; t++)
+            for (int q = 0; q < books; q++) result[t, q] = codes[t * books + q];
+        return new GenerationResult { Codes = result, ArSteps = codes.Length / books + 1, ArMilliseconds = ms, StopReason = reason };
+    }
+
+    public void Dispose() => _valle.Dispose();
+}

@@ -1,0 +1,95 @@
+using System.Diagnostics;
+using VallE.Runtime.Codec;
+using VallE.Runtime.Models;
+using VallE.Runtime.Text;
+
+namespace VallE.Runtime.Pipeline;
+
+/// <summary>
+/// Text + prompt codes -> speech, the way lifeiteng's <c>valle/bin/infer.py</c> does it: phonemize
+/// <c>"{prompt_text} {text}"</c> for the model's text tokens and the prompt transcript alone for
+/// <c>enroll_x_lens</c>, run the AR + NAR, decode the generated frames with EnCodec. With
+/// <see cref="SynthesisRequest.SplitSentences"/> each sentence is a separate utterance with the same prompt, and
+/// pieces are yielded as they finish so that callers can write audio early.
+/// </summary>
+public sealed class Synthesizer
+{
+    private readonly ICodeGenerator _model;
+    private readonly TextFrontEnd _text;
+    private readonly EncodecDecoder _decoder;
+
+    public Synthesizer(ValleModel model, TextFrontEnd text, EncodecDecoder decoder)
+        : this(new CpuCodeGenerator(model ?? throw new ArgumentNullException(nameof(model))), text, decoder) { }
+
+    /// <summary>Synthesis on any backend (<see cref="CpuCodeGenerator"/>, <see cref="CudaCodeGenerator"/>); the caller owns <paramref name="model"/>.</summary>
+    public Synthesizer(ICodeGenerator model, TextFrontEnd text, EncodecDecoder decoder)
+    {
+        _model = model ?? throw new ArgumentNullException(nameof(model));
+        _text = text ?? throw new ArgumentNullException(nameof(text));
+        _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        if (model.Config.Family == VallE.Weights.ModelFamily.VallEX)
+            throw new InvalidInputException("synth speaks with lifeiteng VALL-E/VALL-F checkpoints; VALL-E X needs its own (BPE) text front end, which this build does not have");
+        if (model.Config.NumQuantizers != EncodecContract.Quantizers)
+            throw new InvalidInputException($"the model uses {model.Config.NumQuantizers} codebooks; EnCodec 6 kbps has {EncodecContract.Quantizers}");
+    }
+
+    /// <summary>Synthesises the request; yields one piece per sentence (or one for the whole text).</summary>
+    /// <param name="observer">sees AR/NAR logits (progress display); may be null.</param>
+    public IEnumerable<SynthesizedPiece> Run(SynthesisRequest request, IInferenceObserver? observer = null, CancellationToken cancellation = default)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        IReadOnlyList<string> pieces = request.SplitSentences ? SentenceSplitter.Split(request.Text) : [request.Text];
+        if (pieces.Count == 0) throw new InvalidInputException("the text to synthesise is empty");
+        for (int i = 0; i < pieces.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            yield return RunOne(i, pieces.Count, pieces[i], request, observer);
+        }
+    }
+
+    private SynthesizedPiece RunOne(int index, int count, string text, SynthesisRequest request, IInferenceObserver? observer)
+    {
+        var clock = Stopwatch.StartNew();
+        TextTokens tokens = _text.Tokenize(request.PromptText, text);
+        double textMs = clock.Elapsed.TotalMilliseconds;
+
+        GenerationResult result = _model.Generate(new GenerationRequest
+        {
+            TextTokens = tokens.Tokens,
+            PromptCodes = request.PromptCodes,
+            EnrollTokens = tokens.EnrollTokens,
+            Sampling = request.Sampling,
+            MaxFrames = request.MaxFrames,
+        }, observer);
+
+        float[] samples = [];
+        double codecMs = 0;
+        if (result.Frames > 0)
+        {
+            clock.Restart();
+            int frames = result.Frames;
+            var flat = new long[frames * EncodecContract.Quantizers];
+            Buffer.BlockCopy(result.Codes, 0, flat, 0, flat.Length * sizeof(long));
+            samples = _decoder.Decode(flat, frames);
+            codecMs = clock.Elapsed.TotalMilliseconds;
+        }
+        return new SynthesizedPiece(index, count, text, samples, result.Frames, result.ArSteps, result.StopReason,
+            new StageTimes(textMs, result.ArMilliseconds, result.NarMilliseconds, codecMs));
+    }
+
+    /// <summary>Encodes a prompt recording (any WAV) to codes <c>[T, 8]</c>.</summary>
+    public static long[,] EncodePrompt(EncodecEncoder encoder, string wavPath)
+    {
+        float[] audio = Audio.PromptAudio.LoadMono(wavPath, EncodecContract.SampleRate, out _);
+        long[] flat = encoder.Encode(audio, out int frames);
+        return ToMatrix(flat, frames);
+    }
+
+    /// <summary>Row-major <c>[frames, 8]</c> array to a matrix.</summary>
+    public static long[,] ToMatrix(long[] flat, int frames)
+    {
+        var m = new long[frames, EncodecContract.Quantizers];
+        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(long));
+        return m;
+    }
+}

@@ -1,0 +1,151 @@
+using VallE.Runtime.Cuda;
+
+namespace VallE.Tests.Cuda;
+
+/// <summary>
+/// The parts of the CUDA backend that must behave on every machine, GPU or not: the probe, --device resolution
+/// and the memory plan. These never skip.
+/// </summary>
+[TestFixture]
+public class CudaProbeTests
+{
+    [Test]
+    public void Probe_ReturnsADeviceOrACleanReason()
+    {
+        using var device = CudaDevice.TryCreate(out string reason);
+        if (device is null)
+        {
+            Assert.That(reason, Is.Not.Empty);
+            Assert.That(reason, Does.Not.Contain("\n"), "the reason is one line for the CLI");
+            TestContext.Out.WriteLine($"probe: {reason}");
+        }
+        else
+        {
+            Assert.That(reason, Is.Empty);
+            Assert.That(device.ComputeCapability, Is.GreaterThanOrEqualTo(CudaDevice.MinComputeCapability));
+            TestContext.Out.WriteLine(device.Description);
+        }
+    }
+
+    [Test]
+    public void Probe_IsStableAcrossCalls()
+    {
+        using var first = CudaDevice.TryCreate(out string reason1);
+        using var second = CudaDevice.TryCreate(out string reason2);
+        Assert.That(second is null, Is.EqualTo(first is null));
+        Assert.That(reason2, Is.EqualTo(reason1));
+    }
+
+    [TestCase("auto", DeviceKind.Auto)]
+    [TestCase("CPU", DeviceKind.Cpu)]
+    [TestCase("cuda", DeviceKind.Cuda)]
+    [TestCase(" gpu ", DeviceKind.Cuda)]
+    public void Parse_AcceptsTheDocumentedValues(string value, DeviceKind expected) =>
+        Assert.That(DeviceSelection.Parse(value), Is.EqualTo(expected));
+
+    [Test]
+    public void Parse_RejectsOthersAsUsageError()
+    {
+        var e = Assert.Throws<UsageException>(() => DeviceSelection.Parse("tpu"))!;
+        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(e.Message, Does.Contain("tpu"));
+    }
+
+    [Test]
+    public void Resolve_CpuNeverProbes()
+    {
+        var lines = new List<string>();
+        Assert.That(DeviceSelection.Resolve(DeviceKind.Cpu, lines.Add), Is.Null);
+        Assert.That(lines, Is.Empty);
+    }
+
+    [Test]
+    public void Resolve_AutoFallsBackWithOneLogLine_CudaFailsWithExit3()
+    {
+        using var probe = CudaDevice.TryCreate(out string reason);
+        var lines = new List<string>();
+        using var auto = DeviceSelection.Resolve(DeviceKind.Auto, lines.Add);
+        if (probe is not null)
+        {
+            Assert.That(auto, Is.Not.Null);
+            Assert.That(lines, Is.Empty);
+            return;
+        }
+        Assert.That(auto, Is.Null);
+        Assert.That(lines, Has.Count.EqualTo(1));
+        Assert.That(lines[0], Does.Contain(reason).And.Contain("CPU"));
+
+        var e = Assert.Throws<NativeDependencyException>(() => DeviceSelection.Resolve(DeviceKind.Cuda, _ => { }))!;
+        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
+        Assert.That(e.Message, Does.Contain(reason));
+    }
+
+    [Test]
+    public void MemoryPlan_KvCacheBytes()
+    {
+        // 12 layers, batch 1, 3000 positions, d_model 1024: 2 x 12 x 3000 x 1024 elements.
+        Assert.That(CudaMemoryPlan.KvCache(12, 1, 3000, 1024, CudaDType.F32), Is.EqualTo(2L * 12 * 3000 * 1024 * 4));
+        Assert.That(CudaMemoryPlan.KvCache(12, 4, 3000, 1024, CudaDType.BF16), Is.EqualTo(2L * 12 * 4 * 3000 * 1024 * 2));
+    }
+
+    [Test]
+    public void MemoryPlan_FailsClearlyWhenItCannotFit()
+    {
+        var plan = new CudaMemoryPlan(WeightBytes: 1L << 30, KvCacheBytes: 3L << 30, ActivationBytes: 1L << 20);
+        Assert.DoesNotThrow(() => plan.EnsureFits(8L << 30, "generation"));
+        var e = Assert.Throws<InvalidInputException>(() => plan.EnsureFits(2L << 30, "generation of up to 3000 frames"))!;
+        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
+        Assert.That(e.Message, Does.Contain("generation of up to 3000 frames").And.Contain("KV cache 3.00").And.Contain("2.00 GiB is free"));
+    }
+
+    [Test]
+    public void MemoryPlan_ActivationsCoverDecodePartials()
+    {
+        long small = CudaMemoryPlan.Activations(rows: 1, batch: 1, dim: 1024, feedForward: 4096, vocab: 1025, heads: 16, kvCapacity: 256);
+        long large = CudaMemoryPlan.Activations(rows: 1, batch: 1, dim: 1024, feedForward: 4096, vocab: 1025, heads: 16, kvCapacity: 4096);
+        Assert.That(large - small, Is.EqualTo(4L * 16 * (16 - 1) * (64 + 2)));
+    }
+
+    /// <summary>The generator valle_sample draws from, against Random123's published known answers.</summary>
+    [Test]
+    public void Philox_MatchesRandom123KnownAnswers()
+    {
+        if (!CudaLibraries.TryLoadKernels(out string reason)) Assert.Ignore(reason);
+        Assert.That(CudaKernels.Philox(0, 0, 0, 0, 0), Is.EqualTo((0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u)));
+        Assert.That(CudaKernels.Philox(ulong.MaxValue, uint.MaxValue, uint.MaxValue, uint.MaxValue, uint.MaxValue),
+            Is.EqualTo((0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu)));
+        // Random123 kat_vectors: key {0xa4093822, 0x299f31d0} (word 0 = low half of our 64-bit key).
+        Assert.That(CudaKernels.Philox(0x299f31d0_a4093822UL, 0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344),
+            Is.EqualTo((0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u)));
+    }
+
+    [Test]
+    public void Philox_ManagedPortMatchesTheLibrary()
+    {
+        if (!CudaLibraries.TryLoadKernels(out string reason)) Assert.Ignore(reason);
+        var rng = new Random(7);
+        for (int i = 0; i < 200; i++)
+        {
+            ulong key = (ulong)rng.NextInt64();
+            uint c0 = (uint)rng.Next(), c1 = (uint)rng.Next(), c2 = (uint)rng.Next(), c3 = (uint)rng.Next();
+            Assert.That(PhiloxReference.Generate(key, c0, c1, c2, c3), Is.EqualTo(CudaKernels.Philox(key, c0, c1, c2, c3)));
+        }
+    }
+}
+
+/// <summary>Philox4x32-10 in C#, the reference the device sampler test draws its uniforms from.</summary>
+internal static class PhiloxReference
+{
+    public static (uint X, uint Y, uint Z, uint W) Generate(ulong key, uint c0, uint c1, uint c2, uint c3)
+    {
+        uint k0 = (uint)key, k1 = (uint)(key >> 32);
+        for (int round = 0; round < 10; round++)
+        {
+            if (round > 0) { k0 += 0x9E3779B9u; k1 += 0xBB67AE85u; }
+            ulong p0 = 0xD2511F53ul * c0, p1 = 0xCD9E8D57ul * c2;
+            uint n0 = (uint)(p1 >> 32) ^ c1 ^ k0, n2 = (uint)(p0 >> 32) ^ c3 ^ k1;
+            c0 = n0; c1 = (uint)p1; c2 = n2; c3 = (uint)p0;
+        }
+        return (c0, c1, c2, c3);
+    }
+}
