@@ -77,8 +77,20 @@ if [ "$QUICK" = 0 ] && [ -n "$SANITIZER" ] && [ -x "$KC" ]; then
   step kc-initcheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool initcheck "$KC"
 fi
 
+# No .NET SDK (the lent H200 image): the runtime and the test runner carried in .device/ (prepare-device-carry.sh).
+if [ -z "$DOTNET" ] && [ -f "$ROOT/.device/dotnet-rt.tar.xz" ]; then
+  mkdir -p /tmp/valle-dotnet && xz -dc "$ROOT/.device/dotnet-rt.tar.xz" | tar -C /tmp/valle-dotnet -xf -
+  RUNTIME=/tmp/valle-dotnet/dotnet
+  export DOTNET_ROOT=/tmp/valle-dotnet VALLE_SHARED="$ROOT/.device/shared"
+  RUNNER=("$RUNTIME" "$ROOT/.device/runner/VallE.CudaTestRunner.dll")
+  step cuda-tests "${RUNNER[@]}"
+  if [ "$QUICK" = 0 ] && [ -n "$SANITIZER" ]; then
+    step memcheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool memcheck "${RUNNER[@]}"
+    step racecheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool racecheck "${RUNNER[@]}" 'Cuda(Attention|Sampling|EmbeddingNorm)Tests'
+  fi
+fi
 if [ -z "$DOTNET" ]; then
-  echo "[device-check] SKIP the C# suite: no dotnet on this machine (the kernel_check steps above cover the kernels)"
+  [ -f "$ROOT/.device/dotnet-rt.tar.xz" ] || echo "[device-check] SKIP the C# suite: no dotnet and no .device/ (run native/prepare-device-carry.sh, carry .device)"
   echo "device-check: $PASSED passed, $FAILED failed (logs in $LOGS)"
   exit "$FAILED"
 fi
