@@ -2,8 +2,10 @@
 # Verifies the CUDA backend on a machine with a GPU in ONE call (for a session that has a device):
 #   1. GPU + toolchain facts (nvidia-smi, nvcc, dotnet, compute-sanitizer)
 #   2. libvalle_kernels for this GPU's architecture only (nvcc if present; else the carried build/kernels)
-#   3. the CUDA NUnit suite (tests/VallE.Tests/Cuda: every kernel against a CPU reference)
-#   4. compute-sanitizer memcheck over the whole CUDA suite, racecheck + synccheck over the shared-memory kernels
+#   3. native/tests/kernel_check.cu: every kernel through the C ABI against CPU references (needs only nvcc), then
+#      the same under compute-sanitizer memcheck, racecheck and synccheck
+#   4. when dotnet is there: the CUDA NUnit suite (tests/VallE.Tests/Cuda: kernels, decoder stack, AR/NAR, PyTorch
+#      fixture), and memcheck/racecheck/synccheck over it
 #   5. `valle bench --device cuda` when this build's bench command has --device; the CudaDecodeStep BenchmarkDotNet
 #      benchmark (12-layer d=1024 decode step, eager vs CUDA graph)
 # Every step runs even when an earlier one fails; the last line is "device-check: N passed, M failed" and the exit
@@ -58,10 +60,41 @@ build_kernels() {
 }
 step kernels build_kernels
 
-build_dotnet() {
-  [ -n "$DOTNET" ] || { echo "no dotnet on this machine: carry the Release build and a .NET 10 runtime"; return 1; }
-  "$DOTNET" build VallE.sln -c Release -nologo -clp:ErrorsOnly -v:quiet
+KC="$ROOT/build/kernels/kernel_check"
+build_kernel_check() {
+  [ -n "$NVCC" ] || { echo "no nvcc: cannot build kernel_check"; return 1; }
+  local ccbin=()  # CUDA 11.x refuses GCC > 11: use clang++-14 then, as CMakeLists.txt does
+  if "$NVCC" --version | grep -q 'release 11\.' && command -v clang++-14 >/dev/null; then ccbin=(-ccbin clang++-14); fi
+  "$NVCC" "${ccbin[@]}" -std=c++17 -O2 -arch="sm_${CAP}" native/tests/kernel_check.cu -Inative/kernels -Lbuild/kernels -lvalle_kernels \
+    -Xlinker -rpath -Xlinker "$ROOT/build/kernels" -o "$KC"
 }
+step kernel-check-build build_kernel_check
+step kernel-check "$KC"
+if [ "$QUICK" = 0 ] && [ -n "$SANITIZER" ] && [ -x "$KC" ]; then
+  step kc-memcheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool memcheck --leak-check full "$KC"
+  step kc-racecheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool racecheck "$KC"
+  step kc-synccheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool synccheck "$KC"
+  step kc-initcheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool initcheck "$KC"
+fi
+
+# No .NET SDK (the lent H200 image): the runtime and the test runner carried in .device/ (prepare-device-carry.sh).
+if [ -z "$DOTNET" ] && [ -f "$ROOT/.device/dotnet-rt.tar.xz" ]; then
+  mkdir -p /tmp/valle-dotnet && xz -dc "$ROOT/.device/dotnet-rt.tar.xz" | tar -C /tmp/valle-dotnet -xf -
+  RUNTIME=/tmp/valle-dotnet/dotnet
+  export DOTNET_ROOT=/tmp/valle-dotnet VALLE_SHARED="$ROOT/.device/shared"
+  RUNNER=("$RUNTIME" "$ROOT/.device/runner/VallE.CudaTestRunner.dll")
+  step cuda-tests "${RUNNER[@]}"
+  if [ "$QUICK" = 0 ] && [ -n "$SANITIZER" ]; then
+    step memcheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool memcheck "${RUNNER[@]}"
+    step racecheck "$SANITIZER" --error-exitcode 99 --print-limit 20 --tool racecheck "${RUNNER[@]}" 'Cuda(Attention|Sampling|EmbeddingNorm)Tests'
+  fi
+fi
+if [ -z "$DOTNET" ]; then
+  [ -f "$ROOT/.device/dotnet-rt.tar.xz" ] || echo "[device-check] SKIP the C# suite: no dotnet and no .device/ (run native/prepare-device-carry.sh, carry .device)"
+  echo "device-check: $PASSED passed, $FAILED failed (logs in $LOGS)"
+  exit "$FAILED"
+fi
+build_dotnet() { "$DOTNET" build VallE.sln -c Release -nologo -clp:ErrorsOnly -v:quiet; }
 step dotnet-build build_dotnet
 
 cuda_tests() {  # cuda_tests FILTER [wrapper...]
@@ -94,13 +127,15 @@ bench() {
     echo "this build's 'valle bench' has no --device option yet: nothing to run"
   fi
 }
-[ -n "$DOTNET" ] && step bench bench
+step bench bench
 
 cuda_benchmarks() {  # decode step latency, eager vs graph, side by side in one run
   timeout 900 "$DOTNET" run -c Release --no-build --project bench/VallE.Bench -- \
-    --filter '*CudaDecodeStep*' --inProcess --job short --artifacts "$LOGS/bdn"
+    --filter '*CudaDecodeStep*' --inProcess --job short --artifacts "$LOGS/bdn" | tee "$LOGS/bdn-out.txt"
+  # BenchmarkDotNet exits 0 when a GlobalSetup throws: only a run that executed benchmarks counts.
+  ! grep -q 'executed benchmarks: 0' "$LOGS/bdn-out.txt"
 }
-[ -n "$DOTNET" ] && step cuda-benchmarks cuda_benchmarks
+step cuda-benchmarks cuda_benchmarks
 
 echo "device-check: $PASSED passed, $FAILED failed (logs in $LOGS)"
 exit "$FAILED"

@@ -36,6 +36,8 @@ public sealed class CudaValle : IDisposable
 
     public static CudaValle Load(CudaDevice device, ModelConfig config, ICudaWeightSource weights, int capacity)
     {
+        if (!Supports(config, out string why)) throw new InvalidInputException(why);
+        CheckWeights(config, weights);
         var ar = new CudaArModel(device, config, weights, capacity);
         try
         {
@@ -46,6 +48,36 @@ public sealed class CudaValle : IDisposable
             ar.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// Reads every tensor the GPU path needs and checks its shape, on the host: a checkpoint that does not fit
+    /// fails with the offending tensor's name before any device memory is allocated. Needs no GPU.
+    /// </summary>
+    public static void CheckWeights(ModelConfig c, ICudaWeightSource weights)
+    {
+        long d = c.DModel, nd = c.NarDModel, vocab = c.AudioVocab;
+        var tensors = new List<(string Name, long[] Shape)>
+        {
+            ("ar_text_embedding.word_embeddings.weight", [c.TextVocab, d]),
+            ("ar_audio_embedding.word_embeddings.weight", [vocab + 1 + (c.PrependBos ? 1 : 0), d]),
+            ("ar_predict_layer.weight", [vocab + 1, d]),
+            ("ar_text_position.alpha", [1]),
+            ("ar_audio_position.alpha", [1]),
+            ("nar_text_embedding.word_embeddings.weight", [c.TextVocab, nd]),
+            ("nar_text_position.alpha", [1]),
+            ("nar_audio_position.alpha", [1]),
+        };
+        for (int j = 0; j < c.NumQuantizers; j++)
+            tensors.Add(($"nar_audio_embeddings.{j}.word_embeddings.weight", [vocab + (j == 0 ? 1 : 0), nd]));
+        for (int j = 0; j < c.NumQuantizers - 1; j++)
+        {
+            tensors.Add(($"nar_predict_layers.{j}.weight", [vocab, nd]));
+            tensors.Add(($"nar_stage_embeddings.{j}.word_embeddings.weight", [1, nd]));
+        }
+        tensors.AddRange(CudaDecoderStack.Tensors("ar_decoder", c.NumLayers, c.DModel, c.FeedForwardDim, c.NormFirst, adaptive: false));
+        tensors.AddRange(CudaDecoderStack.Tensors("nar_decoder", c.NarNumLayers, c.NarDModel, c.NarFeedForwardDim, c.NormFirst, adaptive: true));
+        foreach (var (name, shape) in tensors) weights.CheckShape(name, shape);
     }
 
     /// <summary>

@@ -7,18 +7,25 @@ public interface ICudaWeightSource
 {
     /// <summary>The tensor <paramref name="name"/> as float32, row-major; throws when it is missing or not of <paramref name="shape"/>.</summary>
     float[] Floats(string name, params long[] shape);
+
+    /// <summary>Throws like <see cref="Floats"/> would, without converting the data when the source can avoid it.</summary>
+    void CheckShape(string name, params long[] shape) => Floats(name, shape);
 }
 
 /// <summary>Tensors of an opened checkpoint (any dtype, converted to float32), shapes checked.</summary>
 public sealed class CheckpointWeightSource(ModelCheckpoint checkpoint) : ICudaWeightSource
 {
-    public float[] Floats(string name, params long[] shape)
+    public float[] Floats(string name, params long[] shape) => Checked(name, shape).ToFloat32();
+
+    public void CheckShape(string name, params long[] shape) => Checked(name, shape);
+
+    private TensorData Checked(string name, long[] shape)
     {
         var t = checkpoint.Get(name);
         if (!t.Shape.AsSpan().SequenceEqual(shape))
             throw new InvalidInputException(
                 $"tensor '{name}' has shape ({string.Join(", ", t.Shape)}), expected ({string.Join(", ", shape)})");
-        return t.ToFloat32();
+        return t;
     }
 }
 
