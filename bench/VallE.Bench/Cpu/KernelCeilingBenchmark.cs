@@ -11,7 +11,7 @@ namespace VallE.Bench.Cpu;
 /// the core's FMA peak. The least load-sensitive numbers on a shared machine.
 /// Run: <c>dotnet run -c Release --project bench/VallE.Bench -- --filter '*KernelCeilingBenchmark*'</c>.
 /// </summary>
-[Config(typeof(CpuBenchConfig))]
+[Config(typeof(ManyShortIterationsConfig))]
 public class KernelCeilingBenchmark : IWeightStreamingBenchmark
 {
     private const int Size = 512;
