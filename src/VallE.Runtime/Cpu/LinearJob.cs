@@ -18,7 +18,7 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
     /// <summary>
     /// Rows per item. Every block re-streams the whole weight matrix, so for a long input (NAR over 300 frames)
     /// taller blocks mean fewer passes over weights that may not fit in L3; 16-row blocks (x in L2 for the 4096-wide
-    /// FF input) measured slower for FF-down at 256 rows. Also the height of the ragged-panel scratch tile.
+    /// FF input) measured no faster for FF-down at 256 rows. Also the height of the ragged-panel scratch tile.
     /// </summary>
     internal const int BlockRows = 64;
 
