@@ -132,6 +132,8 @@ public class LinearWeightsTests
         Assert.Throws<ArgumentException>(() => layer.Forward(new float[4], 2, new float[5]));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[5], [], 3, 2));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[6], [1f], 3, 2));
+        var both = new float[12];
+        Assert.Throws<ArgumentException>(() => layer.Forward(both.AsSpan(0, 4), 2, both.AsSpan(2, 6)), "in place");
     }
 
     [Test]
