@@ -14,10 +14,16 @@ namespace VallE.Bench.Cpu;
 /// </summary>
 public class CpuBenchConfig : ManualConfig
 {
-    public CpuBenchConfig()
+    public CpuBenchConfig() : this(iterations: 5, iterationMs: 0) { }
+
+    /// <param name="iterations">Measured iterations.</param>
+    /// <param name="iterationMs">Target time per iteration (0: BenchmarkDotNet's default, 500 ms).</param>
+    protected CpuBenchConfig(int iterations, int iterationMs)
     {
-        AddJob(Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(5)
-            .WithToolchain(InProcessEmitToolchain.Instance).WithId("Short"));
+        var job = Job.Default.WithLaunchCount(1).WithWarmupCount(3).WithIterationCount(iterations)
+            .WithToolchain(InProcessEmitToolchain.Instance).WithId("Short");
+        if (iterationMs > 0) job = job.WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(iterationMs));
+        AddJob(job);
         // Derived columns use the fastest iteration: on a shared machine the mean mostly measures the neighbours.
         AddColumn(StatisticColumn.Min, new WeightBandwidthColumn(), new ProbeShareColumn(), new GflopsColumn());
     }
@@ -115,3 +121,6 @@ internal sealed class GflopsColumn() : DerivedColumn("GFLOP/s", "Arithmetic rate
 {
     protected override string Format(long bytes, double flops, double seconds, BenchmarkCase benchmarkCase) => $"{flops / seconds / 1e9:F1}";
 }
+
+/// <summary>Many short iterations: on a shared machine the fastest of them is the one the neighbours left alone.</summary>
+public class ManyShortIterationsConfig() : CpuBenchConfig(iterations: 40, iterationMs: 25);

@@ -32,11 +32,12 @@ public class LinearWeightsTests
     private static IEnumerable<KernelIsa> AvailableIsas() =>
         Enum.GetValues<KernelIsa>().Where(isa => isa <= CpuKernels.Best);
 
-    // rows, in, out: decode (1..17 rows) and long inputs (300+), odd and vector-unfriendly K, out 1..4100.
+    // rows, in, out: decode (1..17 rows) and long inputs (300+), odd and vector-unfriendly K, out 1..4100;
+    // 300 and 301 rows run several 64-row blocks, the last one ragged; 40 x 4100 is a wide input past one block of L2.
     private static readonly (int Rows, int In, int Out)[] Shapes =
     [
         (1, 1, 1), (2, 3, 5), (1, 7, 33), (3, 17, 31), (4, 256, 32), (5, 1025, 65), (16, 512, 96),
-        (17, 100, 130), (1, 1100, 4100), (2, 255, 1025), (7, 33, 4099), (65, 300, 70), (300, 257, 97), (301, 64, 33),
+        (17, 100, 130), (1, 1100, 4100), (2, 255, 1025), (7, 33, 4099), (65, 300, 70), (300, 257, 97), (301, 64, 33), (40, 4100, 33),
     ];
 
     [TestCase(WeightsDType.F32)]
@@ -131,6 +132,8 @@ public class LinearWeightsTests
         Assert.Throws<ArgumentException>(() => layer.Forward(new float[4], 2, new float[5]));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[5], [], 3, 2));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[6], [1f], 3, 2));
+        var both = new float[12];
+        Assert.Throws<ArgumentException>(() => layer.Forward(both.AsSpan(0, 4), 2, both.AsSpan(2, 6)), "in place");
     }
 
     [Test]
