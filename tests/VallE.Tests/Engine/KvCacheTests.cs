@@ -111,3 +111,34 @@ internal static class RandomModels
         };
     }
 }
+
+/// <summary>A decode step allocates nothing: measured between consecutive AR steps on the calling thread.</summary>
+public sealed class DecodeAllocationTests
+{
+    private sealed class AllocationProbe : IInferenceObserver
+    {
+        public readonly long[] BytesAtStep = new long[4096];
+        public int Steps;
+
+        public void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits)
+        {
+            if (sequence == 0 && Steps < BytesAtStep.Length) BytesAtStep[Steps++] = GC.GetAllocatedBytesForCurrentThread();
+        }
+
+        public void OnNarLogits(int sequence, int stage, int frames, ReadOnlySpan<float> logits) { }
+    }
+
+    [TestCaseSource(typeof(Fixture), nameof(Fixture.Names))]
+    public void DecodeStepsDoNotAllocate(string name)
+    {
+        var f = Fixture.Get(name);
+        var request = f.Request() with { Sampling = new SamplingOptions { TopK = 50, RepetitionPenalty = 1.2f, RepetitionWindow = 16, Seed = 3 }, MaxFrames = 60 };
+        f.Model.GenerateBatch([request, request with { Sampling = request.Sampling with { Seed = 4 } }]); // warm up (JIT)
+        var probe = new AllocationProbe();
+        f.Model.GenerateBatch([request, request with { Sampling = request.Sampling with { Seed = 4 } }], probe);
+        Assert.That(probe.Steps, Is.GreaterThan(10));
+        // From the second decode step on (the first may still tier up the JIT), nothing is allocated.
+        long bytes = probe.BytesAtStep[probe.Steps - 1] - probe.BytesAtStep[2];
+        Assert.That(bytes, Is.Zero, $"{bytes} bytes allocated over {probe.Steps - 3} decode steps");
+    }
+}
