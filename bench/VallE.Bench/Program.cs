@@ -8,5 +8,10 @@ namespace VallE.Bench;
 /// </summary>
 public static class Program
 {
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    public static void Main(string[] args)
+    {
+        // Stopwatch entry that needs a process of its own (peak RSS): bench/checkpoint-open.sh.
+        if (args is ["checkpoint-open", .. var rest]) { Environment.ExitCode = Weights.CheckpointOpenTimer.Run(rest); return; }
+        BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
+    }
 }

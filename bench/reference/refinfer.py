@@ -98,8 +98,10 @@ def should_stop(flavor, logits, token, generated, x_len):
 
 
 def run_ar(model, text, prompts, enroll_len, languages, top_k, top_p, temperature, flavor, cached,
-           forced_frames=None, logits_out=None):
-    """Returns the generated first-codebook tokens [1, T] and the number of decoder steps run."""
+           forced_frames=None, logits_out=None, timings=None):
+    """Returns the generated first-codebook tokens [1, T] and the number of decoder steps run.
+    timings (a dict), if given, receives first_step_ms: the prefill (cached) or first full pass (upstream)."""
+    t0 = time.perf_counter()
     x = model.embed_text("ar", text, enroll_len, languages)
     x_len = text.shape[1]
     y = prompts[..., 0]
@@ -122,6 +124,8 @@ def run_ar(model, text, prompts, enroll_len, languages, top_k, top_p, temperatur
             h = decode_cached(model, embed_audio(model, y[:, -1:], start=y.shape[1] - 1), cache, None)
         logits = model.ar_predict_layer(h[:, -1])
         steps += 1
+        if steps == 1 and timings is not None:
+            timings["first_step_ms"] = (time.perf_counter() - t0) * 1e3
         if logits_out is not None:
             logits_out.append(logits[0].clone())
         if forced_frames is not None:
@@ -170,8 +174,9 @@ def generate(model, text, prompts, enroll_len=0, languages=("en", "en"), top_k=-
              flavor="lifeiteng", cached=False, forced_frames=None, ar_logits=None, nar_logits=None):
     """text [1, S] int64, prompts [1, T', Q] int64 -> (codes [1, T, Q], timings dict)."""
     t0 = time.perf_counter()
+    ar_timings = {}
     generated, steps = run_ar(model, text, prompts, enroll_len, languages, top_k, top_p, temperature, flavor,
-                              cached, forced_frames, ar_logits)
+                              cached, forced_frames, ar_logits, ar_timings)
     t1 = time.perf_counter()
     codes = run_nar(model, text, prompts, enroll_len, languages, generated, nar_logits)
     t2 = time.perf_counter()
@@ -179,4 +184,7 @@ def generate(model, text, prompts, enroll_len=0, languages=("en", "en"), top_k=-
     return codes, {
         "frames": frames, "ar_steps": steps, "ar_ms": (t1 - t0) * 1e3, "nar_ms": (t2 - t1) * 1e3,
         "total_ms": (t2 - t0) * 1e3, "ar_ms_per_step": (t1 - t0) * 1e3 / max(steps, 1),
+        "first_step_ms": ar_timings.get("first_step_ms", 0.0),
+        # steps after the first: the steady decode cost (for the cached variant: one new row per step)
+        "decode_ms_per_step": ((t1 - t0) * 1e3 - ar_timings.get("first_step_ms", 0.0)) / max(steps - 1, 1),
     }

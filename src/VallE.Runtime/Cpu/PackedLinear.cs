@@ -84,8 +84,8 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
         {
             for (int k = 0; k < InFeatures; k++)
             {
-                long at = ((long)(o / PackedPanels.Width) * InFeatures + k) * PackedPanels.Width + o % PackedPanels.Width;
-                float w = TW.Load1(_weights.Pointer + at * TW.ElementBytes, 0);
+                long step = ((long)(o / PackedPanels.Width) * InFeatures + k) * PackedPanels.Width;
+                float w = TW.Load1(_weights.Pointer + step * TW.ElementBytes, o % PackedPanels.Width);
                 result[(long)o * InFeatures + k] = TW.Scaled ? w * scales[o] : w;
             }
         }

@@ -6,6 +6,7 @@ namespace VallE.Runtime.Cpu;
 /// four 256-bit vectors) that multiply one broadcast input value. A panel is a single sequential stream for the
 /// memory-bound decode GEMV, and the B operand of a register-blocked GEMM micro-kernel for long inputs. The last
 /// panel is zero-padded to 32 outputs (bias and scale too), so kernels never branch on the output count.
+/// (bf16 permutes the 32 weights within a k-step for a cheaper decode: see <see cref="BF16Panel"/>.)
 /// </summary>
 internal static class PackedPanels
 {
@@ -34,7 +35,7 @@ internal static class PackedPanels
         for (int o = 0; o < outFeatures; o++)
         {
             var row = weight.Slice(o * inFeatures, inFeatures);
-            long at = (long)(o / Width) * Width * inFeatures + o % Width;
+            long at = (long)(o / Width) * Width * inFeatures + BF16Panel.Slot(o % Width);
             for (int k = 0; k < inFeatures; k++, at += Width)
                 packed[(int)at] = ToBFloat16(row[k]);
         }

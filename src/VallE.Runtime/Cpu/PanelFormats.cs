@@ -53,33 +53,41 @@ internal readonly unsafe struct F32Panel : IPanelFormat
     public static float Load1(byte* step, int j) => ((float*)step)[j];
 }
 
-/// <summary>bfloat16 weights: the top 16 bits of a float32, so widening and shifting left by 16 is exact.</summary>
+/// <summary>
+/// bfloat16 weights: the top 16 bits of a float32. A k-step's 32 weights are stored as 16 dwords, dword i holding
+/// output i in its low half and output 16 + i in its high half, so decoding is one shift (<c>dword &lt;&lt; 16</c>:
+/// outputs 0..15) and one mask (<c>dword &amp; 0xFFFF0000</c>: outputs 16..31) — no widening shuffles.
+/// </summary>
 internal readonly unsafe struct BF16Panel : IPanelFormat
 {
     public static int ElementBytes => 2;
     public static bool Scaled => false;
 
+    /// <summary>Where output <paramref name="j"/> (0..31) of a k-step sits among its 32 stored halves.</summary>
+    internal static int Slot(int j) => j < 16 ? 2 * j : 2 * (j - 16) + 1;
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load512(byte* step, out Vector512<float> w0, out Vector512<float> w1)
     {
-        var raw = Vector512.Load((ushort*)step);
-        w0 = Vector512.ShiftLeft(Vector512.WidenLower(raw), 16).AsSingle();
-        w1 = Vector512.ShiftLeft(Vector512.WidenUpper(raw), 16).AsSingle();
+        var raw = Vector512.Load((uint*)step);
+        w0 = Vector512.ShiftLeft(raw, 16).AsSingle();
+        w1 = (raw & Vector512.Create(0xFFFF0000u)).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Load256(byte* step, out Vector256<float> w0, out Vector256<float> w1, out Vector256<float> w2, out Vector256<float> w3)
     {
-        var lo = Vector256.Load((ushort*)step);
-        var hi = Vector256.Load((ushort*)step + 16);
-        w0 = Vector256.ShiftLeft(Vector256.WidenLower(lo), 16).AsSingle();
-        w1 = Vector256.ShiftLeft(Vector256.WidenUpper(lo), 16).AsSingle();
-        w2 = Vector256.ShiftLeft(Vector256.WidenLower(hi), 16).AsSingle();
-        w3 = Vector256.ShiftLeft(Vector256.WidenUpper(hi), 16).AsSingle();
+        var first = Vector256.Load((uint*)step);         // outputs 0..7 | 16..23
+        var second = Vector256.Load((uint*)step + 8);    // outputs 8..15 | 24..31
+        var high = Vector256.Create(0xFFFF0000u);
+        w0 = Vector256.ShiftLeft(first, 16).AsSingle();
+        w1 = Vector256.ShiftLeft(second, 16).AsSingle();
+        w2 = (first & high).AsSingle();
+        w3 = (second & high).AsSingle();
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static float Load1(byte* step, int j) => BitConverter.Int32BitsToSingle(((ushort*)step)[j] << 16);
+    public static float Load1(byte* step, int j) => BitConverter.Int32BitsToSingle(((ushort*)step)[Slot(j)] << 16);
 }
 
 /// <summary>int8 weights; the per-output scale is applied once, after the dot product.</summary>

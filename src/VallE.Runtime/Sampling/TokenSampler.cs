@@ -14,11 +14,12 @@ namespace VallE.Runtime.Sampling;
 ///   divided by the penalty when positive, multiplied when negative;</item>
 /// <item>temperature: <c>logits / T</c> in float32, only when T != 1 (as upstream);</item>
 /// <item>top-k: every logit strictly below the k-th largest is removed, so ties with the k-th survive;</item>
-/// <item>top-p: candidates sorted by logit (descending, lower index first on ties), cumulative softmax computed in
-///   float64; the first candidate whose cumulative probability exceeds <c>TopP</c> is the last one kept
-///   (upstream's shift right with <c>min_tokens_to_keep = 1</c>);</item>
+/// <item>top-p: candidates sorted by logit (descending, lower index first on ties; torch's CPU sort leaves the order
+///   of ties unspecified), softmax with float32 exp and float64 sums (upstream is float32 throughout); the first
+///   candidate whose cumulative probability exceeds <c>TopP</c> is the last one kept (upstream's shift right with
+///   <c>min_tokens_to_keep = 1</c>);</item>
 /// <item>min-p: candidates whose probability is below <c>MinP</c> × the top probability are removed;</item>
-/// <item>a draw from softmax over the survivors (float64) with the seeded xoshiro256** stream.</item>
+/// <item>a draw from softmax over the survivors (float32 exp, float64 sum) with the seeded xoshiro256** stream.</item>
 /// </list>
 /// Greedy (<see cref="SamplingOptions.IsGreedy"/>) returns the argmax of the penalised logits, first index on
 /// ties, and consumes no random numbers. -inf logits are valid (never chosen). NaN logits, +inf logits in a
@@ -40,6 +41,8 @@ public sealed class TokenSampler
     // clearing an array every call.
     private readonly int[] _stamps;
     private int _generation;
+    // exp(logit - max) of the candidates, in candidate order (SIMD exp; sums accumulate in float64).
+    private readonly float[] _exps;
 
     public TokenSampler(SamplingOptions options, int vocabSize)
     {
@@ -52,6 +55,7 @@ public sealed class TokenSampler
         _rng = new Xoshiro256StarStar(Seed);
         _keys = new ulong[vocabSize];
         _stamps = new int[vocabSize];
+        _exps = new float[vocabSize];
     }
 
     /// <summary>
@@ -164,18 +168,17 @@ public sealed class TokenSampler
         return kept;
     }
 
-    private static int KeepTopP(Span<ulong> keys, ReadOnlySpan<float> logits, float topP)
+    private int KeepTopP(Span<ulong> keys, ReadOnlySpan<float> logits, float topP)
     {
         keys.Sort(); // descending logits, ascending index on ties
-        float max = logits[IndexOf(keys[0])];
-        double total = 0;
-        foreach (ulong key in keys) total += Math.Exp((double)logits[IndexOf(key)] - max);
+        ReadOnlySpan<float> e = RelativeExps(keys, logits);
+        double total = Sum(e);
         // Upstream: remove[j] = cumsum(softmax)[j - 1] > top_p, remove[0] = false. The cumulative sum only grows,
         // so the survivors are a prefix ending at the first candidate whose cumulative probability exceeds top_p.
         double cumulative = 0;
-        for (int j = 0; j < keys.Length; j++)
+        for (int j = 0; j < e.Length; j++)
         {
-            cumulative += Math.Exp((double)logits[IndexOf(keys[j])] - max) / total;
+            cumulative += e[j] / total;
             if (cumulative > topP) return j + 1;
         }
         return keys.Length;
@@ -185,9 +188,11 @@ public sealed class TokenSampler
     {
         float max = float.NegativeInfinity;
         foreach (ulong key in keys) max = MathF.Max(max, logits[IndexOf(key)]);
+        // p_i >= min_p * p_max  <=>  logit_i - max >= ln(min_p): no exp needed.
+        double floor = Math.Log(minP);
         int kept = 0;
         foreach (ulong key in keys)
-            if (Math.Exp((double)logits[IndexOf(key)] - max) >= minP) keys[kept++] = key;
+            if ((double)logits[IndexOf(key)] - max >= floor) keys[kept++] = key;
         return kept;
     }
 
@@ -195,17 +200,31 @@ public sealed class TokenSampler
     {
         ReadOnlySpan<ulong> keys = _keys.AsSpan(0, count);
         if (count == 1) return IndexOf(keys[0]);
-        float max = float.NegativeInfinity;
-        foreach (ulong key in keys) max = MathF.Max(max, logits[IndexOf(key)]);
-        double total = 0;
-        foreach (ulong key in keys) total += Math.Exp((double)logits[IndexOf(key)] - max);
-        double u = _rng.NextDouble() * total;
-        foreach (ulong key in keys)
+        ReadOnlySpan<float> e = RelativeExps(keys, logits);
+        double u = _rng.NextDouble() * Sum(e);
+        for (int j = 0; j < e.Length; j++)
         {
-            u -= Math.Exp((double)logits[IndexOf(key)] - max);
-            if (u < 0) return IndexOf(key);
+            u -= e[j];
+            if (u < 0) return IndexOf(keys[j]);
         }
         return IndexOf(keys[^1]); // rounding left u a hair above zero: the last candidate owns that sliver
+    }
+
+    /// <summary>exp(logit - max) of each candidate, in candidate order: the unnormalised softmax.</summary>
+    private ReadOnlySpan<float> RelativeExps(ReadOnlySpan<ulong> keys, ReadOnlySpan<float> logits)
+    {
+        Span<float> e = _exps.AsSpan(0, keys.Length);
+        for (int j = 0; j < keys.Length; j++) e[j] = logits[IndexOf(keys[j])];
+        TensorPrimitives.Subtract(e, TensorPrimitives.Max(e), e);
+        TensorPrimitives.Exp(e, e);
+        return e;
+    }
+
+    private static double Sum(ReadOnlySpan<float> values)
+    {
+        double total = 0;
+        foreach (float v in values) total += v;
+        return total;
     }
 
     private int NextGeneration()

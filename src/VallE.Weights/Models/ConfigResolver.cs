@@ -17,6 +17,7 @@ public static partial class ConfigResolver
     /// <summary>Upstream defaults (lifeiteng's get_model argument defaults; VALL-E X's released model).</summary>
     public const int DefaultNHead = 16;
     public const int DefaultAudioVocab = 1024;
+    private const int MaxWidth = 1 << 16, MaxLayers = 1000, MaxVocab = 1 << 24;
 
     public static Result Resolve(IReadOnlyDictionary<string, TensorData> tensors, HyperParameters stored, ConfigOverrides overrides)
     {
@@ -207,7 +208,12 @@ public static partial class ConfigResolver
             if (sources.TryGetValue(name, out var s) && s == ConfigSource.Override) throw new UsageException(message);
             throw new InvalidInputException(message);
         }
-        Check(c.DModel > 0, "d_model", $"d_model {c.DModel} must be positive");
+        // Upper bounds keep a corrupt value from making the layout (one entry per tensor) absurdly large.
+        Check(c.DModel is > 0 and <= MaxWidth, "d_model", $"d_model {c.DModel} must be 1..{MaxWidth}");
+        Check(c.NumLayers <= MaxLayers && c.NarNumLayers <= MaxLayers, "num_layers", $"layer counts ({c.NumLayers}, NAR {c.NarNumLayers}) must be at most {MaxLayers}");
+        Check(c.NarDModel <= MaxWidth, "scale_factor", $"NAR width {c.NarDModel} must be at most {MaxWidth}");
+        Check(c.TextVocab <= MaxVocab && c.AudioVocab <= MaxVocab && c.NumLanguages is >= 0 and <= 1000, "text_vocab",
+            $"vocab sizes (text {c.TextVocab}, audio {c.AudioVocab}, languages {c.NumLanguages}) are out of range");
         Check(c.NumLayers > 0, "num_layers", $"num_layers {c.NumLayers} must be positive (no 'ar_decoder.layers.*' tensors?)");
         Check(c.NHead > 0, "nhead", $"nhead {c.NHead} must be positive");
         string headHint = sources.TryGetValue("nhead", out var hs) && hs == ConfigSource.Default

@@ -27,7 +27,8 @@ public sealed class Unpickler
     private int _pos;
     private int _opStart;
     private byte _op;
-    private int _protocol;
+    // Protocol 0 and 1 pickles carry no PROTO opcode, so binary (protocol 1) opcodes are valid until PROTO says otherwise.
+    private int _protocol = 1;
 
     private Unpickler(byte[] data, PickleHost host, PickleLimits limits)
     {

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 
 namespace VallE.Weights.Safetensors;
 
@@ -30,8 +31,10 @@ public static class TensorBytes
             if (floats is null) stream.Write(source);
             else
             {
-                TensorData.Convert(source, tensor.DType, floats.AsSpan(0, n));
-                FromFloat32(floats.AsSpan(0, n), target, converted.AsSpan(0, n * target.SizeOf()));
+                // f32 sources convert straight from the mapped bytes; others widen to f32 first.
+                ReadOnlySpan<float> wide = tensor.DType == DType.Float32 ? MemoryMarshal.Cast<byte, float>(source) : floats.AsSpan(0, n);
+                if (tensor.DType != DType.Float32) TensorData.Convert(source, tensor.DType, floats.AsSpan(0, n));
+                FromFloat32(wide, target, converted.AsSpan(0, n * target.SizeOf()));
                 stream.Write(converted.AsSpan(0, n * target.SizeOf()));
             }
             done += n;
@@ -68,8 +71,7 @@ public static class TensorBytes
                 TensorPrimitives.ConvertToHalf(source, MemoryMarshal.Cast<byte, Half>(destination));
                 break;
             case DType.BFloat16:
-                var raw = MemoryMarshal.Cast<byte, ushort>(destination);
-                for (int i = 0; i < source.Length; i++) raw[i] = ToBFloat16(source[i]);
+                ToBFloat16(source, MemoryMarshal.Cast<byte, ushort>(destination));
                 break;
             case DType.Float64:
                 var doubles = MemoryMarshal.Cast<byte, double>(destination);
@@ -78,6 +80,35 @@ public static class TensorBytes
             default:
                 throw new ArgumentOutOfRangeException(nameof(target), $"not a floating dtype: {target}");
         }
+    }
+
+    /// <summary>Vectorised <see cref="ToBFloat16(float)"/> over a span (same results, element for element).</summary>
+    public static void ToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(source);
+        int i = 0;
+        if (Vector256.IsHardwareAccelerated)
+        {
+            var one = Vector256.Create(1u);
+            var bias = Vector256.Create(0x7FFFu);
+            var quiet = Vector256.Create(0x40u);
+            var absMask = Vector256.Create(0x7FFFFFFFu);
+            var infinity = Vector256.Create(0x7F800000u);
+            for (; i <= bits.Length - 16; i += 16)
+            {
+                var lo = Round(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(bits), (nuint)i));
+                var hi = Round(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(bits), (nuint)(i + 8)));
+                Vector256.Narrow(lo, hi).StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)i);
+            }
+
+            Vector256<uint> Round(Vector256<uint> b)
+            {
+                var rounded = Vector256.ShiftRightLogical(b + bias + (Vector256.ShiftRightLogical(b, 16) & one), 16);
+                var nan = Vector256.GreaterThan(b & absMask, infinity);
+                return Vector256.ConditionalSelect(nan, Vector256.ShiftRightLogical(b, 16) | quiet, rounded);
+            }
+        }
+        for (; i < bits.Length; i++) destination[i] = ToBFloat16(source[i]);
     }
 
     /// <summary>Rounds a float32 to bfloat16 (nearest, ties to even), keeping NaN a (quiet) NaN as PyTorch does.</summary>

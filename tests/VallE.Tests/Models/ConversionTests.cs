@@ -104,6 +104,17 @@ public class ConversionTests
     }
 
     [Test]
+    public void AbsurdStoredLayerCountIsRefusedBeforeBuildingTheLayout()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        InMemoryModels.WriteFolder(InMemoryModels.Tiny(), tmp.File("a"));
+        string cfg = Path.Combine(tmp.File("a"), "config.json");
+        File.WriteAllText(cfg, File.ReadAllText(cfg).Replace("\"num_layers\": 2", "\"num_layers\": 2000000000"));
+        var e = Assert.Throws<InvalidInputException>(() => ModelCheckpoint.Open(tmp.File("a")));
+        Assert.That(e!.Message, Does.Contain("layer counts (2000000000"));
+    }
+
+    [Test]
     public void ConfigThatContradictsTheTensorsIsALayoutMismatch()
     {
         using var tmp = TestPaths.CreateTempDir();

@@ -61,6 +61,20 @@ public class SafetensorsTests
         Assert.That(float.IsNaN(BitConverter.Int32BitsToSingle(TensorBytes.ToBFloat16(float.NaN) << 16)));
     }
 
+    [Test]
+    public void VectorisedBFloat16MatchesScalar()
+    {
+        var rng = new Random(5);
+        var values = new float[1000];
+        for (int i = 0; i < values.Length; i++) values[i] = BitConverter.Int32BitsToSingle(rng.Next(int.MinValue, int.MaxValue));
+        float[] special = [float.NaN, -float.NaN, float.PositiveInfinity, float.NegativeInfinity, -0f, 0f, float.MaxValue, float.Epsilon, 1.00390625f];
+        special.CopyTo(values, 500);
+        var vector = new ushort[values.Length];
+        TensorBytes.ToBFloat16(values, vector);
+        for (int i = 0; i < values.Length; i++)
+            Assert.That(vector[i], Is.EqualTo(TensorBytes.ToBFloat16(values[i])), $"element {i} ({values[i]:R})");
+    }
+
     private static byte[] File8(string header, int dataBytes, ulong? declaredLength = null)
     {
         byte[] h = Encoding.UTF8.GetBytes(header);

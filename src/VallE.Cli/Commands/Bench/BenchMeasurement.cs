@@ -1,0 +1,24 @@
+namespace VallE.Cli.Commands.Bench;
+
+/// <summary>
+/// One implementation's timing of one generation: the same checkpoint, inputs and number of frames for every row.
+/// <c>FirstStepMs</c> is the prefill (KV-cached runs) or the first full pass (upstream's loop);
+/// <c>DecodeMsPerStep</c> averages the steps after it.
+/// </summary>
+internal sealed record BenchMeasurement(string Name, int Frames, double ArMs, double FirstStepMs, double DecodeMsPerStep,
+    double NarMs, double TotalMs)
+{
+    /// <summary>EnCodec at 24 kHz: 75 frames per second of audio.</summary>
+    public const double FramesPerSecond = 75.0;
+
+    public double ArMsPerToken => Frames > 0 ? ArMs / Frames : 0;
+    public double AudioSeconds => Frames / FramesPerSecond;
+    /// <summary>Real-time factor: seconds of compute per second of audio (below 1 is faster than real time).</summary>
+    public double RealTimeFactor => AudioSeconds > 0 ? TotalMs / 1000.0 / AudioSeconds : 0;
+}
+
+/// <summary>Where a memory-bound AR decode step cannot go below: weight bytes read per step / DRAM bandwidth.</summary>
+internal sealed record DecodeFloor(long WeightBytesPerStep, long KvBytesPerStepAtEnd, double BandwidthGBps)
+{
+    public double FloorMs => WeightBytesPerStep / (BandwidthGBps * 1e9) * 1e3;
+}

@@ -1,0 +1,121 @@
+using System.Diagnostics;
+using VallE.Weights;
+using VallE.Weights.NumPy;
+
+namespace VallE.Cli.Commands.Bench;
+
+/// <summary>
+/// What `valle bench` needs around the engine: the repository's Python scripts, a cached random-weight checkpoint
+/// per preset, and seeded random inputs shared by every implementation.
+/// </summary>
+internal static class BenchSetup
+{
+    public static readonly string[] Presets = ["tiny", "small", "full"];
+
+    /// <summary>Debian's interpreter carries torch; the PATH one may be a shim without it.</summary>
+    public static string DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
+
+    /// <summary>$VALLE_BENCH_CACHE, else a folder under the system temp directory.</summary>
+    public static string DefaultCacheDir =>
+        Environment.GetEnvironmentVariable("VALLE_BENCH_CACHE") is { Length: > 0 } dir
+            ? dir
+            : Path.Combine(Path.GetTempPath(), "valle-bench");
+
+    /// <summary>
+    /// bench/reference of the checkout this binary was built from (or the current directory's): the PyTorch
+    /// reference and checkpoint maker are scripts, not part of the build output.
+    /// </summary>
+    public static string? FindReferenceDir()
+    {
+        foreach (string? start in new[] { Environment.CurrentDirectory, AppContext.BaseDirectory })
+        {
+            for (string? dir = start; dir is not null; dir = Path.GetDirectoryName(dir))
+            {
+                string candidate = Path.Combine(dir, "bench", "reference");
+                if (File.Exists(Path.Combine(candidate, "valle_reference.py"))) return candidate;
+            }
+        }
+        return null;
+    }
+
+    /// <summary>The cached checkpoint of a preset, made on first use with make_bench_checkpoint.py.</summary>
+    public static string EnsureCheckpoint(CliContext ctx, string preset, string cacheDir, string python, string referenceDir)
+    {
+        string path = Path.Combine(cacheDir, $"bench-{preset}.pt");
+        if (File.Exists(path)) return path;
+        Directory.CreateDirectory(cacheDir);
+        ctx.Info($"making random-weight '{preset}' checkpoint {path} (once; cached)");
+        var (code, _, err) = PythonProcess.Run(python,
+            [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path], 1, ctx.Cancellation);
+        if (code != 0 || !File.Exists(path))
+            throw new NativeDependencyException(
+                $"could not make the bench checkpoint with {python} (needs torch): {PythonProcess.LastLine(err)}");
+        return path;
+    }
+
+    /// <summary>
+    /// Seeded random text tokens <c>[textLen]</c> (&lt;bos&gt;, ids in 3..vocab-1, &lt;eos&gt;) and prompt codes
+    /// <c>[promptFrames, quantizers]</c>: random weights make their content irrelevant, only the shapes matter.
+    /// </summary>
+    public static (long[] Text, long[,] Prompt) RandomInputs(int textLen, int promptFrames, int textVocab, int quantizers,
+        int audioVocab, ulong seed)
+    {
+        var rng = new Runtime.Sampling.Xoshiro256StarStar(seed);
+        var text = new long[textLen];
+        for (int i = 0; i < textLen; i++) text[i] = 3 + (long)(rng.NextDouble() * (textVocab - 3));
+        text[0] = 1;
+        text[^1] = 2;
+        var prompt = new long[promptFrames, quantizers];
+        for (int t = 0; t < promptFrames; t++)
+            for (int q = 0; q < quantizers; q++) prompt[t, q] = (long)(rng.NextDouble() * audioVocab);
+        return (text, prompt);
+    }
+
+    public static void WriteInputs(string folder, long[] text, long[,] prompt)
+    {
+        Npy.WriteInt64(Path.Combine(folder, "text_tokens.npy"), text, text.Length);
+        var flat = new long[prompt.Length];
+        Buffer.BlockCopy(prompt, 0, flat, 0, flat.Length * sizeof(long));
+        Npy.WriteInt64(Path.Combine(folder, "prompt_codes.npy"), flat, prompt.GetLength(0), prompt.GetLength(1));
+    }
+}
+
+/// <summary>Runs a Python script to completion (cancellable), capturing its output.</summary>
+internal static class PythonProcess
+{
+    public static (int Code, string Out, string Err) Run(string python, IEnumerable<string> args, int threads,
+        CancellationToken cancel)
+    {
+        var psi = new ProcessStartInfo(python) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (string a in args) psi.ArgumentList.Add(a);
+        // Torch's OpenMP pool: as many threads as the engine gets, never the machine's whole count by default.
+        psi.Environment["OMP_NUM_THREADS"] = threads.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Process process;
+        try
+        {
+            process = Process.Start(psi) ?? throw new NativeDependencyException($"could not start {python}");
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new NativeDependencyException($"could not start {python}: {e.Message}");
+        }
+        using (process)
+        {
+            var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+            var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+            try
+            {
+                process.WaitForExitAsync(cancel).GetAwaiter().GetResult();
+            }
+            catch (OperationCanceledException)
+            {
+                process.Kill(entireProcessTree: true);
+                throw;
+            }
+            return (process.ExitCode, stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult());
+        }
+    }
+
+    public static string LastLine(string text) =>
+        text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).LastOrDefault() ?? "(no output)";
+}

@@ -1,0 +1,56 @@
+using System.Globalization;
+using System.Text.Json;
+using VallE.Weights;
+using VallE.Weights.NumPy;
+
+namespace VallE.Cli.Commands.Bench;
+
+/// <summary>
+/// Times bench/reference/valle_reference.py (PyTorch): "upstream" is upstream's algorithm (the whole sequence
+/// recomputed every AR step), "cached" the same model with a KV cache. Each returns its codes for comparison.
+/// </summary>
+internal sealed class TorchReferenceRunner(string python, string referenceDir, int threads)
+{
+    public static bool IsAvailable(string python, CancellationToken cancel, out string why)
+    {
+        try
+        {
+            var (code, _, err) = PythonProcess.Run(python, ["-c", "import torch, numpy"], 1, cancel);
+            why = code == 0 ? "" : $"{python} cannot import torch: {PythonProcess.LastLine(err)}";
+            return code == 0;
+        }
+        catch (NativeDependencyException e)
+        {
+            why = e.Message;
+            return false;
+        }
+    }
+
+    public (BenchMeasurement Timing, long[,] Codes) Run(string variant, string checkpoint, string inputs, int enroll,
+        int frames, CancellationToken cancel)
+    {
+        string codesPath = Path.Combine(inputs, $"torch-{variant}-codes.npy");
+        string I(int v) => v.ToString(CultureInfo.InvariantCulture);
+        var (code, stdout, stderr) = PythonProcess.Run(python,
+        [
+            Path.Combine(referenceDir, "valle_reference.py"), "--threads", I(threads), "run",
+            "--checkpoint", checkpoint,
+            "--text-tokens", Path.Combine(inputs, "text_tokens.npy"),
+            "--prompt-codes", Path.Combine(inputs, "prompt_codes.npy"),
+            "--enroll-len", I(enroll), "--frames", I(frames), "--variant", variant, "--top-k", "1",
+            "--out", codesPath,
+        ], threads, cancel);
+        if (code != 0)
+            throw new InvalidInputException($"PyTorch reference ({variant}) failed: {PythonProcess.LastLine(stderr)}");
+        string json = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
+        JsonElement r = JsonDocument.Parse(json).RootElement;
+        double D(string name) => r.GetProperty(name).GetDouble();
+        var timing = new BenchMeasurement($"PyTorch {variant}", r.GetProperty("frames").GetInt32(), D("ar_ms"),
+            D("first_step_ms"), D("decode_ms_per_step"), D("nar_ms"), D("total_ms"));
+        NpyArray array = Npy.Read(codesPath);
+        long[] flat = array.ToInt64();
+        var codes = new long[array.Shape[0], array.Shape[1]];
+        Buffer.BlockCopy(flat, 0, codes, 0, flat.Length * sizeof(long));
+        return (timing, codes);
+    }
+}

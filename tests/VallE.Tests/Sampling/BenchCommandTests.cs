@@ -1,0 +1,54 @@
+using System.Text.Json;
+using VallE.Tests.Support;
+
+namespace VallE.Tests.Sampling;
+
+/// <summary>`valle bench` contract: options validated as usage errors, and a run on a small checkpoint.</summary>
+[TestFixture]
+public class BenchCommandTests
+{
+    [TestCase("--preset", "huge")]
+    [TestCase("--frames", "1")]
+    [TestCase("--threads", "0")]
+    [TestCase("--weights-dtype", "f8")]
+    [TestCase("--torch", "maybe")]
+    [TestCase("--bandwidth", "-3")]
+    public void BadOptionsAreUsageErrors(string option, string value)
+    {
+        var r = CliRunner.Run("bench", option, value, "--torch", value == "maybe" ? "maybe" : "none");
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Err, Does.Contain(option));
+    }
+
+    [Test]
+    public void EngineOnlyRunOnTheFixtureCheckpointPrintsJson()
+    {
+        string checkpoint = TestPaths.RequireShared("valle", "valle-tiny", "checkpoint.pt");
+        var r = CliRunner.Run("bench", "--checkpoint", checkpoint, "--torch", "none", "--frames", "6", "--text-len", "8",
+            "--prompt-frames", "10", "--threads", "1", "--bandwidth", "10", "--json");
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        JsonElement json = JsonDocument.Parse(r.Out).RootElement;
+        Assert.That(json.GetProperty("frames").GetInt32(), Is.EqualTo(6));
+        JsonElement engine = json.GetProperty("engine");
+        Assert.That(engine.GetProperty("total_ms").GetDouble(), Is.GreaterThan(0));
+        Assert.That(engine.GetProperty("rtf").GetDouble(), Is.GreaterThan(0));
+        Assert.That(json.GetProperty("references").GetArrayLength(), Is.Zero);
+        Assert.That(json.GetProperty("torch_skipped").GetString(), Is.EqualTo("--torch none"));
+        // d=64, 2 layers: 2 * (12 d^2 + 13 d + 4 * 4d... ) f32 bytes + the 1025 x 64 prediction layer.
+        Assert.That(json.GetProperty("floor").GetProperty("weight_bytes_per_step").GetInt64(),
+            Is.EqualTo(2L * ((3 * 64 * 64 + 3 * 64) + (64 * 64 + 64) + (256 * 64 + 256) + (64 * 256 + 64) + 4 * 64) * 4 + 1025L * 64 * 4));
+    }
+
+    [Test]
+    public void TableRunAgainstTheTorchReferencesMatchesTheirCodes()
+    {
+        string checkpoint = TestPaths.RequireShared("valle", "valle-tiny", "checkpoint.pt");
+        TorchReference.RequireTorch();
+        var r = CliRunner.Run("bench", "--checkpoint", checkpoint, "--frames", "5", "--text-len", "8",
+            "--prompt-frames", "10", "--threads", "1", "--bandwidth", "10");
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Out, Does.Contain("VallE.NET (CPU)").And.Contain("PyTorch cached").And.Contain("PyTorch upstream"));
+        Assert.That(r.Out, Does.Contain("codes vs PyTorch cached: identical"), r.Out);
+        Assert.That(r.Out, Does.Contain("x the floor"));
+    }
+}
