@@ -11,7 +11,7 @@ namespace VallE.Bench.Cpu;
 /// (within 1.5x of the floor). Attention, norms and sampling are not included.
 /// Run: <c>dotnet run -c Release --project bench/VallE.Bench -- --filter '*DecodeStepBenchmark*'</c>.
 /// </summary>
-[Config(typeof(CpuBenchConfig))]
+[Config(typeof(ManyShortIterationsConfig))]
 public class DecodeStepBenchmark : IWeightStreamingBenchmark
 {
     [Params("512/8/6", "1024/16/12")] public string Model { get; set; } = "";

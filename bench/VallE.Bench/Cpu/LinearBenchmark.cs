@@ -10,7 +10,7 @@ namespace VallE.Bench.Cpu;
 /// Run: <c>dotnet run -c Release --project bench/VallE.Bench -- --filter '*LinearBenchmark*'</c>
 /// (narrow with e.g. <c>--filter '*LinearBenchmark*' --anyCategories ...</c> or fewer params; see docs/cpu-backend.md).
 /// </summary>
-[Config(typeof(CpuBenchConfig))]
+[Config(typeof(ManyShortIterationsConfig))]
 public class LinearBenchmark : IWeightStreamingBenchmark
 {
     public enum Layer { Qkv, OutProj, FfUp, FfDown, Logits }

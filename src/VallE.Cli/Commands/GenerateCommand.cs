@@ -1,18 +1,153 @@
 using System.CommandLine;
+using System.Globalization;
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Models;
+using VallE.Runtime.Sampling;
+using VallE.Weights;
+using VallE.Weights.NumPy;
 
 namespace VallE.Cli.Commands;
 
-/// <summary><c>valle generate</c>: Generate the 8-codebook code matrix from text tokens and prompt codes.</summary>
+/// <summary>
+/// <c>valle generate --checkpoint CKPT --text-tokens TOKENS.npy --prompt-codes CODES.npy --codes-out OUT.npy [...]</c>:
+/// upstream's <c>inference</c> (or, with --continual, lifeiteng's <c>continual</c>) on the CPU. TOKENS.npy: int64 [S]
+/// (&lt;bos&gt;, prompt transcript, text, &lt;eos&gt;); CODES.npy: int64 [T', 8]; OUT.npy: int64 [T, 8], the generated
+/// frames only. Prints one summary line on stderr (frames, AR ms/token, NAR ms). Exit 3 for out-of-range token ids,
+/// wrong code shapes or code values outside 0..1023.
+/// </summary>
 internal static class GenerateCommand
 {
+    /// <summary>EnCodec at 24 kHz: 75 frames per second.</summary>
+    private const double FramesPerSecond = 75.0;
+
     public static Command Create(CliContext ctx)
     {
+        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "A .pt checkpoint or a converted folder." };
+        var textOpt = new Option<string>("--text-tokens") { HelpName = "TOKENS.npy", Required = true, Description = "int64 [S] text token ids: <bos>, prompt transcript, text, <eos>." };
+        var promptOpt = new Option<string>("--prompt-codes") { HelpName = "CODES.npy", Required = true, Description = "int64 [T', 8] EnCodec codes of the acoustic prompt (with --continual: the codes to continue)." };
+        var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes." };
+        var enrollOpt = new Option<int?>("--enroll-tokens") { HelpName = "N", Description = "Leading text tokens that belong to the prompt (upstream's enroll_x_lens); needed by VALL-E X and prefix modes 2/4." };
+        var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
+        var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja)." };
+        var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
+        var topKOpt = new Option<int>("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
+        var topPOpt = new Option<float>("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
+        var temperatureOpt = new Option<float>("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
+        var minPOpt = new Option<float>("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
+        var repPenaltyOpt = new Option<float>("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
+        var repWindowOpt = new Option<int>("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
+        var seedOpt = new Option<ulong?>("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
+        var maxDurationOpt = new Option<double?>("--max-duration") { HelpName = "SECONDS", Description = "Stop the AR after this much generated audio (75 frames per second)." };
+        var threadsOpt = new Option<int>("--threads") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "CPU threads (0 = all cores)." };
+        var dtypeOpt = new Option<string>("--weights-dtype") { HelpName = "f32|bf16|int8", DefaultValueFactory = _ => "f32", Description = "Storage of the linear layers' weights." };
+        var checkpointOptions = new CheckpointOptions();
+
         var command = new Command("generate", "Generate the 8-codebook code matrix from text tokens and prompt codes.");
-        command.SetAction(_ =>
+        foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, continualOpt,
+                     topKOpt, topPOpt, temperatureOpt, minPOpt, repPenaltyOpt, repWindowOpt, seedOpt, maxDurationOpt, threadsOpt, dtypeOpt })
+            command.Options.Add(o);
+        checkpointOptions.AddTo(command);
+
+        command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
-            ctx.Error("'generate' is not implemented in this build yet");
-            return ExitCodes.InternalError;
-        });
+            var overrides = checkpointOptions.Read(parse);
+            var sampling = new SamplingOptions
+            {
+                TopK = parse.GetValue(topKOpt),
+                TopP = parse.GetValue(topPOpt),
+                Temperature = parse.GetValue(temperatureOpt),
+                MinP = parse.GetValue(minPOpt),
+                RepetitionPenalty = parse.GetValue(repPenaltyOpt),
+                RepetitionWindow = parse.GetValue(repWindowOpt),
+                Seed = parse.GetValue(seedOpt),
+            };
+            if (!(sampling.Temperature > 0)) throw new UsageException($"--temperature {Show(sampling.Temperature)} must be > 0");
+            if (!(sampling.TopP > 0 && sampling.TopP <= 1)) throw new UsageException($"--top-p {Show(sampling.TopP)} must be in (0, 1]");
+            if (!(sampling.MinP >= 0 && sampling.MinP < 1)) throw new UsageException($"--min-p {Show(sampling.MinP)} must be in [0, 1)");
+            if (!(sampling.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(sampling.RepetitionPenalty)} must be > 0");
+            if (sampling.RepetitionWindow < 0) throw new UsageException($"--repetition-window {sampling.RepetitionWindow} must be >= 0");
+            int threads = parse.GetValue(threadsOpt);
+            if (threads < 0) throw new UsageException($"--threads {threads} must be >= 0");
+            var dtype = parse.GetValue(dtypeOpt) switch
+            {
+                "f32" => WeightsDType.F32,
+                "bf16" => WeightsDType.BF16,
+                "int8" => WeightsDType.Int8,
+                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
+            };
+            int? maxFrames = null;
+            if (parse.GetValue(maxDurationOpt) is { } seconds)
+            {
+                if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
+                maxFrames = (int)Math.Ceiling(seconds * FramesPerSecond);
+            }
+            int? enroll = parse.GetValue(enrollOpt);
+            if (enroll is < 0) throw new UsageException($"--enroll-tokens {enroll} must be >= 0");
+
+            string textPath = parse.GetValue(textOpt)!, promptPath = parse.GetValue(promptOpt)!;
+            long[] text = ReadTokens(textPath);
+            long[,] prompt = ReadCodes(promptPath);
+
+            using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides);
+            var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
+            ctx.Cancellation.ThrowIfCancellationRequested();
+
+            GenerationResult result;
+            if (parse.GetValue(continualOpt))
+            {
+                if (model.Config.Family != ModelFamily.Valle)
+                    throw new UsageException("--continual is lifeiteng VALL-E's continual(); this checkpoint is not one");
+                result = model.Continual(text, prompt);
+            }
+            else
+            {
+                result = model.Generate(new GenerationRequest
+                {
+                    TextTokens = text,
+                    PromptCodes = prompt,
+                    EnrollTokens = enroll,
+                    PromptLanguage = parse.GetValue(promptLangOpt),
+                    TextLanguage = parse.GetValue(textLangOpt),
+                    Sampling = sampling,
+                    MaxFrames = maxFrames,
+                });
+            }
+
+            var codes = result.Codes;
+            var flat = new long[codes.Length];
+            Buffer.BlockCopy(codes, 0, flat, 0, flat.Length * sizeof(long));
+            Npy.WriteInt64(parse.GetValue(outOpt)!, flat, codes.GetLength(0), codes.GetLength(1));
+            ctx.Info(string.Create(CultureInfo.InvariantCulture,
+                $"generated {result.Frames} frames ({result.Frames / FramesPerSecond:F2} s, stop: {result.StopReason}); " +
+                $"AR {result.ArMillisecondsPerToken:F2} ms/token ({result.ArSteps} steps, {result.ArMilliseconds:F0} ms); NAR {result.NarMilliseconds:F0} ms"));
+            return ExitCodes.Success;
+        }));
         return command;
     }
+
+    private static long[] ReadTokens(string path)
+    {
+        var a = Npy.Read(path);
+        if (a.Rank != 1 || !IsInteger(a.Type))
+            throw new InvalidInputException($"{path}: text tokens must be a 1-D integer array [S], got {a}");
+        return a.ToInt64();
+    }
+
+    private static long[,] ReadCodes(string path)
+    {
+        var a = Npy.Read(path);
+        // VALL-E X presets store [1, T, 8]: accept a leading batch of one.
+        long[] shape = a.Rank == 3 && a.Shape[0] == 1 ? a.Shape[1..] : a.Shape;
+        if (shape.Length != 2 || !IsInteger(a.Type))
+            throw new InvalidInputException($"{path}: codes must be a 2-D integer array [frames, 8], got {a}");
+        var flat = a.ToInt64();
+        int rows = (int)shape[0], cols = (int)shape[1];
+        var m = new long[rows, cols];
+        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(long));
+        return m;
+    }
+
+    private static bool IsInteger(NpyType t) => t is NpyType.Int64 or NpyType.Int32 or NpyType.Int16 or NpyType.Int8 or NpyType.UInt8;
+
+    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -11,7 +11,8 @@ namespace VallE.Cli.Commands;
 /// hyper-parameters (with where each came from), parameter count and dtype. --json prints one JSON object whose
 /// keys are a contract for scripts: family, d_model, nhead, num_layers, nar_d_model, nar_nhead, nar_num_layers,
 /// scale_factor, norm_first, add_prenet, prefix_mode, prepend_bos, share_embedding, num_quantizers, text_vocab,
-/// audio_vocab, num_languages, parameters, source_dtype, source_format, tensors, tied, sources, overrides.
+/// audio_vocab, num_languages, parameters, source_dtype, source_format, tensors, tied, sources, overrides; for a
+/// converted folder also converted_from and original_sources (the sources at first conversion).
 /// </summary>
 internal static class InspectCommand
 {
@@ -55,6 +56,17 @@ internal static class InspectCommand
         foreach (string name in ConfigResolver.Names)
             if (checkpoint.Sources.TryGetValue(name, out var s)) sources[name] = ConvertedConfig.SourceName(s);
         json["sources"] = sources;
+        if (checkpoint.RecordedOrigin is var (file, format, dtype))
+        {
+            json["converted_from"] = new JsonObject { ["file"] = file, ["format"] = format, ["dtype"] = dtype.ShortName() };
+            if (checkpoint.RecordedSources is { } recorded)
+            {
+                var original = new JsonObject();
+                foreach (string name in ConfigResolver.Names)
+                    if (recorded.TryGetValue(name, out var s)) original[name] = ConvertedConfig.SourceName(s);
+                json["original_sources"] = original;
+            }
+        }
         json["overrides"] = new JsonArray(checkpoint.OverrideNotes.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
         if (listTensors)
         {

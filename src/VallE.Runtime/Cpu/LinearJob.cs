@@ -4,20 +4,23 @@ namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// One Forward of a packed linear layer, split into items of (row block, group of panels) for
-/// <see cref="CpuParallel"/>. Within an item the input is walked in k-chunks of <see cref="ChunkK"/>, so a panel
-/// chunk (32 x 256 weights, at most 32 KiB) stays in L1 while every row tile of the block uses it, and the rows' input
-/// chunk stays in L2 while it meets every panel.
+/// <see cref="CpuParallel"/>. An item walks its panels one at a time, each in k-chunks of <see cref="ChunkK"/>
+/// (32 x 128 weights, at most 16 KiB: stays in L1 while every row tile of the block uses it), so a panel is one
+/// sequential weight stream read once for all rows, and its output tile (rows x 32) stays in L1 across chunks.
+/// The block's rows of x (<see cref="BlockRows"/> x In) are re-read from L2 for every panel, so a block is sized to
+/// fit there (see <see cref="RowsPerBlock"/>).
 /// </summary>
 internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFormat
 {
-    /// <summary>Input features per chunk: 32 KiB of float32 panel, half that for bf16.</summary>
-    internal const int ChunkK = 256;
+    /// <summary>Input features per chunk: 16 KiB of float32 panel (half of a 32 KiB L1), 8 KiB of bf16.</summary>
+    internal const int ChunkK = 128;
 
-    /// <summary>Rows per item: an input chunk of 64 x 256 floats (64 KiB) sits in L2 beside the panel chunk.</summary>
-    internal const int BlockRows = 64;
+    /// <summary>Most rows per item (the ragged-panel scratch tile is sized for it).</summary>
+    internal const int MaxBlockRows = 64;
 
-    /// <summary>Up to this many rows (a decode step), each panel is streamed once start to end before the next one.</summary>
-    private const int StreamingRows = 16;
+    /// <summary>Bytes of x rows an item keeps re-reading from L2 (a quarter of a 1 MiB L2, leaving room for the
+    /// weight stream and the outputs).</summary>
+    private const int BlockInputBytes = 256 << 10;
 
     /// <summary>
     /// From this many rows a bf16/int8 panel chunk is decoded to float32 once (into L1-resident scratch) and then
@@ -37,7 +40,12 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
     internal int Panels;
     internal int PanelsPerItem;
     internal int PanelGroups;
+    internal int BlockRows;
     internal KernelIsa Isa;
+
+    /// <summary>Rows per item for this input width: a multiple of 4 (the AVX-512 row tile), 16..64.</summary>
+    internal static int RowsPerBlock(int inFeatures) =>
+        Math.Clamp(BlockInputBytes / (Math.Max(1, inFeatures) * sizeof(float)) / 4 * 4, 16, MaxBlockRows);
 
     [SkipLocalsInit]
     public void Execute(int index, int worker)
@@ -48,23 +56,16 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
 
         // The zero-padded last panel is computed into a scratch tile, then only the real outputs are copied out.
         const int width = PackedPanels.Width;
-        float* scratch = stackalloc float[BlockRows * width];
+        float* scratch = stackalloc float[MaxBlockRows * width];
         float* decoded = stackalloc float[ChunkK * width];
         int lastWidth = OutFeatures - (Panels - 1) * width;
         bool ownsRaggedPanel = pEnd == Panels && lastWidth != width;
 
-        if (rowCount <= StreamingRows)
-        {
-            for (int p = p0; p < pEnd; p++)
-                for (int k0 = 0; k0 < InFeatures; k0 += ChunkK)
-                    RunChunk(p, k0, r0, rowCount, scratch, decoded);
-        }
-        else
-        {
+        // Panel-outer: measured faster than chunk-outer (which keeps x in L1 but streams every output tile
+        // through L2 once per chunk) for 64..256 rows on Zen 4, and it is the pure weight stream decode wants.
+        for (int p = p0; p < pEnd; p++)
             for (int k0 = 0; k0 < InFeatures; k0 += ChunkK)
-                for (int p = p0; p < pEnd; p++)
-                    RunChunk(p, k0, r0, rowCount, scratch, decoded);
-        }
+                RunChunk(p, k0, r0, rowCount, scratch, decoded);
 
         if (ownsRaggedPanel)
         {

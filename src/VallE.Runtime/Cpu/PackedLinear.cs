@@ -45,7 +45,8 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
 
         fixed (float* xp = x, yp = y)
         {
-            int rowBlocks = (rows + LinearJob<TW>.BlockRows - 1) / LinearJob<TW>.BlockRows;
+            int blockRows = LinearJob<TW>.RowsPerBlock(InFeatures);
+            int rowBlocks = (rows + blockRows - 1) / blockRows;
             long work = (long)rows * OutFeatures * InFeatures;
             int threads = work < ParallelThreshold ? 1 : CpuParallel.Threads;
             // About four items per thread keeps threads busy when one is slow (a shared or throttled core).
@@ -65,6 +66,7 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
                 Panels = _panels,
                 PanelsPerItem = panelsPerItem,
                 PanelGroups = panelGroups,
+                BlockRows = blockRows,
                 Isa = CpuKernels.Active,
             };
             int items = rowBlocks * panelGroups;

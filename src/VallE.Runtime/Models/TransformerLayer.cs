@@ -94,7 +94,11 @@ internal sealed class TransformerLayer
         var sc = scores[..n];
         for (int t = 0; t < n; t++)
             sc[t] = TensorPrimitives.Dot(q, keys.AsSpan(t * d + head * hd, hd));
-        TensorPrimitives.SoftMax(sc, sc);
+        // Max-subtracted softmax, as torch's: TensorPrimitives.SoftMax exponentiates raw scores and overflows to NaN
+        // once a score passes ~88.
+        TensorPrimitives.Subtract(sc, TensorPrimitives.Max(sc), sc);
+        TensorPrimitives.Exp(sc, sc);
+        TensorPrimitives.Divide(sc, TensorPrimitives.Sum(sc), sc);
         var o = output.Slice(head * hd, hd);
         o.Clear();
         for (int t = 0; t < n; t++)

@@ -20,6 +20,7 @@ public sealed class ValleModel
     private readonly NarDecoder _nar;
 
     public ModelConfig Config => _weights.Config;
+    internal ValleWeights Weights => _weights;
     public EngineOptions Options { get; }
 
     private ValleModel(ValleWeights weights, EngineOptions options)

@@ -64,9 +64,13 @@ public sealed unsafe class MappedZipArchive : IDisposable
     {
         if (entry.UncompressedSize > maxBytes || entry.UncompressedSize > Array.MaxLength)
             throw new InvalidInputException($"zip entry '{entry.Name}' declares {entry.UncompressedSize} bytes, more than the {Math.Min(maxBytes, Array.MaxLength)} allowed");
-        var bytes = new byte[entry.UncompressedSize];
-        if (entry.IsStored) Bytes(entry.DataOffset, entry.CompressedSize).CopyTo(bytes);
-        else Inflate(entry, bytes);
+        byte[] bytes;
+        if (entry.IsStored)
+        {
+            bytes = new byte[entry.UncompressedSize]; // stored: the bytes are present in the file (checked at open)
+            Bytes(entry.DataOffset, entry.CompressedSize).CopyTo(bytes);
+        }
+        else bytes = Inflate(entry);
         uint crc = Crc32.Compute(bytes);
         if (crc != entry.Crc32)
             throw new InvalidInputException($"zip entry '{entry.Name}': CRC-32 mismatch (stored {entry.Crc32:x8}, computed {crc:x8}); the file is corrupt");
@@ -102,28 +106,44 @@ public sealed unsafe class MappedZipArchive : IDisposable
 
     private ReadOnlySpan<byte> Bytes(long offset, long count) => _file.Window(offset, checked((int)count));
 
-    private void Inflate(ZipEntry entry, byte[] destination)
+    /// <summary>
+    /// Inflates a deflated entry. The buffer grows with the output actually produced (doubling, up to the declared
+    /// size), so a small entry that merely claims a huge size costs no more memory than it really inflates to.
+    /// </summary>
+    private byte[] Inflate(ZipEntry entry)
     {
+        long declared = entry.UncompressedSize;
+        var buffer = new byte[(int)Math.Min(declared, Math.Max(1 << 16, Math.Min(4 * entry.CompressedSize, 1 << 26)))];
         using var source = new UnmanagedMemoryStream(_file.Pointer + entry.DataOffset, entry.CompressedSize);
         using var inflater = new DeflateStream(source, CompressionMode.Decompress);
-        int filled = 0;
+        long filled = 0;
         try
         {
-            while (filled < destination.Length)
+            while (true)
             {
-                int n = inflater.Read(destination, filled, destination.Length - filled);
-                if (n == 0) break;
+                if (filled == buffer.Length)
+                {
+                    if (filled == declared)
+                    {
+                        Span<byte> probe = stackalloc byte[1];
+                        if (inflater.Read(probe) != 0) throw SizeMismatch(entry);
+                        return buffer;
+                    }
+                    Array.Resize(ref buffer, (int)Math.Min(declared, 2L * buffer.Length));
+                }
+                int n = inflater.Read(buffer, (int)filled, buffer.Length - (int)filled);
+                if (n == 0) throw SizeMismatch(entry);
                 filled += n;
             }
-            Span<byte> probe = stackalloc byte[1];
-            if (filled < destination.Length || inflater.Read(probe) != 0)
-                throw new InvalidInputException($"zip entry '{entry.Name}': inflated size does not match the declared {entry.UncompressedSize} bytes");
         }
         catch (InvalidDataException e)
         {
             throw new InvalidInputException($"zip entry '{entry.Name}': corrupt deflate data ({e.Message})", e);
         }
     }
+
+    private static InvalidInputException SizeMismatch(ZipEntry entry) =>
+        new($"zip entry '{entry.Name}': inflated size does not match the declared {entry.UncompressedSize} bytes");
 
     public void Dispose() => _file.Dispose();
 }
@@ -288,11 +308,13 @@ internal static class ZipDirectoryReader
         return true;
     }
 
+    private static readonly UTF8Encoding StrictUtf8 = new(false, throwOnInvalidBytes: true);
+
     private static string DecodeName(ReadOnlySpan<byte> raw, long index)
     {
         try
         {
-            return new UTF8Encoding(false, throwOnInvalidBytes: true).GetString(raw);
+            return StrictUtf8.GetString(raw);
         }
         catch (DecoderFallbackException)
         {

@@ -46,9 +46,14 @@ public sealed partial class ModelCheckpoint
     public IReadOnlyList<(string Alias, string Target)> TiedTensors =>
         ModelLayout.Ties(Config).Where(t => Tensors.TryGetValue(t.Alias, out var a) && Tensors.TryGetValue(t.Target, out var b) && a.IsSameViewAs(b)).ToList();
 
-    /// <summary>Provenance recorded by a converted folder (original sources and file), carried through re-conversion.</summary>
-    internal IReadOnlyDictionary<string, ConfigSource>? RecordedSources { get; private init; }
-    internal (string File, string Format, DType DType)? RecordedOrigin { get; private init; }
+    /// <summary>
+    /// For a converted folder: where each value came from when the original checkpoint was first resolved (its
+    /// <see cref="Sources"/> say "checkpoint", since config.json now states them). Null for a .pt. Carried
+    /// through re-conversion.
+    /// </summary>
+    public IReadOnlyDictionary<string, ConfigSource>? RecordedSources { get; private init; }
+    /// <summary>For a converted folder: file name, format and dtype of the checkpoint first converted; null for a .pt.</summary>
+    public (string File, string Format, DType DType)? RecordedOrigin { get; private init; }
 
     private static ModelCheckpoint OpenTorch(string path, ConfigOverrides overrides)
     {

@@ -29,6 +29,12 @@ public static class GlobalPolicy
         "torch.load", "torch.save", "torch.serialization.load", "torch.storage._load_from_bytes", "numpy.load",
     };
 
+    /// <summary>Plain data classes that live in otherwise refused modules (training configs pickle them; they stay inert).</summary>
+    private static readonly HashSet<string> InertExceptions = new(StringComparer.Ordinal)
+    {
+        "types.SimpleNamespace",
+    };
+
     /// <summary>The builtins a data pickle uses; every other builtin (eval, exec, getattr, __import__, open...) is refused.</summary>
     private static readonly HashSet<string> AllowedBuiltins = new(StringComparer.Ordinal)
     {
@@ -53,6 +59,7 @@ public static class GlobalPolicy
         if (module.Length == 0 || name.Length == 0) return true;
         string full = module + "." + name;
         if (RefusedGlobals.Contains(full)) return true;
+        if (InertExceptions.Contains(full)) return false;
         if (module == "builtins") return !AllowedBuiltins.Contains(name);
         // Dunder lookups (name "__class__", "x.__globals__") reach interpreter internals in a real unpickler.
         if (name.Contains("__", StringComparison.Ordinal)) return true;

@@ -54,6 +54,7 @@ public class PickleHost
                 if (args.Count == 2 && args[0] is string text && args[1] is string encoding) return Encode(text, encoding);
                 break;
         }
+        if (NumpyScalars.IsScalarGlobal(callable.QualifiedName) && NumpyScalars.TryDecode(args, out var scalar)) return scalar;
         return new PyInert(callable.Module, callable.Name) { Args = args };
     }
 

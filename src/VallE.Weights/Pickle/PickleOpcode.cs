@@ -49,8 +49,32 @@ internal static class PickleOpcodes
 
     public static int ProtocolOf(byte opcode) => IntroducedIn[opcode];
 
+    /// <summary>Opcode names as CPython's pickletools prints them, so errors can be matched against a disassembly.</summary>
+    private static readonly Dictionary<PickleOpcode, string> Names = new()
+    {
+        [PickleOpcode.Mark] = "MARK", [PickleOpcode.Stop] = "STOP", [PickleOpcode.Pop] = "POP", [PickleOpcode.PopMark] = "POP_MARK",
+        [PickleOpcode.Dup] = "DUP", [PickleOpcode.Float] = "FLOAT", [PickleOpcode.Int] = "INT", [PickleOpcode.Long] = "LONG",
+        [PickleOpcode.None] = "NONE", [PickleOpcode.PersId] = "PERSID", [PickleOpcode.Reduce] = "REDUCE", [PickleOpcode.String] = "STRING",
+        [PickleOpcode.Unicode] = "UNICODE", [PickleOpcode.Append] = "APPEND", [PickleOpcode.Build] = "BUILD", [PickleOpcode.Global] = "GLOBAL",
+        [PickleOpcode.Dict] = "DICT", [PickleOpcode.Get] = "GET", [PickleOpcode.Inst] = "INST", [PickleOpcode.List] = "LIST",
+        [PickleOpcode.Put] = "PUT", [PickleOpcode.SetItem] = "SETITEM", [PickleOpcode.Tuple] = "TUPLE",
+        [PickleOpcode.BinInt] = "BININT", [PickleOpcode.BinInt1] = "BININT1", [PickleOpcode.BinInt2] = "BININT2",
+        [PickleOpcode.BinPersId] = "BINPERSID", [PickleOpcode.BinString] = "BINSTRING", [PickleOpcode.ShortBinString] = "SHORT_BINSTRING",
+        [PickleOpcode.BinUnicode] = "BINUNICODE", [PickleOpcode.EmptyDict] = "EMPTY_DICT", [PickleOpcode.Appends] = "APPENDS",
+        [PickleOpcode.BinGet] = "BINGET", [PickleOpcode.LongBinGet] = "LONG_BINGET", [PickleOpcode.EmptyList] = "EMPTY_LIST",
+        [PickleOpcode.Obj] = "OBJ", [PickleOpcode.BinPut] = "BINPUT", [PickleOpcode.LongBinPut] = "LONG_BINPUT",
+        [PickleOpcode.SetItems] = "SETITEMS", [PickleOpcode.EmptyTuple] = "EMPTY_TUPLE", [PickleOpcode.BinFloat] = "BINFLOAT",
+        [PickleOpcode.Proto] = "PROTO", [PickleOpcode.NewObj] = "NEWOBJ", [PickleOpcode.Ext1] = "EXT1", [PickleOpcode.Ext2] = "EXT2",
+        [PickleOpcode.Ext4] = "EXT4", [PickleOpcode.Tuple1] = "TUPLE1", [PickleOpcode.Tuple2] = "TUPLE2", [PickleOpcode.Tuple3] = "TUPLE3",
+        [PickleOpcode.NewTrue] = "NEWTRUE", [PickleOpcode.NewFalse] = "NEWFALSE", [PickleOpcode.Long1] = "LONG1", [PickleOpcode.Long4] = "LONG4",
+        [PickleOpcode.BinBytes] = "BINBYTES", [PickleOpcode.ShortBinBytes] = "SHORT_BINBYTES",
+        [PickleOpcode.ShortBinUnicode] = "SHORT_BINUNICODE", [PickleOpcode.BinUnicode8] = "BINUNICODE8", [PickleOpcode.BinBytes8] = "BINBYTES8",
+        [PickleOpcode.EmptySet] = "EMPTY_SET", [PickleOpcode.AddItems] = "ADDITEMS", [PickleOpcode.FrozenSet] = "FROZENSET",
+        [PickleOpcode.NewObjEx] = "NEWOBJ_EX", [PickleOpcode.StackGlobal] = "STACK_GLOBAL", [PickleOpcode.Memoize] = "MEMOIZE",
+        [PickleOpcode.Frame] = "FRAME", [PickleOpcode.ByteArray8] = "BYTEARRAY8", [PickleOpcode.NextBuffer] = "NEXT_BUFFER",
+        [PickleOpcode.ReadOnlyBuffer] = "READONLY_BUFFER",
+    };
+
     public static string Describe(byte opcode) =>
-        Enum.IsDefined(typeof(PickleOpcode), opcode)
-            ? $"{(PickleOpcode)opcode} (0x{opcode:x2})"
-            : $"0x{opcode:x2}";
+        Names.TryGetValue((PickleOpcode)opcode, out var name) ? $"{name} (0x{opcode:x2})" : $"0x{opcode:x2}";
 }

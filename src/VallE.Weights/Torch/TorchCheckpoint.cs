@@ -40,7 +40,7 @@ public sealed partial class TorchCheckpoint : IDisposable
             var host = new TorchPickleHost(zip, prefix, bigEndian) { Source = "data.pkl" };
             object? root = Unpickler.Load(pickle, host);
             root = PyGraph.MapLeaves(root, host.Materialize);
-            return new TorchCheckpoint(path, root, zip) { ArchiveName = prefix.TrimEnd('/'), StorageCount = host.Storages.Count };
+            return new TorchCheckpoint(path, root, zip) { ArchiveName = prefix.TrimEnd('/'), StorageCount = host.Storages.Count, _zip = zip };
         }
         catch (InvalidInputException e)
         {
@@ -62,6 +62,26 @@ public sealed partial class TorchCheckpoint : IDisposable
 
     /// <summary>Number of distinct storages (data/N entries) the pickle referenced.</summary>
     public int StorageCount { get; private init; }
+
+    private MappedZipArchive? _zip;
+
+    /// <summary>
+    /// Recomputes the CRC-32 of every zip entry (reads the whole file once). Opening skips this for mapped storages,
+    /// since it would touch every page; call it before trusting the bytes for a conversion or an archive.
+    /// Throws <see cref="InvalidInputException"/> naming the first corrupt entry.
+    /// </summary>
+    public void VerifyChecksums()
+    {
+        ObjectDisposedException.ThrowIf(_zip is null, this);
+        try
+        {
+            foreach (var entry in _zip.Entries) _zip.VerifyCrc(entry);
+        }
+        catch (InvalidInputException e)
+        {
+            throw new InvalidInputException($"{Path}: {e.Message}", e);
+        }
+    }
 
     /// <summary>Every tensor reachable from <see cref="Root"/>, depth-first in file order, each once per reference.</summary>
     public IEnumerable<TensorData> AllTensors() => Enumerate(Root, new HashSet<object>(ReferenceEqualityComparer.Instance));
@@ -111,5 +131,9 @@ public sealed partial class TorchCheckpoint : IDisposable
         };
     }
 
-    public void Dispose() => _owner?.Dispose();
+    public void Dispose()
+    {
+        _zip = null;
+        _owner?.Dispose();
+    }
 }

@@ -16,6 +16,9 @@ internal sealed class TorchPickleHost : PickleHost
     /// <summary>Storages that are not stored in place (deflated, or byte-swapped) are copied; this bounds each copy.</summary>
     public const long MaxCopiedStorageBytes = 1L << 31;
 
+    /// <summary>Most elements a view may have when it holds more than its storage (stride 0, overlapping strides).</summary>
+    public const long MaxRepeatedViewElements = 1L << 28;
+
     private readonly MappedZipArchive _zip;
     private readonly string _prefix;
     private readonly bool _bigEndian;
@@ -44,7 +47,7 @@ internal sealed class TorchPickleHost : PickleHost
         if (_storages.TryGetValue(key, out var existing))
         {
             // Torch writes one persistent id per distinct storage; the same key again must describe the same bytes.
-            if (existing.DType != dtype || existing.ByteLength != numel * dtype.SizeOf())
+            if (existing.DType != dtype || existing.ByteLength / dtype.SizeOf() != numel)
                 throw new InvalidInputException($"{Source}: storage '{key}' is referenced as both {existing.DType.ShortName()} and {dtype.ShortName()}[{numel}]");
             return existing;
         }
@@ -140,7 +143,15 @@ internal sealed class TorchPickleHost : PickleHost
         if (value is not PendingTensor p) return value;
         try
         {
-            return new TensorData(key ?? path, p.DType, p.Shape, p.Strides, p.Offset, p.Storage);
+            var t = new TensorData(key ?? path, p.DType, p.Shape, p.Strides, p.Offset, p.Storage);
+            // A view lying inside its storage can still name more elements than the storage holds, by repeating
+            // them (stride 0 from expand(), overlapping strides). Real ones are small; a hostile one would make every
+            // consumer that copies it allocate terabytes.
+            long storageElements = p.Storage.ByteLength / p.DType.SizeOf();
+            if (t.ElementCount > storageElements && t.ElementCount > MaxRepeatedViewElements)
+                throw new InvalidInputException(
+                    $"tensor '{t.Name}': view of {t.ElementCount} elements repeats its {storageElements}-element storage '{p.Storage.Key}' (more than {MaxRepeatedViewElements} elements)");
+            return t;
         }
         catch (InvalidInputException e) when (key is not null)
         {

@@ -32,11 +32,12 @@ public class LinearWeightsTests
     private static IEnumerable<KernelIsa> AvailableIsas() =>
         Enum.GetValues<KernelIsa>().Where(isa => isa <= CpuKernels.Best);
 
-    // rows, in, out: decode (1..17 rows) and long inputs (300+), odd and vector-unfriendly K, out 1..4100.
+    // rows, in, out: decode (1..17 rows) and long inputs (300+), odd and vector-unfriendly K, out 1..4100;
+    // 40 x 4100 runs 16-row blocks (wide inputs), 300 rows runs 64-row blocks with a ragged last one.
     private static readonly (int Rows, int In, int Out)[] Shapes =
     [
         (1, 1, 1), (2, 3, 5), (1, 7, 33), (3, 17, 31), (4, 256, 32), (5, 1025, 65), (16, 512, 96),
-        (17, 100, 130), (1, 1100, 4100), (2, 255, 1025), (7, 33, 4099), (65, 300, 70), (300, 257, 97), (301, 64, 33),
+        (17, 100, 130), (1, 1100, 4100), (2, 255, 1025), (7, 33, 4099), (65, 300, 70), (300, 257, 97), (301, 64, 33), (40, 4100, 33),
     ];
 
     [TestCase(WeightsDType.F32)]

@@ -23,6 +23,8 @@ public class InspectConvertCliTests
         Assert.That(root.GetProperty("family").GetString(), Is.EqualTo("vallex"));
         Assert.That(root.GetProperty("num_languages").GetInt32(), Is.EqualTo(3));
         Assert.That(root.GetProperty("sources").GetProperty("nhead").GetString(), Is.EqualTo("checkpoint"));
+        Assert.That(root.GetProperty("converted_from").GetProperty("file").GetString(), Is.EqualTo("memory.pt"));
+        Assert.That(root.GetProperty("original_sources").GetProperty("nhead").GetString(), Is.EqualTo("checkpoint"));
     }
 
     [Test]

@@ -47,6 +47,28 @@ public class UnpicklerTests
     }
 
     [Test]
+    public void DecodesNumpyScalarsFromTheirBytes()
+    {
+        // pickle.dumps({'a': np.float64(1.5), 'b': np.int64(-3), 'c': np.bool_(True), 'd': np.float32(0.25),
+        //               'e': np.int32(7), 'f': np.complex64(1j)}, protocol=2) with numpy 1.24 (dev time)
+        var p2 = Convert.FromHexString(
+            "80027d7100285801000000617101636e756d70792e636f72652e6d756c746961727261790a7363616c61720a7102636e756d70790a64747970650a71035802000000663871048988877105527106284b0358010000003c71074e4e4e4affffffff4affffffff4b0074710862635f636f646563730a656e636f64650a71095809000000000000000000c3b83f710a58060000006c6174696e31710b86710c52710d86710e52710f5801000000627110680268035802000000693871118988877112527113284b0368074e4e4e4affffffff4affffffff4b007471146268095810000000c3bdc3bfc3bfc3bfc3bfc3bfc3bfc3bf7115680b867116527117867118527119580100000063711a6802680358020000006231711b898887711c52711d284b0358010000007c711e4e4e4e4affffffff4affffffff4b0074711f6268095801000000017120680b8671215271228671235271245801000000647125680268035802000000663471268988877127527128284b0368074e4e4e4affffffff4affffffff4b0074712962680958050000000000c2803e712a680b86712b52712c86712d52712e580100000065712f680268035802000000693471308988877131527132284b0368074e4e4e4affffffff4affffffff4b007471336268095804000000070000007134680b86713552713686713752713858010000006671396802680358020000006338713a898887713b52713c284b0368074e4e4e4affffffff4affffffff4b0074713d6268095809000000000000000000c2803f713e680b86713f527140867141527142752e");
+        var root = (PyDict)Load(p2)!;
+        Assert.That(root.GetOrNull("a"), Is.EqualTo(1.5));
+        Assert.That(root.GetOrNull("b"), Is.EqualTo(-3L));
+        Assert.That(root.GetOrNull("c"), Is.EqualTo(true));
+        Assert.That(root.GetOrNull("d"), Is.EqualTo(0.25));
+        Assert.That(root.GetOrNull("e"), Is.EqualTo(7L));
+        Assert.That(root.GetOrNull("f"), Is.InstanceOf<PyInert>(), "complex stays inert");
+        Assert.That(((PyInert)root.GetOrNull("f")!).QualifiedName, Is.EqualTo("numpy.core.multiarray.scalar"));
+
+        // protocol 4 spells the bytes SHORT_BINBYTES and the globals STACK_GLOBAL
+        var p4 = Convert.FromHexString(
+            "80049570000000000000007d948c0161948c156e756d70792e636f72652e6d756c74696172726179948c067363616c61729493948c056e756d7079948c0564747970659493948c02663894898887945294284b038c013c944e4e4e4affffffff4affffffff4b007494624308000000000000f83f9486945294732e");
+        Assert.That(((PyDict)Load(p4)!).GetOrNull("a"), Is.EqualTo(1.5));
+    }
+
+    [Test]
     public void UnknownGlobalsBecomeInertPlaceholders()
     {
         var p = new PickleBuilder().Proto(2).Global("argparse", "Namespace").EmptyTuple().Op('R')
@@ -54,6 +76,11 @@ public class UnpicklerTests
         var inert = (PyInert)Load(p)!;
         Assert.That(inert.QualifiedName, Is.EqualTo("argparse.Namespace"));
         Assert.That(inert.ToString(), Is.EqualTo("argparse.Namespace() with state {'lr': 3}"));
+
+        // types.SimpleNamespace is plain data although the rest of `types` (FunctionType, CodeType) is refused
+        var ns = new PickleBuilder().Proto(2).Global("types", "SimpleNamespace").EmptyTuple().Op('R').Stop();
+        Assert.That(((PyInert)Load(ns)!).QualifiedName, Is.EqualTo("types.SimpleNamespace"));
+        Rejects(new PickleBuilder().Proto(2).Global("types", "CodeType").Stop(), "refusing global 'types.CodeType'");
     }
 
     [TestCase("os", "system")]
@@ -209,6 +236,19 @@ public class UnpicklerTests
     [Test]
     public void RejectsInvalidUtf8() =>
         Rejects(new PickleBuilder().Proto(2).Raw((byte)'X', 2, 0, 0, 0, 0xc3, 0x28).Stop(), "not valid UTF-8");
+
+    [Test]
+    public void EveryOpcodeHasItsPickletoolsName()
+    {
+        var opcodes = Enumerable.Range(0, 256).Where(b => PickleOpcodes.ProtocolOf((byte)b) >= 0).ToList();
+        Assert.That(opcodes, Has.Count.EqualTo(68), "pickle protocols 0-5 define 68 opcodes");
+        foreach (int b in opcodes)
+        {
+            Assert.That(Enum.IsDefined(typeof(PickleOpcode), (byte)b), $"0x{b:x2}");
+            Assert.That(PickleOpcodes.Describe((byte)b), Does.Match(@"^[A-Z_0-9]+ \(0x"), $"0x{b:x2}");
+        }
+        Assert.That(PickleOpcodes.Describe(0x8c), Is.EqualTo("SHORT_BINUNICODE (0x8c)"));
+    }
 
     [Test]
     public void LimitsAreConfigurable()

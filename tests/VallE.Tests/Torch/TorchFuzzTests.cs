@@ -67,12 +67,12 @@ public class TorchFuzzTests
             File.WriteAllBytes(tmp.File("ok.pt"), original);
             OpenAndWalk(tmp.File("ok.pt")); // the uncorrupted file is valid
         }
-        FuzzZip(original, 800, 1, original.Length);
+        FuzzZip(original, 300, 1, original.Length);
     }
 
     [Test]
     public void RandomByteCorruptionOfTheFixtureOnlyEverGivesInvalidInput() =>
-        FuzzZip(File.ReadAllBytes(TestPaths.RequireShared("valle", "vallex-tiny", "checkpoint.pt")), 40, 20261201, 40_000);
+        FuzzZip(File.ReadAllBytes(TestPaths.RequireShared("valle", "vallex-tiny", "checkpoint.pt")), 15, 20261201, 40_000);
 
     [Test]
     public void RandomCorruptionOfDataPklOnlyEverGivesInvalidInput()
@@ -81,7 +81,7 @@ public class TorchFuzzTests
         using var zip = VallE.Weights.IO.MappedZipArchive.Open(TestPaths.RequireShared("valle", "valle-tiny", "checkpoint.pt"));
         var pickle = zip.ReadAllBytes(zip.GetEntry("checkpoint/data.pkl"), 1 << 20);
         var rng = new Random(7);
-        for (int iter = 0; iter < 1000; iter++)
+        for (int iter = 0; iter < 250; iter++)
         {
             var bytes = (byte[])pickle.Clone();
             switch (rng.Next(3))

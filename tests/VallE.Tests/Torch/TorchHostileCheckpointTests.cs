@@ -67,6 +67,20 @@ public class TorchHostileCheckpointTests
     }
 
     [Test]
+    public void CorruptStorageBytesAreFoundByVerifyChecksums()
+    {
+        string path = Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [4], [1]), ("0", Floats(1, 2, 3, 4)));
+        using (var ck = TorchCheckpoint.Open(path)) ck.VerifyChecksums();
+        var bytes = File.ReadAllBytes(path);
+        int at = bytes.AsSpan().IndexOf(Floats(1, 2, 3, 4));
+        bytes[at + 5] ^= 0x40; // flip a bit inside the mapped storage: opening does not read it
+        File.WriteAllBytes(path, bytes);
+        using var bad = TorchCheckpoint.Open(path);
+        var e = Assert.Throws<InvalidInputException>(bad.VerifyChecksums);
+        Assert.That(e!.Message, Does.StartWith(path + ": zip entry 'archive/data/0': CRC-32 mismatch"));
+    }
+
+    [Test]
     public void DeflatedStoragesAreInflated()
     {
         var pickle = new PickleBuilder().Proto(2).EmptyDict().Str("w").Tensor("0", 4, 1, [3], [1]).SetItem().Stop().Bytes;
@@ -118,6 +132,17 @@ public class TorchHostileCheckpointTests
         // A view claiming 2^31 x 2^31 elements of a 4-element storage.
         Rejects(Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [int.MaxValue, int.MaxValue], [1, 1]), ("0", Floats(1, 2, 3, 4))),
             "runs past its storage");
+    }
+
+    [Test]
+    public void RejectsRepeatedViewsThatWouldExpandToTerabytes()
+    {
+        // stride 0 keeps the view inside its 4-element storage while naming 2^62 elements
+        Rejects(Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [int.MaxValue, int.MaxValue], [0, 0]), ("0", Floats(1, 2, 3, 4))),
+            "view of 4611686014132420609 elements repeats its 4-element storage 'data/0'");
+        // a small expanded view is fine (torch saves expand() results this way)
+        using var ck = TorchCheckpoint.Open(Checkpoint(new PickleBuilder().Tensor("0", 4, 0, [3, 4], [0, 1]), ("0", Floats(1, 2, 3, 4))));
+        Assert.That(W(ck).ToFloat32(), Is.EqualTo(new float[] { 1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4 }));
     }
 
     [TestCase(0, new[] { 5 }, new[] { 1 }, TestName = "ShapePastStorage")]
@@ -198,6 +223,25 @@ public class TorchHostileCheckpointTests
         using var ck = TorchCheckpoint.Open(Checkpoint(v3, ("0", Floats(1, 2, 3, 4))));
         Assert.That(W(ck).DType, Is.EqualTo(DType.Float32));
         Assert.That(W(ck).ToFloat32(), Is.EqualTo(new float[] { 2, 3 }));
+    }
+
+    [Test]
+    public void OpensTorch2xArchiveLayout()
+    {
+        // torch >= 2.1 adds byteorder, .format_version, .storage_alignment and .data/serialization_id entries, and
+        // passes tensor metadata as a 7th _rebuild_tensor_v2 argument.
+        var pickle = new PickleBuilder().Proto(2).EmptyDict().Str("w")
+            .Global("torch._utils", "_rebuild_tensor_v2").Mark().Storage("0", 4).Int(0).IntTuple(4).IntTuple(1).False()
+            .Global("collections", "OrderedDict").EmptyTuple().Reduce().EmptyDict().Tuple().Reduce()
+            .SetItem().Stop().Bytes;
+        var zip = new TestZip().Add("archive/data.pkl", pickle).Add("archive/.format_version", "1").Add("archive/.storage_alignment", "64")
+            .Add("archive/byteorder", "little").Add("archive/data/0", Floats(1, 2, 3, 4)).Add("archive/version", "3\n")
+            .Add("archive/.data/serialization_id", "1234567890");
+        string path = _tmp.File("t2.pt");
+        File.WriteAllBytes(path, zip.Build().Bytes);
+        using var ck = TorchCheckpoint.Open(path);
+        Assert.That(W(ck).ToFloat32(), Is.EqualTo(new float[] { 1, 2, 3, 4 }));
+        Assert.That(W(ck).Storage, Is.InstanceOf<NativeTensorStorage>());
     }
 
     [Test]
