@@ -43,7 +43,7 @@ public class ArBatchBenchmark
         _inputs = Enumerable.Range(0, 8).Select(i => new ArInput(
             Text: [1, .. Enumerable.Range(0, 18 + i).Select(_ => (long)rng.Next(3, 500)), 2],
             PromptFirstCodebook: Enumerable.Range(0, 30 + 3 * i).Select(_ => (long)rng.Next(0, 1024)).ToArray(),
-            Enroll: 0, PromptLanguage: 0, TextLanguage: 0,
+            Languages: null,
             // Sampling (seeded) rather than greedy: random weights would otherwise repeat one token.
             Sampling: new SamplingOptions { TopK = 50, Seed = (ulong)(i + 1) },
             MaxFrames: Steps)).ToArray();

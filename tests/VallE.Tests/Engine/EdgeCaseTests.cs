@@ -28,6 +28,28 @@ public sealed class EdgeCaseTests
     }
 
     [Test]
+    public void VallEXWithoutAVoicePromptRuns()
+    {
+        // Upstream's generation.py without a prompt: [1, 0, 8] codes, enroll_x_lens 0, the AR starts from BOS alone.
+        var f = Fixture.Get("vallex-tiny");
+        var r = f.Model.Generate(f.Request() with { PromptCodes = new long[0, 8], EnrollTokens = 0, MaxFrames = 20 });
+        Assert.That(r.Frames, Is.GreaterThan(0));
+        Assert.That(r.Codes.GetLength(1), Is.EqualTo(8));
+    }
+
+    [Test]
+    public void PerTokenTextLanguagesEqualTheSingleLanguageWhenAllTheSame()
+    {
+        var f = Fixture.Get("vallex-tiny");
+        var single = f.Model.Generate(f.Request());
+        int rest = f.TextTokens.Length - f.EnrollTokens;
+        var list = f.Model.Generate(f.Request() with { TextLanguage = null, TextLanguages = Enumerable.Repeat(f.TextLanguage!, rest).ToArray() });
+        CodeAssert.Equal(single.Codes, list.Codes);
+        var mixed = f.Model.Generate(f.Request() with { TextLanguages = [.. Enumerable.Repeat("en", rest - 3), "ja", "ja", "zh"] });
+        Assert.That(mixed.Codes, Is.Not.EqualTo(single.Codes), "the per-token languages reach the model");
+    }
+
+    [Test]
     public void VallfIsRefusedWithAClearError()
     {
         var config = InMemoryModels.Tiny(ModelFamily.Vallf);
@@ -43,6 +65,7 @@ public sealed class EdgeCaseTests
         Assert.Throws<InvalidInputException>(() => f.Model.Generate(f.Request() with { TextTokens = [] }));
         Assert.Throws<InvalidInputException>(() => f.Model.Generate(f.Request() with { PromptLanguage = null }));
         Assert.Throws<InvalidInputException>(() => f.Model.Generate(f.Request() with { EnrollTokens = null }));
-        Assert.Throws<InvalidInputException>(() => f.Model.Generate(f.Request() with { PromptCodes = new long[0, 8] }));
+        Assert.Throws<InvalidInputException>(() => f.Model.Generate(f.Request() with { TextLanguages = ["en", "en"] }));
+        Assert.Throws<InvalidInputException>(() => f.Model.Continual(f.TextTokens, new long[0, 8]));
     }
 }

@@ -66,6 +66,22 @@ public sealed class GenerateCommandTests
         Assert.That(Npy.Read(tmp.File("b.npy")).ToInt64(), Is.EqualTo(first.ToInt64()));
     }
 
+    [Test]
+    public void VallEXWithoutPromptAndWithPerTokenLanguages()
+    {
+        string dir = TestPaths.RequireShared("valle", "vallex-tiny");
+        using var tmp = TestPaths.CreateTempDir();
+        Npy.WriteInt64(tmp.File("empty.npy"), ReadOnlySpan<long>.Empty, 1, 0, 8); // a VALL-E X "no prompt" [1, 0, 8]
+        int tokens = (int)Npy.Read(Path.Combine(dir, "text_tokens.npy")).Shape[0];
+        var args = VallEXArgs(dir, tmp.File("out.npy")).ToList();
+        args[args.IndexOf("--prompt-codes") + 1] = tmp.File("empty.npy");
+        args[args.IndexOf("--enroll-tokens") + 1] = "0";
+        args[args.IndexOf("--text-language") + 1] = string.Join(',', Enumerable.Range(0, tokens).Select(i => i < tokens / 2 ? "en" : "ja"));
+        var r = CliRunner.Run([.. args, "--max-duration", "0.4"]);
+        Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
+        Assert.That(Npy.Read(tmp.File("out.npy")).Shape, Is.EqualTo(new long[] { 30, 8 }));
+    }
+
     [TestCase("text-out-of-range")]
     [TestCase("codes-7-codebooks")]
     [TestCase("code-1024")]

@@ -53,9 +53,7 @@ public sealed class KvCacheTests
         var result = model.Generate(request, recorder);
         var c = model.Config;
         var reference = new ReferenceForward(model.Weights);
-        bool vallex = c.Family == ModelFamily.VallEX;
-        int promptLanguage = vallex ? ModelConfig.VallEXLanguageIds[request.PromptLanguage!] : 0;
-        int textLanguage = vallex ? ModelConfig.VallEXLanguageIds[request.TextLanguage!] : 0;
+        var languages = model.LanguageIds(request, request.TextTokens.Length);
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
@@ -65,7 +63,7 @@ public sealed class KvCacheTests
         {
             if (step % stride == 0 || step == recorder.Ar.Count - 1)
             {
-                var expected = reference.ArLogits(request.TextTokens, request.EnrollTokens ?? 0, promptLanguage, textLanguage, [.. audio]);
+                var expected = reference.ArLogits(request.TextTokens, languages, [.. audio]);
                 LogitAssert.Close(expected, recorder.Ar[step], $"step {step}", tolerance: 1e-5);
                 checkedSteps++;
             }

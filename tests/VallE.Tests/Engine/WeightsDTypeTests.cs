@@ -22,8 +22,7 @@ public sealed class WeightsDTypeTests
         var f32 = new ReferenceForward(f.Model.Weights);
         var q = new ReferenceForward(quantized.Weights);
         var c = f.Model.Config;
-        int pl = f.IsVallEX ? ModelConfig.VallEXLanguageIds[request.PromptLanguage!] : 0;
-        int tl = f.IsVallEX ? ModelConfig.VallEXLanguageIds[request.TextLanguage!] : 0;
+        var languages = f.Model.LanguageIds(request, request.TextTokens.Length);
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
@@ -33,8 +32,8 @@ public sealed class WeightsDTypeTests
         for (int step = 0; step <= exact.Frames; step += f.IsVallEX ? 8 : 1)
         {
             var prefix = audio.Concat(Enumerable.Range(0, step).Select(s => exact.Codes[s, 0])).ToArray();
-            var a = f32.ArLogits(request.TextTokens, f.EnrollTokens, pl, tl, prefix);
-            var b = q.ArLogits(request.TextTokens, f.EnrollTokens, pl, tl, prefix);
+            var a = f32.ArLogits(request.TextTokens, languages, prefix);
+            var b = q.ArLogits(request.TextTokens, languages, prefix);
             double scale = Math.Max(1, a.Max(Math.Abs)), err = 0;
             for (int i = 0; i < a.Length; i++) err = Math.Max(err, Math.Abs(a[i] - b[i]));
             maxRel = Math.Max(maxRel, err / scale);
