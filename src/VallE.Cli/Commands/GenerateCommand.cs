@@ -128,7 +128,8 @@ internal static class GenerateCommand
     private static long[] ReadTokens(string path)
     {
         var a = Npy.Read(path);
-        if (a.Rank != 1 || !IsInteger(a.Type))
+        // VALL-E X presets store [1, S]: accept a leading batch of one.
+        if (!(a.Rank == 1 || a.Rank == 2 && a.Shape[0] == 1) || !IsInteger(a.Type))
             throw new InvalidInputException($"{path}: text tokens must be a 1-D integer array [S], got {a}");
         return a.ToInt64();
     }

@@ -1,12 +1,12 @@
 namespace VallE.Runtime.Cpu;
 
 /// <summary>
-/// The CPU backend's parallel-for: <c>For(count, ref job)</c> runs <c>job.Execute(i)</c> for every i in
+/// The CPU backend's parallel-for: <c>For(count, ref job)</c> runs <c>job.Execute(i, worker)</c> for every i in
 /// [0, count) on a pool of persistent worker threads plus the calling thread, and returns when all are done.
-/// A call allocates nothing and costs a few microseconds (workers spin briefly between calls before sleeping),
+/// A call allocates nothing and costs around a microsecond (workers spin briefly between calls before sleeping),
 /// so it can be used hundreds of times per generated token. Jobs are structs passed by reference or reused
-/// class instances (<typeparamref name="TJob"/> may be an interface type too). Indices are handed out dynamically (one atomic per
-/// index), so give each index a chunk of work worth at least a few microseconds.
+/// class instances (the job type may be an interface type too). Indices are handed out dynamically (one atomic
+/// per index), so give each index a chunk of work worth at least a few microseconds.
 /// Nested calls (from inside a job) and calls racing with another thread's call run inline on the caller.
 /// </summary>
 public static class CpuParallel
@@ -34,7 +34,7 @@ public static class CpuParallel
         }
     }
 
-    /// <summary>Runs <c>job.Execute(i)</c> for i in [0, count). Blocks until all indices have completed.</summary>
+    /// <summary>Runs <c>job.Execute(i, worker)</c> for i in [0, count). Blocks until all indices have completed.</summary>
     public static void For<TJob>(int count, ref TJob job) where TJob : IParallelJob
     {
         if (count <= 0) return;

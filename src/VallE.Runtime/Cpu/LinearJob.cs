@@ -7,20 +7,20 @@ namespace VallE.Runtime.Cpu;
 /// <see cref="CpuParallel"/>. An item walks its panels one at a time, each in k-chunks of <see cref="ChunkK"/>
 /// (32 x 128 weights, at most 16 KiB: stays in L1 while every row tile of the block uses it), so a panel is one
 /// sequential weight stream read once for all rows, and its output tile (rows x 32) stays in L1 across chunks.
-/// The block's rows of x (<see cref="BlockRows"/> x In) are re-read from L2 for every panel, so a block is sized to
-/// fit there (see <see cref="RowsPerBlock"/>).
+/// The block's rows of x (<see cref="BlockRows"/> x In, 256 KiB-1 MiB) are re-read from L2/L3 for every panel;
+/// the weights are re-read once per block of rows, from L3 or DRAM, so blocks are as tall as the scratch allows.
 /// </summary>
 internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFormat
 {
     /// <summary>Input features per chunk: 16 KiB of float32 panel (half of a 32 KiB L1), 8 KiB of bf16.</summary>
     internal const int ChunkK = 128;
 
-    /// <summary>Most rows per item (the ragged-panel scratch tile is sized for it).</summary>
-    internal const int MaxBlockRows = 64;
-
-    /// <summary>Bytes of x rows an item keeps re-reading from L2 (a quarter of a 1 MiB L2, leaving room for the
-    /// weight stream and the outputs).</summary>
-    private const int BlockInputBytes = 256 << 10;
+    /// <summary>
+    /// Rows per item. Every block re-streams the whole weight matrix, so for a long input (NAR over 300 frames)
+    /// taller blocks mean fewer passes over weights that may not fit in L3; 16-row blocks (x in L2 for the 4096-wide
+    /// FF input) measured no faster for FF-down at 256 rows. Also the height of the ragged-panel scratch tile.
+    /// </summary>
+    internal const int BlockRows = 64;
 
     /// <summary>
     /// From this many rows a bf16/int8 panel chunk is decoded to float32 once (into L1-resident scratch) and then
@@ -40,12 +40,7 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
     internal int Panels;
     internal int PanelsPerItem;
     internal int PanelGroups;
-    internal int BlockRows;
     internal KernelIsa Isa;
-
-    /// <summary>Rows per item for this input width: a multiple of 4 (the AVX-512 row tile), 16..64.</summary>
-    internal static int RowsPerBlock(int inFeatures) =>
-        Math.Clamp(BlockInputBytes / (Math.Max(1, inFeatures) * sizeof(float)) / 4 * 4, 16, MaxBlockRows);
 
     [SkipLocalsInit]
     public void Execute(int index, int worker)
@@ -56,13 +51,14 @@ internal unsafe struct LinearJob<TW> : IParallelJob where TW : struct, IPanelFor
 
         // The zero-padded last panel is computed into a scratch tile, then only the real outputs are copied out.
         const int width = PackedPanels.Width;
-        float* scratch = stackalloc float[MaxBlockRows * width];
+        float* scratch = stackalloc float[BlockRows * width];
         float* decoded = stackalloc float[ChunkK * width];
         int lastWidth = OutFeatures - (Panels - 1) * width;
         bool ownsRaggedPanel = pEnd == Panels && lastWidth != width;
 
-        // Panel-outer: measured faster than chunk-outer (which keeps x in L1 but streams every output tile
-        // through L2 once per chunk) for 64..256 rows on Zen 4, and it is the pure weight stream decode wants.
+        // Panel-outer: the weights are one stream (what decode wants) and the output tile stays in L1 across
+        // chunks. Chunk-outer (x chunk in L1, every output tile through L2 once per chunk) measured no faster for
+        // 64..256 rows on Zen 4 (noisy, shared machine); packing x per chunk is the next step if the GEMM needs it.
         for (int p = p0; p < pEnd; p++)
             for (int k0 = 0; k0 < InFeatures; k0 += ChunkK)
                 RunChunk(p, k0, r0, rowCount, scratch, decoded);

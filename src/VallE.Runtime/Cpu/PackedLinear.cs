@@ -11,7 +11,7 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
 
     private readonly AlignedBuffer _weights;
     private readonly AlignedBuffer _bias;    // float[panels * 32], zero-padded (zeros when the layer has no bias)
-    private readonly AlignedBuffer _scale;   // float[panels * 32], int8 only (ones otherwise, never read)
+    private readonly AlignedBuffer _scale;   // float[panels * 32], int8 only (zeros otherwise, never read)
     private readonly int _panels;
 
     internal PackedLinear(AlignedBuffer weights, ReadOnlySpan<float> bias, ReadOnlySpan<float> scale,
@@ -36,6 +36,8 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
         if (y.Length < (long)rows * OutFeatures)
             throw new ArgumentException($"y has {y.Length} elements, {rows} rows need {(long)rows * OutFeatures}", nameof(y));
         if (rows == 0) return;
+        if (x[..(rows * InFeatures)].Overlaps(y[..(rows * OutFeatures)]))
+            throw new ArgumentException("x and y overlap; Forward cannot work in place", nameof(y));
         if (InFeatures == 0)
         {
             for (int r = 0; r < rows; r++)
@@ -45,8 +47,7 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
 
         fixed (float* xp = x, yp = y)
         {
-            int blockRows = LinearJob<TW>.RowsPerBlock(InFeatures);
-            int rowBlocks = (rows + blockRows - 1) / blockRows;
+            int rowBlocks = (rows + LinearJob<TW>.BlockRows - 1) / LinearJob<TW>.BlockRows;
             long work = (long)rows * OutFeatures * InFeatures;
             int threads = work < ParallelThreshold ? 1 : CpuParallel.Threads;
             // About four items per thread keeps threads busy when one is slow (a shared or throttled core).
@@ -66,7 +67,6 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
                 Panels = _panels,
                 PanelsPerItem = panelsPerItem,
                 PanelGroups = panelGroups,
-                BlockRows = blockRows,
                 Isa = CpuKernels.Active,
             };
             int items = rowBlocks * panelGroups;

@@ -34,8 +34,7 @@ public sealed class ValleModel
     public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
-        // The CPU backend's thread count is process-wide (the linear kernels and attention share one pool).
-        Cpu.CpuParallel.Threads = options.ResolvedThreads;
+        UseThreads(options);
         return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType), options);
     }
 
@@ -55,6 +54,7 @@ public sealed class ValleModel
         var arInputs = new ArInput[requests.Count];
         for (int i = 0; i < requests.Count; i++) arInputs[i] = Validate(requests[i], i);
 
+        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         var (tokens, steps, reasons) = _ar.Run(arInputs, observer);
         double arMs = clock.Elapsed.TotalMilliseconds;
@@ -97,12 +97,20 @@ public sealed class ValleModel
         var first = new long[T - prefix];
         for (int t = prefix; t < T; t++) first[t - prefix] = codes[t, 0];
 
+        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).
         var input = new NarInput(textTokens, prompt, first, 0, 0, 0, PositionBeforePrenet: c.PrefixMode == 0);
         var result = _nar.Run([input], observer)[0];
         return new GenerationResult { Codes = result, NarMilliseconds = clock.Elapsed.TotalMilliseconds };
     }
+
+    /// <summary>
+    /// The CPU backend's thread count is process-wide (the linear kernels and attention share one pool): each call
+    /// (re)applies this model's, so models loaded with different <see cref="EngineOptions.Threads"/> do not leak
+    /// their setting into each other.
+    /// </summary>
+    private static void UseThreads(EngineOptions options) => Cpu.CpuParallel.Threads = options.ResolvedThreads;
 
     /// <summary>Prefix modes 2 and 4 drop the enrolled phonemes from the NAR text: &lt;bos&gt; + text[enroll-1:].</summary>
     private long[] NarText(long[] text, int enroll)

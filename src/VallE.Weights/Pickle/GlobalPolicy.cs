@@ -18,7 +18,9 @@ public static class GlobalPolicy
         "operator", "_operator", "functools", "_functools", "inspect", "pdb", "bdb", "site", "sysconfig",
         "tempfile", "glob", "zipimport", "pkgutil", "urllib", "http", "ftplib", "smtplib", "telnetlib", "ssl",
         "select", "selectors", "mmap", "resource", "gc", "weakref", "timeit", "trace", "profile", "cProfile",
-        "platform", "builtins.__dict__",
+        "platform", "_posixsubprocess", "_winapi", "msvcrt", "winreg", "_winreg", "pydoc", "shelve", "dbm", "sqlite3",
+        "tarfile", "zipfile", "distutils", "setuptools", "pip", "ensurepip", "venv", "idlelib", "cgi", "xmlrpc",
+        "logging.config",
         "torch.hub", "torch.jit", "torch._C", "torch.ops", "torch.classes", "torch.package", "torch.utils.cpp_extension",
         "numpy.testing", "numpy.distutils", "numpy.f2py", "numpy.lib.npyio",
     ];
@@ -27,6 +29,7 @@ public static class GlobalPolicy
     private static readonly HashSet<string> RefusedGlobals = new(StringComparer.Ordinal)
     {
         "torch.load", "torch.save", "torch.serialization.load", "torch.storage._load_from_bytes", "numpy.load",
+        "codecs.open",
     };
 
     /// <summary>Plain data classes that live in otherwise refused modules (training configs pickle them; they stay inert).</summary>

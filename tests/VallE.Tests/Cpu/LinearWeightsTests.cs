@@ -33,7 +33,7 @@ public class LinearWeightsTests
         Enum.GetValues<KernelIsa>().Where(isa => isa <= CpuKernels.Best);
 
     // rows, in, out: decode (1..17 rows) and long inputs (300+), odd and vector-unfriendly K, out 1..4100;
-    // 40 x 4100 runs 16-row blocks (wide inputs), 300 rows runs 64-row blocks with a ragged last one.
+    // 300 and 301 rows run several 64-row blocks, the last one ragged; 40 x 4100 is a wide input past one block of L2.
     private static readonly (int Rows, int In, int Out)[] Shapes =
     [
         (1, 1, 1), (2, 3, 5), (1, 7, 33), (3, 17, 31), (4, 256, 32), (5, 1025, 65), (16, 512, 96),
@@ -132,6 +132,8 @@ public class LinearWeightsTests
         Assert.Throws<ArgumentException>(() => layer.Forward(new float[4], 2, new float[5]));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[5], [], 3, 2));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[6], [1f], 3, 2));
+        var both = new float[12];
+        Assert.Throws<ArgumentException>(() => layer.Forward(both.AsSpan(0, 4), 2, both.AsSpan(2, 6)), "in place");
     }
 
     [Test]

@@ -103,6 +103,9 @@ public class UnpicklerTests
     [TestCase("torch", "load")]
     [TestCase("torch.hub", "load")]
     [TestCase("collections", "__class__")]
+    [TestCase("_posixsubprocess", "fork_exec")]
+    [TestCase("pydoc", "pipepager")]
+    [TestCase("codecs", "open")]
     public void RefusesDangerousGlobals(string module, string name)
     {
         string normalized = module == "__builtin__" ? "builtins" : module;
