@@ -28,7 +28,7 @@ internal static class GenerateCommand
         var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes." };
         var enrollOpt = new Option<int?>("--enroll-tokens") { HelpName = "N", Description = "Leading text tokens that belong to the prompt (upstream's enroll_x_lens); needed by VALL-E X and prefix modes 2/4." };
         var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
-        var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja)." };
+        var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text)." };
         var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
         var topKOpt = new Option<int>("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
         var topPOpt = new Option<float>("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
@@ -82,6 +82,7 @@ internal static class GenerateCommand
                 maxFrames = (int)Math.Ceiling(seconds * FramesPerSecond);
             }
             int? enroll = parse.GetValue(enrollOpt);
+            string? textLanguage = parse.GetValue(textLangOpt);
             if (enroll is < 0) throw new UsageException($"--enroll-tokens {enroll} must be >= 0");
 
             string textPath = parse.GetValue(textOpt)!, promptPath = parse.GetValue(promptOpt)!;
@@ -107,7 +108,8 @@ internal static class GenerateCommand
                     PromptCodes = prompt,
                     EnrollTokens = enroll,
                     PromptLanguage = parse.GetValue(promptLangOpt),
-                    TextLanguage = parse.GetValue(textLangOpt),
+                    TextLanguage = textLanguage is { } one && !one.Contains(',') ? one : null,
+                    TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
                     Sampling = sampling,
                     MaxFrames = maxFrames,
                 });
@@ -128,7 +130,8 @@ internal static class GenerateCommand
     private static long[] ReadTokens(string path)
     {
         var a = Npy.Read(path);
-        if (a.Rank != 1 || !IsInteger(a.Type))
+        // VALL-E X presets store [1, S]: accept a leading batch of one.
+        if (!(a.Rank == 1 || a.Rank == 2 && a.Shape[0] == 1) || !IsInteger(a.Type))
             throw new InvalidInputException($"{path}: text tokens must be a 1-D integer array [S], got {a}");
         return a.ToInt64();
     }

@@ -4,8 +4,8 @@ using VallE.Weights;
 namespace VallE.Runtime.Models;
 
 /// <summary>What the AR needs of one utterance, validated and resolved.</summary>
-internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int Enroll, int PromptLanguage, int TextLanguage,
-    SamplingOptions Sampling, int MaxFrames);
+/// <param name="Languages">VALL-E X: language id per text position; null for lifeiteng models.</param>
+internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int[]? Languages, SamplingOptions Sampling, int MaxFrames);
 
 /// <summary>
 /// The autoregressive decoder with a KV cache. Upstream recomputes the whole sequence at every step; this
@@ -82,8 +82,8 @@ internal sealed class ArDecoder
         {
             var q = seqs[s];
             int S = q.TextLength;
-            TextEncoder.Encode(q.Input.Text, _w.ArTextEmbedding, _w.ArLanguageEmbedding, q.Input.Enroll,
-                q.Input.PromptLanguage, q.Input.TextLanguage, _w.ArTextPrenet, _w.ArTextPosition, x.AsSpan(row * d, S * d));
+            TextEncoder.Encode(q.Input.Text, _w.ArTextEmbedding, _w.ArLanguageEmbedding, q.Input.Languages,
+                _w.ArTextPrenet, _w.ArTextPosition, x.AsSpan(row * d, S * d));
             var audio = x.AsSpan((row + S) * d, q.AudioPrefix * d);
             if (bos == 1) _w.ArAudioEmbedding.CopyTo(c.BosToken, audio[..d]);
             for (int t = 0; t < q.Input.PromptFirstCodebook.Length; t++)

@@ -32,6 +32,12 @@ public sealed record GenerationRequest
     public string? PromptLanguage { get; init; }
     /// <summary>VALL-E X: language of the text to speak; added to the remaining text positions.</summary>
     public string? TextLanguage { get; init; }
+    /// <summary>
+    /// VALL-E X, mixed-language text: one language per text token after the first EnrollTokens (upstream's list form
+    /// of <c>text_language</c>); replaces <see cref="TextLanguage"/> when given. Not usable with prefix modes 2/4
+    /// (upstream cannot broadcast it onto the shortened NAR text either).
+    /// </summary>
+    public IReadOnlyList<string>? TextLanguages { get; init; }
     /// <summary>AR sampling. Upstream's <c>top_k=1</c> is <c>new SamplingOptions { TopK = 1 }</c>.</summary>
     public SamplingOptions Sampling { get; init; } = new();
     /// <summary>Upper bound on generated frames, on top of upstream's own limit (16 frames per text token).</summary>

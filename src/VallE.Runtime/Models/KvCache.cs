@@ -1,7 +1,9 @@
 namespace VallE.Runtime.Models;
 
 /// <summary>
-/// Keys and values of one sequence, per layer, row per position: <c>K[layer][pos * dim + h * headDim + i]</c>.
+/// Keys and values of one sequence, per layer, channel-major: <c>K[layer][(h * headDim + i) * Capacity + pos]</c>.
+/// Channel-major makes a head's scores one long vector operation per channel over all positions (instead of one
+/// short dot product per key), and each new position is a strided write of Dim values.
 /// Allocated once for the longest sequence the session may reach, so decoding never allocates.
 /// The NAR, which recomputes its whole sequence per stage and needs no history, shares one slot for all layers.
 /// </summary>

@@ -6,8 +6,8 @@ namespace VallE.Runtime.Models;
 /// <param name="PromptCodes">[P, NumQuantizers] frame-major.</param>
 /// <param name="FirstCodebook">Codebook 0 of the frames to complete (the AR output, or the continuation).</param>
 /// <param name="PositionBeforePrenet">Upstream's <c>continual</c> with prefix_mode 0 applies the audio position before the prenet.</param>
-internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCodebook, int Enroll, int PromptLanguage,
-    int TextLanguage, bool PositionBeforePrenet = false);
+/// <param name="Languages">VALL-E X: language id per position of <paramref name="Text"/>; null for lifeiteng models.</param>
+internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCodebook, int[]? Languages, bool PositionBeforePrenet = false);
 
 /// <summary>
 /// The non-autoregressive decoder: for each codebook stage 1..7, one full bidirectional pass over
@@ -57,8 +57,8 @@ internal sealed class NarDecoder
             var input = inputs[s];
             int P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
             texts[s] = new float[input.Text.Length * d];
-            TextEncoder.Encode(input.Text, _w.NarTextEmbedding, _w.NarLanguageEmbedding, input.Enroll, input.PromptLanguage,
-                input.TextLanguage, _w.NarTextPrenet, _w.NarTextPosition, texts[s]);
+            TextEncoder.Encode(input.Text, _w.NarTextEmbedding, _w.NarLanguageEmbedding, input.Languages,
+                _w.NarTextPrenet, _w.NarTextPosition, texts[s]);
 
             var sum = audioSums[s] = new float[(P + G) * d];
             var emb0 = _w.NarAudioEmbeddings[0];

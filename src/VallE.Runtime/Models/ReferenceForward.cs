@@ -12,7 +12,7 @@ internal sealed class ReferenceForward(ValleWeights w)
     /// Logits <c>[AudioVocab + 1]</c> for the token after <paramref name="audio"/> (BOS included when the model
     /// prepends it), given the full text.
     /// </summary>
-    public float[] ArLogits(long[] text, int enroll, int promptLanguage, int textLanguage, long[] audio)
+    public float[] ArLogits(long[] text, int[]? languages, long[] audio)
     {
         int d = w.ArDecoder.Dim, S = text.Length, A = audio.Length, L = S + A;
         w.ArTextPosition.EnsureCapacity(S);
@@ -20,8 +20,8 @@ internal sealed class ReferenceForward(ValleWeights w)
 
         // 1. Inputs: text and audio embedded and positioned separately, then concatenated.
         var x = new float[L * d];
-        TextEncoder.Encode(text, w.ArTextEmbedding, w.ArLanguageEmbedding, enroll, promptLanguage, textLanguage,
-            w.ArTextPrenet, w.ArTextPosition, x.AsSpan(0, S * d));
+        TextEncoder.Encode(text, w.ArTextEmbedding, w.ArLanguageEmbedding, languages, w.ArTextPrenet, w.ArTextPosition,
+            x.AsSpan(0, S * d));
         var y = x.AsSpan(S * d);
         for (int t = 0; t < A; t++) w.ArAudioEmbedding.CopyTo(audio[t], y.Slice(t * d, d));
         if (w.ArAudioPrenet is { } prenet) prenet.Apply(y, A, new float[A * prenet.ScratchPerRow]);

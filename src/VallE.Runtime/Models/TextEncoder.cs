@@ -5,19 +5,20 @@ namespace VallE.Runtime.Models;
 /// <summary>
 /// The text half of a decoder input, shared by AR and NAR (each with its own weights):
 /// <c>position(prenet(embedding(text) + language))</c>. Language embeddings are VALL-E X's: the prompt language
-/// on the first <c>enroll</c> positions, the text language on the rest.
+/// on the first <c>enroll</c> positions, the text language (or one per token) on the rest.
 /// </summary>
 internal static class TextEncoder
 {
-    public static void Encode(ReadOnlySpan<long> text, Embedding embedding, Embedding? language, int enroll,
-        int promptLanguage, int textLanguage, TextPrenet? prenet, SinePositions position, Span<float> output)
+    /// <param name="languages">VALL-E X: the language id of every text position (null: no language embedding).</param>
+    public static void Encode(ReadOnlySpan<long> text, Embedding embedding, Embedding? language, int[]? languages,
+        TextPrenet? prenet, SinePositions position, Span<float> output)
     {
         int d = embedding.Dim;
         for (int i = 0; i < text.Length; i++)
         {
             var row = output.Slice(i * d, d);
             embedding.CopyTo(text[i], row);
-            language?.AddTo(i < enroll ? promptLanguage : textLanguage, row);
+            if (language is not null && languages is not null) language.AddTo(languages[i], row);
         }
         prenet?.Apply(output, text.Length);
         position.Apply(output, 0, text.Length);

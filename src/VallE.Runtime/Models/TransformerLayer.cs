@@ -67,11 +67,16 @@ internal sealed class TransformerLayer
         {
             var keys = s.Cache.Keys(Index);
             var values = s.Cache.Values(Index);
+            int cap = s.Cache.Capacity;
             for (int i = 0; i < s.Length; i++)
             {
                 var row = qkv.Slice((s.Row + i) * 3 * d, 3 * d);
-                row.Slice(d, d).CopyTo(keys.AsSpan((s.Start + i) * d, d));
-                row.Slice(2 * d, d).CopyTo(values.AsSpan((s.Start + i) * d, d));
+                int pos = s.Start + i;
+                for (int c = 0; c < d; c++)
+                {
+                    keys[c * cap + pos] = row[d + c];
+                    values[c * cap + pos] = row[2 * d + c];
+                }
             }
         }
 
@@ -84,27 +89,25 @@ internal sealed class TransformerLayer
     /// <summary>softmax(q·Kᵀ / √headDim) · V for one (row, head); the unit of parallel work.</summary>
     internal void AttendOne(ReadOnlySpan<float> qkvRow, in Segment s, int pos, int head, Span<float> scores, Span<float> output)
     {
-        int d = Dim, hd = HeadDim;
+        int hd = HeadDim;
         int n = s.VisibleKeys(pos);
         var keys = s.Cache.Keys(Index);
         var values = s.Cache.Values(Index);
         // torch scales q before the product (q / sqrt(E)); doing the same keeps the rounding alike.
         Span<float> q = stackalloc float[hd];
         TensorPrimitives.Multiply(qkvRow.Slice(head * hd, hd), 1f / MathF.Sqrt(hd), q);
+        int cap = s.Cache.Capacity;
         var sc = scores[..n];
-        for (int t = 0; t < n; t++)
-            sc[t] = TensorPrimitives.Dot(q, keys.AsSpan(t * d + head * hd, hd));
+        sc.Clear();
+        for (int e = 0; e < hd; e++)
+            TensorPrimitives.MultiplyAdd(keys.AsSpan((head * hd + e) * cap, n), q[e], sc, sc);
         // Max-subtracted softmax, as torch's: TensorPrimitives.SoftMax exponentiates raw scores and overflows to NaN
         // once a score passes ~88.
         TensorPrimitives.Subtract(sc, TensorPrimitives.Max(sc), sc);
         TensorPrimitives.Exp(sc, sc);
         TensorPrimitives.Divide(sc, TensorPrimitives.Sum(sc), sc);
         var o = output.Slice(head * hd, hd);
-        o.Clear();
-        for (int t = 0; t < n; t++)
-        {
-            var v = values.AsSpan(t * d + head * hd, hd);
-            TensorPrimitives.MultiplyAdd(v, sc[t], o, o);
-        }
+        for (int e = 0; e < hd; e++)
+            o[e] = TensorPrimitives.Dot(sc, values.AsSpan((head * hd + e) * cap, n));
     }
 }

@@ -34,8 +34,7 @@ public sealed class ValleModel
     public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
-        // The CPU backend's thread count is process-wide (the linear kernels and attention share one pool).
-        Cpu.CpuParallel.Threads = options.ResolvedThreads;
+        UseThreads(options);
         return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType), options);
     }
 
@@ -55,6 +54,7 @@ public sealed class ValleModel
         var arInputs = new ArInput[requests.Count];
         for (int i = 0; i < requests.Count; i++) arInputs[i] = Validate(requests[i], i);
 
+        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         var (tokens, steps, reasons) = _ar.Run(arInputs, observer);
         double arMs = clock.Elapsed.TotalMilliseconds;
@@ -63,9 +63,8 @@ public sealed class ValleModel
         var narInputs = new NarInput[requests.Count];
         for (int i = 0; i < requests.Count; i++)
         {
-            var a = arInputs[i];
-            narInputs[i] = new NarInput(NarText(a.Text, a.Enroll), requests[i].PromptCodes, tokens[i].Select(t => (long)t).ToArray(),
-                a.Enroll, a.PromptLanguage, a.TextLanguage);
+            var (text, languages) = NarText(requests[i], arInputs[i].Languages);
+            narInputs[i] = new NarInput(text, requests[i].PromptCodes, tokens[i].Select(t => (long)t).ToArray(), languages);
         }
         var codes = _nar.Run(narInputs, observer);
         double narMs = clock.Elapsed.TotalMilliseconds;
@@ -97,40 +96,78 @@ public sealed class ValleModel
         var first = new long[T - prefix];
         for (int t = prefix; t < T; t++) first[t - prefix] = codes[t, 0];
 
+        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).
-        var input = new NarInput(textTokens, prompt, first, 0, 0, 0, PositionBeforePrenet: c.PrefixMode == 0);
+        var input = new NarInput(textTokens, prompt, first, Languages: null, PositionBeforePrenet: c.PrefixMode == 0);
         var result = _nar.Run([input], observer)[0];
         return new GenerationResult { Codes = result, NarMilliseconds = clock.Elapsed.TotalMilliseconds };
     }
 
-    /// <summary>Prefix modes 2 and 4 drop the enrolled phonemes from the NAR text: &lt;bos&gt; + text[enroll-1:].</summary>
-    private long[] NarText(long[] text, int enroll)
+    /// <summary>
+    /// The CPU backend's thread count is process-wide (the linear kernels and attention share one pool): each call
+    /// (re)applies this model's, so models loaded with different <see cref="EngineOptions.Threads"/> do not leak
+    /// their setting into each other.
+    /// </summary>
+    private static void UseThreads(EngineOptions options) => Cpu.CpuParallel.Threads = options.ResolvedThreads;
+
+    /// <summary>
+    /// The NAR's text and languages. Prefix modes 2 and 4 drop the enrolled phonemes: &lt;bos&gt; + text[enroll-1:];
+    /// VALL-E X then still splits the languages at <c>enroll</c>, now on the shortened text, as upstream does.
+    /// </summary>
+    private (long[] Text, int[]? Languages) NarText(GenerationRequest r, int[]? arLanguages)
     {
-        if (Config.PrefixMode is not (2 or 4)) return text;
-        return [text[0], .. text.AsSpan(enroll - 1)];
+        if (Config.PrefixMode is not (2 or 4)) return (r.TextTokens, arLanguages);
+        int enroll = r.EnrollTokens!.Value;
+        long[] text = [r.TextTokens[0], .. r.TextTokens.AsSpan(enroll - 1)];
+        return (text, arLanguages is null ? null : LanguageIds(r, text.Length));
+    }
+
+    /// <summary>
+    /// VALL-E X language id of each of <paramref name="length"/> text positions: the prompt language on the first
+    /// EnrollTokens, then the text language (or the per-token list); null for lifeiteng models.
+    /// </summary>
+    internal int[]? LanguageIds(GenerationRequest r, int length)
+    {
+        if (Config.Family != ModelFamily.VallEX) return null;
+        int enroll = r.EnrollTokens ?? 0;
+        int prompt = TextEncoder.LanguageId(r.PromptLanguage, "prompt");
+        var ids = new int[length];
+        if (r.TextLanguages is { } list)
+        {
+            if (list.Count != length - enroll)
+                throw new InvalidInputException($"{list.Count} per-token text languages given for {length - enroll} text tokens after the {enroll} enrolled ones");
+            for (int i = 0; i < length; i++) ids[i] = i < enroll ? prompt : TextEncoder.LanguageId(list[i - enroll], "text");
+            return ids;
+        }
+        int text = TextEncoder.LanguageId(r.TextLanguage, "text");
+        for (int i = 0; i < length; i++) ids[i] = i < Math.Min(enroll, length) ? prompt : text;
+        return ids;
     }
 
     private ArInput Validate(GenerationRequest r, int index)
     {
         var c = Config;
         ValidateText(r.TextTokens, index);
-        ValidateCodes(r.PromptCodes, index, "prompt codes");
+        // VALL-E X synthesises without a voice prompt from [1, 0, 8] codes (and enroll 0).
+        ValidateCodes(r.PromptCodes, index, "prompt codes", allowEmpty: true);
         string where = index > 0 ? $"request {index}: " : "";
         int S = r.TextTokens.Length;
         bool vallex = c.Family == ModelFamily.VallEX;
         bool needsEnroll = vallex || c.PrefixMode is 2 or 4;
         if (needsEnroll && r.EnrollTokens is null)
             throw new InvalidInputException($"{where}this model needs the number of enrolled (prompt transcript) text tokens (--enroll-tokens)");
-        int enroll = r.EnrollTokens ?? 0;
-        if (r.EnrollTokens is { } e && (e < 1 || e > S))
-            throw new InvalidInputException($"{where}enroll tokens {e} outside 1..{S} (the text has {S} tokens)");
-        int promptLanguage = vallex ? TextEncoder.LanguageId(r.PromptLanguage, "prompt") : 0;
-        int textLanguage = vallex ? TextEncoder.LanguageId(r.TextLanguage, "text") : 0;
+        // VALL-E X without a voice prompt uses enroll 0; prefix modes 2/4 keep text[enroll - 1:], so need enroll >= 1.
+        int minEnroll = c.PrefixMode is 2 or 4 ? 1 : 0;
+        if (r.EnrollTokens is { } e && (e < minEnroll || e > S))
+            throw new InvalidInputException($"{where}enroll tokens {e} outside {minEnroll}..{S} (the text has {S} tokens)");
+        if (r.TextLanguages is not null && c.PrefixMode is 2 or 4)
+            throw new InvalidInputException($"{where}per-token text languages cannot be used with prefix mode {c.PrefixMode}");
+        int[]? languages = LanguageIds(r, S);
         if (r.MaxFrames is < 0) throw new InvalidInputException($"{where}max frames {r.MaxFrames} is negative");
         var first = new long[r.PromptCodes.GetLength(0)];
         for (int t = 0; t < first.Length; t++) first[t] = r.PromptCodes[t, 0];
-        return new ArInput(r.TextTokens, first, enroll, promptLanguage, textLanguage, r.Sampling, r.MaxFrames ?? int.MaxValue);
+        return new ArInput(r.TextTokens, first, languages, r.Sampling, r.MaxFrames ?? int.MaxValue);
     }
 
     private void ValidateText(long[] text, int index)
@@ -143,13 +180,13 @@ public sealed class ValleModel
                 throw new InvalidInputException($"{where}text token {i} is {text[i]}, outside the model's 0..{vocab - 1}");
     }
 
-    private void ValidateCodes(long[,] codes, int index, string what)
+    private void ValidateCodes(long[,] codes, int index, string what, bool allowEmpty = false)
     {
         string where = index > 0 ? $"request {index}: " : "";
         var c = Config;
         if (codes.GetLength(1) != c.NumQuantizers)
             throw new InvalidInputException($"{where}{what} have {codes.GetLength(1)} codebooks, the model expects {c.NumQuantizers} ([frames, {c.NumQuantizers}])");
-        if (codes.GetLength(0) == 0) throw new InvalidInputException($"{where}{what} have no frames");
+        if (codes.GetLength(0) == 0 && !allowEmpty) throw new InvalidInputException($"{where}{what} have no frames");
         for (int t = 0; t < codes.GetLength(0); t++)
             for (int j = 0; j < codes.GetLength(1); j++)
                 if (codes[t, j] < 0 || codes[t, j] >= c.AudioVocab)

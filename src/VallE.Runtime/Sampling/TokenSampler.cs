@@ -146,7 +146,7 @@ public sealed class TokenSampler
         }
         if (count == 0) throw AllMasked();
 
-        int topK = Options.TopK;
+        int topK = Options.IsGreedy ? 1 : Options.TopK; // temperature 0 filters like top_k=1
         if (topK > 0 && topK < count) count = KeepTopK(keys[..count], logits, topK);
         if (Options.TopP < 1f) count = KeepTopP(keys[..count], logits, Options.TopP);
         if (Options.MinP > 0f) count = KeepMinP(keys[..count], logits, Options.MinP);

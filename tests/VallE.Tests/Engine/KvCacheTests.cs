@@ -53,9 +53,7 @@ public sealed class KvCacheTests
         var result = model.Generate(request, recorder);
         var c = model.Config;
         var reference = new ReferenceForward(model.Weights);
-        bool vallex = c.Family == ModelFamily.VallEX;
-        int promptLanguage = vallex ? ModelConfig.VallEXLanguageIds[request.PromptLanguage!] : 0;
-        int textLanguage = vallex ? ModelConfig.VallEXLanguageIds[request.TextLanguage!] : 0;
+        var languages = model.LanguageIds(request, request.TextTokens.Length);
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
@@ -65,7 +63,7 @@ public sealed class KvCacheTests
         {
             if (step % stride == 0 || step == recorder.Ar.Count - 1)
             {
-                var expected = reference.ArLogits(request.TextTokens, request.EnrollTokens ?? 0, promptLanguage, textLanguage, [.. audio]);
+                var expected = reference.ArLogits(request.TextTokens, languages, [.. audio]);
                 LogitAssert.Close(expected, recorder.Ar[step], $"step {step}", tolerance: 1e-5);
                 checkedSteps++;
             }
@@ -109,5 +107,36 @@ internal static class RandomModels
             TextLanguage = vallex ? "en" : null,
             Sampling = new SamplingOptions { TopK = 1 },
         };
+    }
+}
+
+/// <summary>A decode step allocates nothing: measured between consecutive AR steps on the calling thread.</summary>
+public sealed class DecodeAllocationTests
+{
+    private sealed class AllocationProbe : IInferenceObserver
+    {
+        public readonly long[] BytesAtStep = new long[4096];
+        public int Steps;
+
+        public void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits)
+        {
+            if (sequence == 0 && Steps < BytesAtStep.Length) BytesAtStep[Steps++] = GC.GetAllocatedBytesForCurrentThread();
+        }
+
+        public void OnNarLogits(int sequence, int stage, int frames, ReadOnlySpan<float> logits) { }
+    }
+
+    [TestCaseSource(typeof(Fixture), nameof(Fixture.Names))]
+    public void DecodeStepsDoNotAllocate(string name)
+    {
+        var f = Fixture.Get(name);
+        var request = f.Request() with { Sampling = new SamplingOptions { TopK = 50, RepetitionPenalty = 1.2f, RepetitionWindow = 16, Seed = 3 }, MaxFrames = 60 };
+        f.Model.GenerateBatch([request, request with { Sampling = request.Sampling with { Seed = 4 } }]); // warm up (JIT)
+        var probe = new AllocationProbe();
+        f.Model.GenerateBatch([request, request with { Sampling = request.Sampling with { Seed = 4 } }], probe);
+        Assert.That(probe.Steps, Is.GreaterThan(10));
+        // From the second decode step on (the first may still tier up the JIT), nothing is allocated.
+        long bytes = probe.BytesAtStep[probe.Steps - 1] - probe.BytesAtStep[2];
+        Assert.That(bytes, Is.Zero, $"{bytes} bytes allocated over {probe.Steps - 3} decode steps");
     }
 }

@@ -107,6 +107,9 @@ public class TokenSamplerTests
         var sampler = new TokenSampler(new SamplingOptions { Temperature = 0f, TopK = -100 }, 4);
         Assert.That(sampler.Options.IsGreedy);
         Assert.That(sampler.Sample(new float[] { 0f, 1f, 3f, 2f }, []), Is.EqualTo(2));
+        float[] row = [0f, 3f, 1f, 3f];
+        Assert.That(sampler.Filter(row, []), Is.EqualTo(2), "filters like top_k=1: the ties of the maximum");
+        Assert.That(row, Is.EqualTo(new[] { float.NegativeInfinity, 3f, float.NegativeInfinity, 3f }));
     }
 
     [Test]

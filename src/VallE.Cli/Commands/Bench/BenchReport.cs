@@ -35,7 +35,7 @@ internal sealed record BenchReport
         {
             double speedup = Engine.TotalMs > 0 ? m.TotalMs / Engine.TotalMs : 0;
             rows.Add([m.Name, F(m.ArMsPerToken, 2), F(m.DecodeMsPerStep, 2), F(m.FirstStepMs), F(m.NarMs), F(m.TotalMs),
-                F(m.RealTimeFactor, 3), m == Engine ? "1.0x" : F(speedup) + "x"]);
+                F(m.RealTimeFactor, 3), ReferenceEquals(m, Engine) ? "1.0x" : F(speedup) + "x"]);
         }
         string[] header = ["implementation", "AR ms/token", "decode ms/step", "prefill ms", "NAR ms", "total ms", "RTF",
             "engine speedup"];
