@@ -1,0 +1,85 @@
+# VallE.NET build entry point (Windows, PowerShell 7+). Mirrors build.sh; thin on purpose.
+#
+#   .\build.ps1 test      build Release, run the NUnit suite, print "N passed, N failed, N skipped"
+#   .\build.ps1 demo      build and run tools/demo.sh's steps (needs Python with torch + onnx on PATH)
+#   .\build.ps1 build     build Release only
+#   .\build.ps1 kernels   compile native/kernels with nvcc through CMake (CUDA Toolkit must be installed)
+#   .\build.ps1 deps      fetch ONNX Runtime (npm onnxruntime-node) and check the other prerequisites
+#   .\build.ps1 bench     run `valle bench`
+#
+# Windows has no apt: the .NET 10 SDK, Node.js (npm), espeak-ng and (for kernels) the CUDA Toolkit + CMake are
+# installed by hand (e.g. `winget install Microsoft.DotNet.SDK.10 OpenJS.NodeJS espeak-ng.espeak-ng Kitware.CMake`).
+# Untested in CI: CI runs build.sh on Debian.
+param([Parameter(Position = 0)][string]$Command = "test", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
+$ErrorActionPreference = "Stop"
+$Root = $PSScriptRoot
+$Configuration = if ($env:CONFIGURATION) { $env:CONFIGURATION } else { "Release" }
+$Deps = Join-Path $Root ".deps"
+$OrtVersion = "1.30.0"
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
+$OrtDll = Join-Path $Deps "onnxruntime/onnxruntime.dll"
+if (-not $env:VALLE_ONNXRUNTIME) { $env:VALLE_ONNXRUNTIME = $OrtDll }
+
+function Log([string]$m) { Write-Host "[build] $m" }
+function Die([string]$m) { Write-Error "[build] error: $m"; exit 1 }
+
+function Ensure-Dotnet {
+    $sdks = & dotnet --list-sdks 2>$null
+    if (-not ($sdks -match '^10\.')) { Die ".NET 10 SDK not found: install it (winget install Microsoft.DotNet.SDK.10)" }
+}
+
+function Ensure-OnnxRuntime {
+    if (Test-Path $OrtDll) { return }
+    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) { Log "npm not found: ONNX Runtime not fetched (codec tests will skip)"; return }
+    Log "fetching ONNX Runtime $OrtVersion (npm onnxruntime-node)"
+    $tmp = Join-Path ([IO.Path]::GetTempPath()) ("valle-ort-" + [Guid]::NewGuid().ToString("N"))
+    New-Item -ItemType Directory $tmp | Out-Null
+    Push-Location $tmp
+    try {
+        & npm pack --silent "onnxruntime-node@$OrtVersion" | Out-Null
+        & tar -xzf "onnxruntime-node-$OrtVersion.tgz" "package/bin/napi-v6/win32/x64/onnxruntime.dll"
+        New-Item -ItemType Directory -Force (Split-Path $OrtDll) | Out-Null
+        Move-Item -Force "package/bin/napi-v6/win32/x64/onnxruntime.dll" $OrtDll
+    } finally { Pop-Location; Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue }
+}
+
+function Ensure-Deps {
+    New-Item -ItemType Directory -Force $Deps | Out-Null
+    Ensure-Dotnet
+    Ensure-OnnxRuntime
+    if (-not (Get-Command espeak-ng -ErrorAction SilentlyContinue)) { Log "espeak-ng not found: phonemizer tests will skip (winget install espeak-ng.espeak-ng)" }
+}
+
+function Build { Log "dotnet build ($Configuration)"; & dotnet build (Join-Path $Root "VallE.sln") -c $Configuration -nologo -clp:ErrorsOnly -v:quiet; if ($LASTEXITCODE) { exit $LASTEXITCODE } }
+
+function Valle { & dotnet (Join-Path $Root "src/VallE.Cli/bin/$Configuration/net10.0/valle.dll") @args; exit $LASTEXITCODE }
+
+function Run-Tests {
+    $results = Join-Path $Root "artifacts/test-results"
+    Remove-Item -Recurse -Force $results -ErrorAction SilentlyContinue
+    & dotnet test (Join-Path $Root "tests/VallE.Tests/VallE.Tests.csproj") -c $Configuration --no-build -nologo `
+        --logger "trx;LogFileName=results.trx" --results-directory $results -- NUnit.DisplayName=FullName
+    $rc = $LASTEXITCODE
+    $trx = Get-ChildItem $results -Filter *.trx -ErrorAction SilentlyContinue | Select-Object -First 1
+    if (-not $trx) { "0 passed, 1 failed"; Die "no test results (build or runner failure)" }
+    $c = ([xml](Get-Content $trx.FullName)).TestRun.ResultSummary.Counters
+    "$($c.passed) passed, $($c.failed) failed, $([int]$c.total - [int]$c.executed) skipped"
+    exit $rc
+}
+
+function Build-Kernels {
+    if (-not (Get-Command nvcc -ErrorAction SilentlyContinue)) { Log "no CUDA compiler found: skipping the kernels (the runtime falls back to the CPU)"; return }
+    $build = Join-Path $Root "build/kernels"
+    & cmake -S $Root -B $build -DCMAKE_BUILD_TYPE=Release; if ($LASTEXITCODE) { exit $LASTEXITCODE }
+    & cmake --build $build --config Release; if ($LASTEXITCODE) { exit $LASTEXITCODE }
+}
+
+switch ($Command) {
+    "deps" { Ensure-Deps }
+    "build" { Ensure-Deps; Build }
+    "test" { Ensure-Deps; Build; Run-Tests }
+    "kernels" { Build-Kernels }
+    "demo" { Ensure-Deps; Build; & bash (Join-Path $Root "tools/demo.sh") @Rest; exit $LASTEXITCODE }
+    "bench" { Ensure-Deps; Build; Valle bench @Rest }
+    default { Die "unknown command '$Command' (use: test, demo, build, kernels, deps, bench)" }
+}
