@@ -100,13 +100,7 @@ internal static class BenchCommand
             if (parse.GetValue(bandwidthOpt) is { } gbps && !(gbps > 0 && double.IsFinite(gbps)))
                 throw new UsageException($"--bandwidth {gbps} must be a positive number of GB/s");
             if (frames > 16 * textLen) throw new UsageException($"--frames {frames} exceeds upstream's limit of 16 per text token ({16 * textLen})");
-            WeightsDType dtype = parse.GetValue(dtypeOpt) switch
-            {
-                "f32" => WeightsDType.F32,
-                "bf16" => WeightsDType.BF16,
-                "int8" => WeightsDType.Int8,
-                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
-            };
+            WeightsDType dtype = EngineCliOptions.ParseWeightsDType(parse.GetValue(dtypeOpt));
             string torch = parse.GetValue(torchOpt) ?? "auto";
             if (!TorchChoices.Contains(torch))
                 throw new UsageException($"--torch '{torch}' must be one of {string.Join(", ", TorchChoices)}");
