@@ -125,7 +125,7 @@ internal static class BenchCommand
             using (var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, checkpointOptions.Read(parse)))
             {
                 config = checkpoint.Config;
-                model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
+                model = CpuModelLoader.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
             }
             double loadSeconds = loadClock.Elapsed.TotalSeconds;
 

@@ -53,7 +53,7 @@ internal static class GenerateCommand
             long[,] prompt = ReadCodes(promptPath);
 
             using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides);
-            var model = ValleModel.Load(checkpoint, engineOptions);
+            var model = CpuModelLoader.Load(checkpoint, engineOptions);
             ctx.Cancellation.ThrowIfCancellationRequested();
 
             GenerationResult result;

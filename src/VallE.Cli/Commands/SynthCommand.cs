@@ -105,7 +105,7 @@ internal static class SynthCommand
                 {
                     if (gpu is not null && deviceKind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
                     if (gpu is not null) ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
-                    generator = new CpuCodeGenerator(ValleModel.Load(checkpoint, engineOptions));
+                    generator = new CpuCodeGenerator(CpuModelLoader.Load(checkpoint, engineOptions));
                 }
             }
             using var ownedGenerator = generator;
