@@ -35,4 +35,16 @@ public class HostileInputTests
         Assert.That(r.Err, Does.Contain("valle: error:").And.Contain($"'{poisoned}'").And.Contain("int8"), r.ToString());
         Assert.That(File.Exists(dir.File("out.npy")), Is.False);
     }
+
+    [Test]
+    public void OutputPathThatIsADirectoryIsAnInputError()
+    {
+        using var dir = new TempDir();
+        string[] args = GenerateArgs(dir, "ar_decoder.layers.1.linear1.weight", 0.5f);
+        Directory.CreateDirectory(dir.File("out.npy"));
+        var r = CliRunner.Run(args);
+        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
+        Assert.That(r.Err, Does.Contain("is a directory"), r.ToString());
+        Assert.That(r.Err.Trim().Split('\n'), Has.Length.EqualTo(1), r.ToString());
+    }
 }
