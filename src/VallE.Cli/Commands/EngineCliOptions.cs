@@ -11,6 +11,12 @@ namespace VallE.Cli.Commands;
 /// </summary>
 internal sealed class EngineCliOptions
 {
+    /// <summary>
+    /// The most worker threads a command accepts: far above any machine's cores, yet below the point where starting
+    /// the workers aborts the process (100000 threads crash the runtime outright, before any error can be shown).
+    /// </summary>
+    public const int MaxThreads = 1024;
+
     private readonly Option<int> _threads = new("--threads") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "CPU threads of the model (0 = all cores)." };
     private readonly Option<string> _dtype = new("--weights-dtype") { HelpName = "f32|bf16|int8", DefaultValueFactory = _ => "f32", Description = "Storage of the linear layers' weights." };
 
@@ -23,7 +29,7 @@ internal sealed class EngineCliOptions
     public EngineOptions Read(ParseResult parse)
     {
         int threads = parse.GetValue(_threads);
-        if (threads < 0) throw new UsageException($"--threads {threads} must be >= 0 (0 = all cores)");
+        if (threads is < 0 or > MaxThreads) throw new UsageException($"--threads {threads} must be 0..{MaxThreads} (0 = all cores)");
         return new EngineOptions { Threads = threads, WeightsDType = ParseWeightsDType(parse.GetValue(_dtype)) };
     }
 

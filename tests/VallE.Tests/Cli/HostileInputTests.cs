@@ -47,4 +47,28 @@ public class HostileInputTests
         Assert.That(r.Err, Does.Contain("is a directory"), r.ToString());
         Assert.That(r.Err.Trim().Split('\n'), Has.Length.EqualTo(1), r.ToString());
     }
+
+    [TestCase("-1")]
+    [TestCase("100000")]
+    public void AbsurdThreadCountsAreUsageErrors(string threads)
+    {
+        // 100000 worker threads used to abort the whole process (exit 134) before any message.
+        using var dir = new TempDir();
+        string[] args = GenerateArgs(dir, "ar_decoder.layers.1.linear1.weight", 0.5f);
+        var r = CliRunner.Run([.. args[..^4], "--threads", threads]);
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Err, Does.Contain("--threads " + threads), r.ToString());
+        r = CliRunner.Run("bench", "--threads", threads, "--torch", "none");
+        Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+        Assert.That(r.Err, Does.Contain("--threads " + threads), r.ToString());
+    }
+
+    [Test]
+    public void SymbolTableThatIsADirectoryIsAnInputError()
+    {
+        using var dir = new TempDir();
+        var r = CliRunner.Run("phonemize", "hello", "--symbols", dir.Path);
+        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
+        Assert.That(r.Err, Does.Contain("is a directory"), r.ToString());
+    }
 }
