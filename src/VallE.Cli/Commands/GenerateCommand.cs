@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using VallE.Runtime.Cpu;
 using VallE.Runtime.Models;
-using VallE.Runtime.Sampling;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 

@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
-using VallE.Runtime.Cpu;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
