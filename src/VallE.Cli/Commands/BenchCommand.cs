@@ -96,17 +96,11 @@ internal static class BenchCommand
             if (frames < 2) throw new UsageException($"--frames {frames} must be at least 2");
             if (textLen < 3) throw new UsageException($"--text-len {textLen} must be at least 3 (<bos>, a token, <eos>)");
             if (promptFrames < 1) throw new UsageException($"--prompt-frames {promptFrames} must be at least 1");
-            if (threads < 1) throw new UsageException($"--threads {threads} must be at least 1");
+            if (threads is < 1 or > EngineCliOptions.MaxThreads) throw new UsageException($"--threads {threads} must be 1..{EngineCliOptions.MaxThreads}");
             if (parse.GetValue(bandwidthOpt) is { } gbps && !(gbps > 0 && double.IsFinite(gbps)))
                 throw new UsageException($"--bandwidth {gbps} must be a positive number of GB/s");
             if (frames > 16 * textLen) throw new UsageException($"--frames {frames} exceeds upstream's limit of 16 per text token ({16 * textLen})");
-            WeightsDType dtype = parse.GetValue(dtypeOpt) switch
-            {
-                "f32" => WeightsDType.F32,
-                "bf16" => WeightsDType.BF16,
-                "int8" => WeightsDType.Int8,
-                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
-            };
+            WeightsDType dtype = EngineCliOptions.ParseWeightsDType(parse.GetValue(dtypeOpt));
             string torch = parse.GetValue(torchOpt) ?? "auto";
             if (!TorchChoices.Contains(torch))
                 throw new UsageException($"--torch '{torch}' must be one of {string.Join(", ", TorchChoices)}");
@@ -131,7 +125,7 @@ internal static class BenchCommand
             using (var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, checkpointOptions.Read(parse)))
             {
                 config = checkpoint.Config;
-                model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
+                model = CpuModelLoader.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
             }
             double loadSeconds = loadClock.Elapsed.TotalSeconds;
 

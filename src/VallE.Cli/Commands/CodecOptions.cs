@@ -28,7 +28,8 @@ internal sealed class CodecOptions
     public OnnxSessionOptions Read(ParseResult parse, CliContext ctx, bool preferCuda = false)
     {
         int threads = parse.GetValue(Threads);
-        if (threads < 0) throw new UsageException("--codec-threads must be 0 (default) or positive");
+        if (threads is < 0 or > EngineCliOptions.MaxThreads)
+            throw new UsageException($"--codec-threads {threads} must be 0..{EngineCliOptions.MaxThreads} (0 = one per core)");
         return new OnnxSessionOptions
         {
             IntraOpThreads = threads,

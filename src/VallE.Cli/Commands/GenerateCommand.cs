@@ -1,8 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using VallE.Runtime.Cpu;
 using VallE.Runtime.Models;
-using VallE.Runtime.Sampling;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
@@ -17,9 +15,6 @@ namespace VallE.Cli.Commands;
 /// </summary>
 internal static class GenerateCommand
 {
-    /// <summary>EnCodec at 24 kHz: 75 frames per second.</summary>
-    private const double FramesPerSecond = 75.0;
-
     public static Command Create(CliContext ctx)
     {
         var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "A .pt checkpoint or a converted folder." };
@@ -30,57 +25,23 @@ internal static class GenerateCommand
         var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
         var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text)." };
         var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
-        var topKOpt = new Option<int>("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
-        var topPOpt = new Option<float>("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
-        var temperatureOpt = new Option<float>("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
-        var minPOpt = new Option<float>("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
-        var repPenaltyOpt = new Option<float>("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
-        var repWindowOpt = new Option<int>("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
-        var seedOpt = new Option<ulong?>("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
-        var maxDurationOpt = new Option<double?>("--max-duration") { HelpName = "SECONDS", Description = "Stop the AR after this much generated audio (75 frames per second)." };
-        var threadsOpt = new Option<int>("--threads") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "CPU threads (0 = all cores)." };
-        var dtypeOpt = new Option<string>("--weights-dtype") { HelpName = "f32|bf16|int8", DefaultValueFactory = _ => "f32", Description = "Storage of the linear layers' weights." };
+        var sampling = new SamplingCliOptions();
+        var engine = new EngineCliOptions();
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("generate", "Generate the 8-codebook code matrix from text tokens and prompt codes.");
-        foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, continualOpt,
-                     topKOpt, topPOpt, temperatureOpt, minPOpt, repPenaltyOpt, repWindowOpt, seedOpt, maxDurationOpt, threadsOpt, dtypeOpt })
+        foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, continualOpt })
             command.Options.Add(o);
+        sampling.AddTo(command);
+        engine.AddTo(command);
         checkpointOptions.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
             var overrides = checkpointOptions.Read(parse);
-            var sampling = new SamplingOptions
-            {
-                TopK = parse.GetValue(topKOpt),
-                TopP = parse.GetValue(topPOpt),
-                Temperature = parse.GetValue(temperatureOpt),
-                MinP = parse.GetValue(minPOpt),
-                RepetitionPenalty = parse.GetValue(repPenaltyOpt),
-                RepetitionWindow = parse.GetValue(repWindowOpt),
-                Seed = parse.GetValue(seedOpt),
-            };
-            if (!(sampling.Temperature > 0)) throw new UsageException($"--temperature {Show(sampling.Temperature)} must be > 0");
-            if (!(sampling.TopP > 0 && sampling.TopP <= 1)) throw new UsageException($"--top-p {Show(sampling.TopP)} must be in (0, 1]");
-            if (!(sampling.MinP >= 0 && sampling.MinP < 1)) throw new UsageException($"--min-p {Show(sampling.MinP)} must be in [0, 1)");
-            if (!(sampling.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(sampling.RepetitionPenalty)} must be > 0");
-            if (sampling.RepetitionWindow < 0) throw new UsageException($"--repetition-window {sampling.RepetitionWindow} must be >= 0");
-            int threads = parse.GetValue(threadsOpt);
-            if (threads < 0) throw new UsageException($"--threads {threads} must be >= 0");
-            var dtype = parse.GetValue(dtypeOpt) switch
-            {
-                "f32" => WeightsDType.F32,
-                "bf16" => WeightsDType.BF16,
-                "int8" => WeightsDType.Int8,
-                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
-            };
-            int? maxFrames = null;
-            if (parse.GetValue(maxDurationOpt) is { } seconds)
-            {
-                if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
-                maxFrames = (int)Math.Ceiling(seconds * FramesPerSecond);
-            }
+            var samplingOptions = sampling.Read(parse);
+            var engineOptions = engine.Read(parse);
+            int? maxFrames = sampling.MaxFrames(parse);
             int? enroll = parse.GetValue(enrollOpt);
             string? textLanguage = parse.GetValue(textLangOpt);
             if (enroll is < 0) throw new UsageException($"--enroll-tokens {enroll} must be >= 0");
@@ -90,7 +51,7 @@ internal static class GenerateCommand
             long[,] prompt = ReadCodes(promptPath);
 
             using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides);
-            var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
+            var model = CpuModelLoader.Load(checkpoint, engineOptions);
             ctx.Cancellation.ThrowIfCancellationRequested();
 
             GenerationResult result;
@@ -110,7 +71,7 @@ internal static class GenerateCommand
                     PromptLanguage = parse.GetValue(promptLangOpt),
                     TextLanguage = textLanguage is { } one && !one.Contains(',') ? one : null,
                     TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
-                    Sampling = sampling,
+                    Sampling = samplingOptions,
                     MaxFrames = maxFrames,
                 });
             }
@@ -120,7 +81,7 @@ internal static class GenerateCommand
             Buffer.BlockCopy(codes, 0, flat, 0, flat.Length * sizeof(long));
             Npy.WriteInt64(parse.GetValue(outOpt)!, flat, codes.GetLength(0), codes.GetLength(1));
             ctx.Info(string.Create(CultureInfo.InvariantCulture,
-                $"generated {result.Frames} frames ({result.Frames / FramesPerSecond:F2} s, stop: {result.StopReason}); " +
+                $"generated {result.Frames} frames ({result.Frames / SamplingCliOptions.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
                 $"AR {result.ArMillisecondsPerToken:F2} ms/token ({result.ArSteps} steps, {result.ArMilliseconds:F0} ms); NAR {result.NarMilliseconds:F0} ms"));
             return ExitCodes.Success;
         }));
@@ -151,6 +112,4 @@ internal static class GenerateCommand
     }
 
     private static bool IsInteger(NpyType t) => t is NpyType.Int64 or NpyType.Int32 or NpyType.Int16 or NpyType.Int8 or NpyType.UInt8;
-
-    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
 }

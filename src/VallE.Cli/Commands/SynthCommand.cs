@@ -3,7 +3,6 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
-using VallE.Runtime.Cpu;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
@@ -41,19 +40,19 @@ internal static class SynthCommand
         var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono)." };
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
         var deviceOpt = new Option<string>("--device") { HelpName = "cpu|cuda|auto", Description = "Where the model runs (auto: CUDA when a usable GPU and a supported checkpoint, else CPU). The codec runs on the CPU.", DefaultValueFactory = _ => "cpu" };
-        var threadsOpt = new Option<int>("--threads") { HelpName = "N", Description = "Model worker threads (0: all cores).", DefaultValueFactory = _ => 0 };
         var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
         var formatOpt = DecodeCommand.SampleFormatOption();
-        var dtypeOpt = new Option<string>("--weights-dtype") { HelpName = "f32|bf16|int8", DefaultValueFactory = _ => "f32", Description = "Storage of the linear layers' weights." };
-        var sampling = new SamplingCliOptions();
+        var sampling = new SamplingCliOptions(" per utterance");
+        var engine = new EngineCliOptions();
         var codec = new CodecOptions();
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, promptTextOpt,
-                     textOpt, outOpt, sentencesOpt, deviceOpt, threadsOpt, dtypeOpt, languageOpt, formatOpt })
+                     textOpt, outOpt, sentencesOpt, deviceOpt, languageOpt, formatOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
+        engine.AddTo(command);
         codec.AddTo(command);
         checkpointOptions.AddTo(command);
 
@@ -66,19 +65,11 @@ internal static class SynthCommand
             if ((promptWav is null) == (promptCodesPath is null)) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
             if (promptWav is not null && encoderPath is null) throw new UsageException("--prompt-wav needs --codec-encoder ENC.onnx");
             DeviceKind deviceKind = DeviceSelection.Parse(parse.GetValue(deviceOpt) ?? "cpu");
-            int threads = parse.GetValue(threadsOpt);
-            if (threads < 0) throw new UsageException("--threads must be 0 (all cores) or positive");
             WavOutputFormat format = DecodeCommand.ParseSampleFormat(parse.GetValue(formatOpt));
             SamplingOptions samplingOptions = sampling.Read(parse);
             int? maxFrames = sampling.MaxFrames(parse);
             var overrides = checkpointOptions.Read(parse);
-            var dtype = parse.GetValue(dtypeOpt) switch
-            {
-                "f32" => WeightsDType.F32,
-                "bf16" => WeightsDType.BF16,
-                "int8" => WeightsDType.Int8,
-                var other => throw new UsageException($"--weights-dtype '{other}' must be f32, bf16 or int8"),
-            };
+            var engineOptions = engine.Read(parse);
             var codecOptions = codec.Read(parse, ctx);
             string outDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
             if (!Directory.Exists(outDir)) throw new InvalidInputException($"output directory does not exist: {outDir}");
@@ -113,7 +104,7 @@ internal static class SynthCommand
                 {
                     if (gpu is not null && deviceKind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
                     if (gpu is not null) ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
-                    generator = new CpuCodeGenerator(ValleModel.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype }));
+                    generator = new CpuCodeGenerator(CpuModelLoader.Load(checkpoint, engineOptions));
                 }
             }
             using var ownedGenerator = generator;
@@ -220,50 +211,4 @@ internal static class SynthCommand
 
         public void Clear() => err.Write("\r\u001b[K");
     }
-}
-
-/// <summary>
-/// The sampler options of <c>valle generate</c>, with its names, defaults (upstream infer.py's) and range rules.
-/// </summary>
-internal sealed class SamplingCliOptions
-{
-    private const double FramesPerSecond = 75.0;
-    private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
-    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
-    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
-    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
-    private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
-    private readonly Option<int> _repetitionWindow = new("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
-    private readonly Option<ulong?> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
-    private readonly Option<double?> _maxDuration = new("--max-duration") { HelpName = "SECONDS", Description = "Stop the AR after this much generated audio per utterance (75 frames per second)." };
-
-    public void AddTo(Command command)
-    {
-        foreach (var o in new Option[] { _topK, _topP, _temperature, _minP, _repetition, _repetitionWindow, _seed, _maxDuration }) command.Options.Add(o);
-    }
-
-    public SamplingOptions Read(ParseResult parse)
-    {
-        var s = new SamplingOptions
-        {
-            TopK = parse.GetValue(_topK), TopP = parse.GetValue(_topP), Temperature = parse.GetValue(_temperature),
-            MinP = parse.GetValue(_minP), RepetitionPenalty = parse.GetValue(_repetition),
-            RepetitionWindow = parse.GetValue(_repetitionWindow), Seed = parse.GetValue(_seed),
-        };
-        if (!(s.Temperature > 0)) throw new UsageException($"--temperature {Show(s.Temperature)} must be > 0");
-        if (!(s.TopP > 0 && s.TopP <= 1)) throw new UsageException($"--top-p {Show(s.TopP)} must be in (0, 1]");
-        if (!(s.MinP >= 0 && s.MinP < 1)) throw new UsageException($"--min-p {Show(s.MinP)} must be in [0, 1)");
-        if (!(s.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(s.RepetitionPenalty)} must be > 0");
-        if (s.RepetitionWindow < 0) throw new UsageException($"--repetition-window {s.RepetitionWindow} must be >= 0");
-        return s;
-    }
-
-    public int? MaxFrames(ParseResult parse)
-    {
-        if (parse.GetValue(_maxDuration) is not { } seconds) return null;
-        if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
-        return (int)Math.Ceiling(seconds * FramesPerSecond);
-    }
-
-    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
 }

@@ -5,35 +5,17 @@ namespace VallE.Runtime.Codec;
 /// <summary>EnCodec decoder through ONNX Runtime: int64 codes [T, 8] (frame-major) to 24 kHz mono samples.</summary>
 public sealed class EncodecDecoder : IDisposable
 {
-    private readonly OnnxSession _session;
-    private readonly string _input, _output;
+    private readonly EncodecSession _session;
 
     public string ModelPath => _session.ModelPath;
     public string ExecutionProvider => _session.ExecutionProvider;
 
-    private EncodecDecoder(OnnxSession session, string input, string output)
-    {
-        _session = session;
-        _input = input;
-        _output = output;
-    }
+    private EncodecDecoder(EncodecSession session) => _session = session;
 
-    public static EncodecDecoder Open(string modelPath, OnnxSessionOptions? options = null)
-    {
-        var session = OnnxSession.Open(modelPath, options);
-        try
-        {
-            var (input, output) = EncodecContract.Check(session, "decoder",
+    public static EncodecDecoder Open(string modelPath, OnnxSessionOptions? options = null) =>
+        new(EncodecSession.Open(modelPath, options, "decoder",
                 "codes", OrtElementType.Int64, [-1, EncodecContract.Quantizers, -1], "audio", OrtElementType.Float32, [-1, 1, -1],
-                " (is it the encoder? the decoder takes int64 codes [B, 8, T] and returns float32 audio [B, 1, 320 T])");
-            return new EncodecDecoder(session, input.Name, output.Name);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+                " (is it the encoder? the decoder takes int64 codes [B, 8, T] and returns float32 audio [B, 1, 320 T])"));
 
     /// <summary>Decodes codes laid out <c>[frames, 8]</c> row-major; returns <c>320 * frames</c> samples at 24 kHz.</summary>
     public float[] Decode(ReadOnlySpan<long> codes, int frames)
@@ -52,8 +34,7 @@ public sealed class EncodecDecoder : IDisposable
                 qt[q * frames + t] = c;
             }
         using var input = OnnxValue.FromInt64(qt, 1, nq, frames);
-        var outputs = _session.Run([(_input, input)], [_output]);
-        using var audio = outputs[0];
+        using var audio = _session.Run(input);
         long[] expected = [1, 1, (long)frames * EncodecContract.HopLength];
         if (!audio.Shape.SequenceEqual(expected))
             throw new InvalidInputException($"{ModelPath}: decoder returned audio [{string.Join(", ", audio.Shape)}] for {frames} frames, expected [{string.Join(", ", expected)}]");

@@ -5,35 +5,17 @@ namespace VallE.Runtime.Codec;
 /// <summary>EnCodec encoder through ONNX Runtime: 24 kHz mono samples to int64 codes [T, 8] (frame-major).</summary>
 public sealed class EncodecEncoder : IDisposable
 {
-    private readonly OnnxSession _session;
-    private readonly string _input, _output;
+    private readonly EncodecSession _session;
 
     public string ModelPath => _session.ModelPath;
     public string ExecutionProvider => _session.ExecutionProvider;
 
-    private EncodecEncoder(OnnxSession session, string input, string output)
-    {
-        _session = session;
-        _input = input;
-        _output = output;
-    }
+    private EncodecEncoder(EncodecSession session) => _session = session;
 
-    public static EncodecEncoder Open(string modelPath, OnnxSessionOptions? options = null)
-    {
-        var session = OnnxSession.Open(modelPath, options);
-        try
-        {
-            var (input, output) = EncodecContract.Check(session, "encoder",
+    public static EncodecEncoder Open(string modelPath, OnnxSessionOptions? options = null) =>
+        new(EncodecSession.Open(modelPath, options, "encoder",
                 "audio", OrtElementType.Float32, [-1, 1, -1], "codes", OrtElementType.Int64, [-1, EncodecContract.Quantizers, -1],
-                " (is it the decoder? the encoder takes float32 audio [B, 1, N] and returns int64 codes [B, 8, N/320])");
-            return new EncodecEncoder(session, input.Name, output.Name);
-        }
-        catch
-        {
-            session.Dispose();
-            throw;
-        }
-    }
+                " (is it the decoder? the encoder takes float32 audio [B, 1, N] and returns int64 codes [B, 8, N/320])"));
 
     /// <summary>
     /// Encodes 24 kHz mono audio. The audio is zero-padded at the end to a multiple of 320 samples, as the
@@ -47,8 +29,7 @@ public sealed class EncodecEncoder : IDisposable
         var padded = new float[(long)frames * EncodecContract.HopLength];
         audio.CopyTo(padded);
         using var input = OnnxValue.FromFloat32(padded, 1, 1, padded.Length);
-        var outputs = _session.Run([(_input, input)], [_output]);
-        using var codes = outputs[0];
+        using var codes = _session.Run(input);
         long[] expected = [1, EncodecContract.Quantizers, frames];
         if (!codes.Shape.SequenceEqual(expected))
             throw new InvalidInputException($"{ModelPath}: encoder returned codes [{string.Join(", ", codes.Shape)}] for {padded.Length} samples, expected [{string.Join(", ", expected)}]");

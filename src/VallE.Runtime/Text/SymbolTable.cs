@@ -51,6 +51,7 @@ public sealed class SymbolTable
     /// <exception cref="InvalidInputException">The file is missing, unreadable or malformed.</exception>
     public static SymbolTable Load(string path)
     {
+        if (Directory.Exists(path)) throw new InvalidInputException($"symbol table {path} is a directory, expected a k2 symbols file");
         string text;
         try
         {

@@ -1,0 +1,65 @@
+using System.CommandLine;
+using System.Globalization;
+using VallE.Runtime.Sampling;
+
+namespace VallE.Cli.Commands;
+
+/// <summary>
+/// The sampler options of <c>valle generate</c> and <c>valle synth</c>: names and defaults are upstream infer.py's;
+/// out-of-range values are usage errors (exit 2). Also <c>--max-duration</c>, the AR's frame budget.
+/// </summary>
+internal sealed class SamplingCliOptions
+{
+    /// <summary>EnCodec at 24 kHz: 75 frames per second.</summary>
+    public const double FramesPerSecond = 75.0;
+
+    private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
+    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
+    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
+    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
+    private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
+    private readonly Option<int> _repetitionWindow = new("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
+    private readonly Option<ulong?> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
+    private readonly Option<double?> _maxDuration;
+
+    /// <param name="maxDurationScope">What one --max-duration budget covers, for the help text (e.g. " per utterance").</param>
+    public SamplingCliOptions(string maxDurationScope = "")
+    {
+        _maxDuration = new("--max-duration")
+        {
+            HelpName = "SECONDS",
+            Description = $"Stop the AR after this much generated audio{maxDurationScope} (75 frames per second).",
+        };
+    }
+
+    public void AddTo(Command command)
+    {
+        foreach (var o in new Option[] { _topK, _topP, _temperature, _minP, _repetition, _repetitionWindow, _seed, _maxDuration }) command.Options.Add(o);
+    }
+
+    public SamplingOptions Read(ParseResult parse)
+    {
+        var s = new SamplingOptions
+        {
+            TopK = parse.GetValue(_topK), TopP = parse.GetValue(_topP), Temperature = parse.GetValue(_temperature),
+            MinP = parse.GetValue(_minP), RepetitionPenalty = parse.GetValue(_repetition),
+            RepetitionWindow = parse.GetValue(_repetitionWindow), Seed = parse.GetValue(_seed),
+        };
+        if (!(s.Temperature > 0)) throw new UsageException($"--temperature {Show(s.Temperature)} must be > 0");
+        if (!(s.TopP > 0 && s.TopP <= 1)) throw new UsageException($"--top-p {Show(s.TopP)} must be in (0, 1]");
+        if (!(s.MinP >= 0 && s.MinP < 1)) throw new UsageException($"--min-p {Show(s.MinP)} must be in [0, 1)");
+        if (!(s.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(s.RepetitionPenalty)} must be > 0");
+        if (s.RepetitionWindow < 0) throw new UsageException($"--repetition-window {s.RepetitionWindow} must be >= 0");
+        return s;
+    }
+
+    /// <summary>--max-duration as a frame budget, or null for the model's own limit.</summary>
+    public int? MaxFrames(ParseResult parse)
+    {
+        if (parse.GetValue(_maxDuration) is not { } seconds) return null;
+        if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
+        return (int)Math.Ceiling(seconds * FramesPerSecond);
+    }
+
+    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
+}
