@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
 using VallE.Weights;
 using VallE.Weights.NumPy;
@@ -8,7 +9,8 @@ namespace VallE.Cli.Commands;
 
 /// <summary>
 /// <c>valle generate --checkpoint CKPT --text-tokens TOKENS.npy --prompt-codes CODES.npy --codes-out OUT.npy [...]</c>:
-/// upstream's <c>inference</c> (or, with --continual, lifeiteng's <c>continual</c>) on the CPU. TOKENS.npy: int64 [S]
+/// upstream's <c>inference</c> (or, with --continual, lifeiteng's <c>continual</c>) on the CPU, or with --device cuda|auto on
+/// a GPU (continual: CPU only). TOKENS.npy: int64 [S]
 /// (&lt;bos&gt;, prompt transcript, text, &lt;eos&gt;); CODES.npy: int64 [T', 8]; OUT.npy: int64 [T, 8], the generated
 /// frames only. Prints one summary line on stderr (frames, AR ms/token, NAR ms). Exit 3 for out-of-range token ids,
 /// wrong code shapes or code values outside 0..1023.
@@ -28,6 +30,7 @@ internal static class GenerateCommand
         var sampling = new SamplingCliOptions();
         var engine = new EngineCliOptions();
         var checkpointOptions = new CheckpointOptions();
+        var device = new DeviceCliOptions();
 
         var command = new Command("generate", "Generate the 8-codebook code matrix from text tokens and prompt codes.");
         foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, continualOpt })
@@ -35,12 +38,14 @@ internal static class GenerateCommand
         sampling.AddTo(command);
         engine.AddTo(command);
         checkpointOptions.AddTo(command);
+        device.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
             var overrides = checkpointOptions.Read(parse);
             var samplingOptions = sampling.Read(parse);
             var engineOptions = engine.Read(parse);
+            DeviceKind deviceKind = device.Read(parse);
             int? maxFrames = sampling.MaxFrames(parse);
             int? enroll = parse.GetValue(enrollOpt);
             string? textLanguage = parse.GetValue(textLangOpt);
@@ -50,20 +55,26 @@ internal static class GenerateCommand
             long[] text = ReadTokens(textPath);
             long[,] prompt = ReadCodes(promptPath);
 
+            bool continual = parse.GetValue(continualOpt);
+            if (continual && deviceKind == DeviceKind.Cuda)
+                throw new UsageException("--continual runs on the CPU only; drop --device cuda");
             using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides);
-            var model = CpuModelLoader.Load(checkpoint, engineOptions);
-            ctx.Cancellation.ThrowIfCancellationRequested();
 
             GenerationResult result;
-            if (parse.GetValue(continualOpt))
+            if (continual)
             {
-                if (model.Config.Family != ModelFamily.Valle)
+                if (checkpoint.Config.Family != ModelFamily.Valle)
                     throw new UsageException("--continual is lifeiteng VALL-E's continual(); this checkpoint is not one");
+                var model = CpuModelLoader.Load(checkpoint, engineOptions);
+                ctx.Cancellation.ThrowIfCancellationRequested();
                 result = model.Continual(text, prompt);
             }
             else
             {
-                result = model.Generate(new GenerationRequest
+                using var generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out var gpu);
+                using var ownedGpu = gpu;
+                ctx.Cancellation.ThrowIfCancellationRequested();
+                result = generator.Generate(new GenerationRequest
                 {
                     TextTokens = text,
                     PromptCodes = prompt,
@@ -73,7 +84,7 @@ internal static class GenerateCommand
                     TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
                     Sampling = samplingOptions,
                     MaxFrames = maxFrames,
-                });
+                }, observer: null);
             }
 
             var codes = result.Codes;

@@ -39,7 +39,7 @@ internal static class SynthCommand
         var textOpt = new Option<string>("--text") { HelpName = "TEXT", Required = true, Description = "Text to speak." };
         var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono)." };
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
-        var deviceOpt = new Option<string>("--device") { HelpName = "cpu|cuda|auto", Description = "Where the model runs (auto: CUDA when a usable GPU and a supported checkpoint, else CPU). The codec runs on the CPU.", DefaultValueFactory = _ => "cpu" };
+        var device = new DeviceCliOptions(); // the codec always runs on the CPU
         var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
         var formatOpt = DecodeCommand.SampleFormatOption();
         var sampling = new SamplingCliOptions(" per utterance");
@@ -49,10 +49,11 @@ internal static class SynthCommand
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, promptTextOpt,
-                     textOpt, outOpt, sentencesOpt, deviceOpt, languageOpt, formatOpt })
+                     textOpt, outOpt, sentencesOpt, languageOpt, formatOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
         engine.AddTo(command);
+        device.AddTo(command);
         codec.AddTo(command);
         checkpointOptions.AddTo(command);
 
@@ -64,7 +65,7 @@ internal static class SynthCommand
             string? encoderPath = parse.GetValue(encoderOpt);
             if ((promptWav is null) == (promptCodesPath is null)) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
             if (promptWav is not null && encoderPath is null) throw new UsageException("--prompt-wav needs --codec-encoder ENC.onnx");
-            DeviceKind deviceKind = DeviceSelection.Parse(parse.GetValue(deviceOpt) ?? "cpu");
+            DeviceKind deviceKind = device.Read(parse);
             WavOutputFormat format = DecodeCommand.ParseSampleFormat(parse.GetValue(formatOpt));
             SamplingOptions samplingOptions = sampling.Read(parse);
             int? maxFrames = sampling.MaxFrames(parse);
@@ -93,20 +94,11 @@ internal static class SynthCommand
             using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, codecOptions);
 
             clock.Restart();
-            using CudaDevice? gpu = DeviceSelection.Resolve(deviceKind, ctx.Info);
+            CudaDevice? gpu;
             ICodeGenerator generator;
             using (var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides))
-            {
-                string reason = "";
-                if (gpu is not null && CudaValle.Supports(checkpoint.Config, out reason))
-                    generator = new CudaCodeGenerator(gpu, checkpoint);
-                else
-                {
-                    if (gpu is not null && deviceKind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
-                    if (gpu is not null) ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
-                    generator = new CpuCodeGenerator(CpuModelLoader.Load(checkpoint, engineOptions));
-                }
-            }
+                generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out gpu);
+            using var ownedGpu = gpu;
             using var ownedGenerator = generator;
             double loadMs = clock.Elapsed.TotalMilliseconds;
             var synthesizer = new Synthesizer(generator, text, decoder);

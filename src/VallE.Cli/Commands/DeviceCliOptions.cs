@@ -1,0 +1,51 @@
+using System.CommandLine;
+using VallE.Runtime.Cuda;
+using VallE.Runtime.Cuda.Model;
+using VallE.Runtime.Models;
+using VallE.Runtime.Pipeline;
+using VallE.Weights;
+
+namespace VallE.Cli.Commands;
+
+/// <summary>
+/// <c>--device cpu|cuda|auto</c>, shared by <c>generate</c> and <c>synth</c>, and the one place that turns it into a
+/// code generator: <c>cuda</c> without a usable GPU (or for a checkpoint the CUDA engine cannot run) is exit 3 with
+/// the reason; <c>auto</c> falls back to the CPU with one log line.
+/// </summary>
+internal sealed class DeviceCliOptions
+{
+    private readonly Option<string> _device = new("--device")
+    {
+        HelpName = "cpu|cuda|auto",
+        Description = "Where the model runs (auto: CUDA when a usable GPU and a supported checkpoint, else CPU).",
+        DefaultValueFactory = _ => "cpu",
+    };
+
+    public void AddTo(Command command) => command.Options.Add(_device);
+
+    /// <summary>Parses the option (exit 2 for an unknown value) before any expensive work.</summary>
+    public DeviceKind Read(ParseResult parse) => DeviceSelection.Parse(parse.GetValue(_device) ?? "cpu");
+
+    /// <summary>
+    /// The generator for <paramref name="checkpoint"/> on the requested device. The caller owns both the returned
+    /// generator and <paramref name="gpu"/> (null when running on the CPU).
+    /// </summary>
+    public static ICodeGenerator CreateGenerator(CliContext ctx, DeviceKind kind, ModelCheckpoint checkpoint,
+        EngineOptions engineOptions, out CudaDevice? gpu)
+    {
+        gpu = null;
+        CudaDevice? device = DeviceSelection.Resolve(kind, ctx.Info);
+        if (device is not null)
+        {
+            if (CudaValle.Supports(checkpoint.Config, out string reason))
+            {
+                gpu = device;
+                return new CudaCodeGenerator(device, checkpoint);
+            }
+            device.Dispose();
+            if (kind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
+            ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
+        }
+        return new CpuCodeGenerator(CpuModelLoader.Load(checkpoint, engineOptions));
+    }
+}
