@@ -1,0 +1,172 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
+
+namespace VallE.Runtime.Models;
+
+/// <summary>
+/// Attention of a block of up to <see cref="Rows"/> consecutive query rows of one segment and one head, for passes
+/// with many rows (NAR stages, AR prefill). The per-row path (<see cref="TransformerLayer.AttendOne"/>) streams
+/// every key channel once per row and is bound by memory; here each 8-key vector loaded from the channel-major
+/// cache feeds one FMA per row of the block, and each value vector likewise, so the work becomes compute-bound.
+/// Same semantics as the per-row path: q pre-scaled by 1/√headDim (as torch), max-subtracted softmax per row over
+/// exactly the keys that row may see. Only the summation order of the dot products differs (FMA, blocked).
+/// Needs AVX2+FMA (callers check <see cref="IsSupported"/>; otherwise they use the per-row path).
+/// </summary>
+internal static class BlockAttention
+{
+    /// <summary>Query rows per work item: 4 rows × 2 key vectors = 8 accumulators, well inside 16 registers.</summary>
+    public const int Rows = 4;
+
+    /// <summary>Tests and benchmarks turn it off to compare with the per-row path on the same machine.</summary>
+    internal static bool Enabled { get; set; } = true;
+
+    /// <summary>The kernel needs 256-bit FMA vectors and pairs of channels.</summary>
+    public static bool IsSupported(int headDim) =>
+        Enabled && Cpu.CpuKernels.Active >= Cpu.KernelIsa.Avx2 && Vector256.IsHardwareAccelerated && headDim % 2 == 0;
+
+    /// <param name="qkv">The pass's q/k/v rows ([rows, 3·Dim]).</param>
+    /// <param name="firstRow">Activation row of the block's first query.</param>
+    /// <param name="count">Rows in the block, 1..<see cref="Rows"/>; their visible key counts must not decrease.</param>
+    /// <param name="scores">Scratch of at least Rows × (keys of the last row, rounded up to 16) floats.</param>
+    /// <param name="q">Scratch of at least Rows × headDim floats.</param>
+    public static void Attend(TransformerLayer layer, ReadOnlySpan<float> qkv, in Segment s, int firstRow, int count,
+        int head, Span<float> scores, Span<float> q, Span<float> attnOut)
+    {
+        int d = layer.Dim, hd = layer.HeadDim;
+        int cap = s.Cache.Capacity;
+        var keys = s.Cache.Keys(layer.Index);
+        var values = s.Cache.Values(layer.Index);
+        int firstPos = s.Start + (firstRow - s.Row);
+        int nMax = s.VisibleKeys(firstPos + count - 1);
+        int stride = (nMax + 15) & ~15;
+
+        // Rows past count get q = 0: their (discarded) scores cost a little work but no branches in the kernel.
+        float scale = 1f / MathF.Sqrt(hd);
+        for (int r = 0; r < Rows; r++)
+        {
+            var qr = q.Slice(r * hd, hd);
+            if (r < count) TensorPrimitives.Multiply(qkv.Slice((firstRow + r) * 3 * d + head * hd, hd), scale, qr);
+            else qr.Clear();
+        }
+
+        ref float k0 = ref MemoryMarshal.GetArrayDataReference(keys);
+        ref float v0 = ref MemoryMarshal.GetArrayDataReference(values);
+        nint channel0 = (nint)head * hd * cap;
+        Scores(ref Unsafe.Add(ref k0, channel0), cap, hd, nMax, ref MemoryMarshal.GetReference(q),
+            ref MemoryMarshal.GetReference(scores), stride);
+
+        // Per-row softmax over that row's own keys; keys it may not see get probability 0, so the blocked P·V below
+        // can run every row over nMax keys (adding exact zeros changes nothing).
+        for (int r = 0; r < count; r++)
+        {
+            int n = s.VisibleKeys(firstPos + r);
+            var sc = scores.Slice(r * stride, n);
+            TensorPrimitives.Subtract(sc, TensorPrimitives.Max(sc), sc);
+            TensorPrimitives.Exp(sc, sc);
+            TensorPrimitives.Divide(sc, TensorPrimitives.Sum(sc), sc);
+            scores.Slice(r * stride + n, stride - n).Clear();
+        }
+        for (int r = count; r < Rows; r++) scores.Slice(r * stride, stride).Clear();
+
+        WeightedValues(ref Unsafe.Add(ref v0, channel0), cap, hd, nMax, ref MemoryMarshal.GetReference(scores), stride,
+            attnOut, firstRow * d + head * hd, d, count);
+    }
+
+    /// <summary>scores[r, j] = Σ_e q[r, e] · K[e, j] for j below n (then scalar tails).</summary>
+    private static void Scores(ref float k, int cap, int hd, int n, ref float q, ref float scores, int stride)
+    {
+        int j = 0;
+        for (; j + 16 <= n; j += 16)
+        {
+            Vector256<float> a00 = default, a01 = default, a10 = default, a11 = default;
+            Vector256<float> a20 = default, a21 = default, a30 = default, a31 = default;
+            for (int e = 0; e < hd; e++)
+            {
+                ref float ke = ref Unsafe.Add(ref k, (nint)e * cap + j);
+                var kv0 = Vector256.LoadUnsafe(ref ke);
+                var kv1 = Vector256.LoadUnsafe(ref ke, 8);
+                var q0 = Vector256.Create(Unsafe.Add(ref q, e));
+                var q1 = Vector256.Create(Unsafe.Add(ref q, hd + e));
+                var q2 = Vector256.Create(Unsafe.Add(ref q, 2 * hd + e));
+                var q3 = Vector256.Create(Unsafe.Add(ref q, 3 * hd + e));
+                a00 = Vector256.FusedMultiplyAdd(q0, kv0, a00); a01 = Vector256.FusedMultiplyAdd(q0, kv1, a01);
+                a10 = Vector256.FusedMultiplyAdd(q1, kv0, a10); a11 = Vector256.FusedMultiplyAdd(q1, kv1, a11);
+                a20 = Vector256.FusedMultiplyAdd(q2, kv0, a20); a21 = Vector256.FusedMultiplyAdd(q2, kv1, a21);
+                a30 = Vector256.FusedMultiplyAdd(q3, kv0, a30); a31 = Vector256.FusedMultiplyAdd(q3, kv1, a31);
+            }
+            a00.StoreUnsafe(ref scores, (nuint)j); a01.StoreUnsafe(ref scores, (nuint)(j + 8));
+            a10.StoreUnsafe(ref scores, (nuint)(stride + j)); a11.StoreUnsafe(ref scores, (nuint)(stride + j + 8));
+            a20.StoreUnsafe(ref scores, (nuint)(2 * stride + j)); a21.StoreUnsafe(ref scores, (nuint)(2 * stride + j + 8));
+            a30.StoreUnsafe(ref scores, (nuint)(3 * stride + j)); a31.StoreUnsafe(ref scores, (nuint)(3 * stride + j + 8));
+        }
+        for (; j + 8 <= n; j += 8)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int e = 0; e < hd; e++)
+            {
+                var kv = Vector256.LoadUnsafe(ref Unsafe.Add(ref k, (nint)e * cap + j));
+                a0 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, e)), kv, a0);
+                a1 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, hd + e)), kv, a1);
+                a2 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 2 * hd + e)), kv, a2);
+                a3 = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q, 3 * hd + e)), kv, a3);
+            }
+            a0.StoreUnsafe(ref scores, (nuint)j);
+            a1.StoreUnsafe(ref scores, (nuint)(stride + j));
+            a2.StoreUnsafe(ref scores, (nuint)(2 * stride + j));
+            a3.StoreUnsafe(ref scores, (nuint)(3 * stride + j));
+        }
+        for (; j < n; j++)
+            for (int r = 0; r < Rows; r++)
+            {
+                float acc = 0;
+                for (int e = 0; e < hd; e++)
+                    acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref q, r * hd + e), Unsafe.Add(ref k, (nint)e * cap + j), acc);
+                Unsafe.Add(ref scores, r * stride + j) = acc;
+            }
+    }
+
+    /// <summary>out[r, e] = Σ_j p[r, j] · V[e, j] over j below n, two channels × four rows per pass over the keys.</summary>
+    private static void WeightedValues(ref float v, int cap, int hd, int n, ref float p, int stride,
+        Span<float> output, int outOffset, int outStride, int count)
+    {
+        int nVec = n & ~7;
+        Span<float> sa = stackalloc float[Rows];
+        Span<float> sb = stackalloc float[Rows];
+        for (int e = 0; e < hd; e += 2)
+        {
+            ref float va = ref Unsafe.Add(ref v, (nint)e * cap);
+            ref float vb = ref Unsafe.Add(ref v, (nint)(e + 1) * cap);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            Vector256<float> b0 = default, b1 = default, b2 = default, b3 = default;
+            for (int j = 0; j < nVec; j += 8)
+            {
+                var x = Vector256.LoadUnsafe(ref va, (nuint)j);
+                var y = Vector256.LoadUnsafe(ref vb, (nuint)j);
+                var p0 = Vector256.LoadUnsafe(ref p, (nuint)j);
+                var p1 = Vector256.LoadUnsafe(ref p, (nuint)(stride + j));
+                var p2 = Vector256.LoadUnsafe(ref p, (nuint)(2 * stride + j));
+                var p3 = Vector256.LoadUnsafe(ref p, (nuint)(3 * stride + j));
+                a0 = Vector256.FusedMultiplyAdd(p0, x, a0); b0 = Vector256.FusedMultiplyAdd(p0, y, b0);
+                a1 = Vector256.FusedMultiplyAdd(p1, x, a1); b1 = Vector256.FusedMultiplyAdd(p1, y, b1);
+                a2 = Vector256.FusedMultiplyAdd(p2, x, a2); b2 = Vector256.FusedMultiplyAdd(p2, y, b2);
+                a3 = Vector256.FusedMultiplyAdd(p3, x, a3); b3 = Vector256.FusedMultiplyAdd(p3, y, b3);
+            }
+            sa[0] = Vector256.Sum(a0); sa[1] = Vector256.Sum(a1); sa[2] = Vector256.Sum(a2); sa[3] = Vector256.Sum(a3);
+            sb[0] = Vector256.Sum(b0); sb[1] = Vector256.Sum(b1); sb[2] = Vector256.Sum(b2); sb[3] = Vector256.Sum(b3);
+            for (int j = nVec; j < n; j++)
+                for (int r = 0; r < Rows; r++)
+                {
+                    float pr = Unsafe.Add(ref p, r * stride + j);
+                    sa[r] = MathF.FusedMultiplyAdd(pr, Unsafe.Add(ref va, j), sa[r]);
+                    sb[r] = MathF.FusedMultiplyAdd(pr, Unsafe.Add(ref vb, j), sb[r]);
+                }
+            for (int r = 0; r < count; r++)
+            {
+                output[outOffset + r * outStride + e] = sa[r];
+                output[outOffset + r * outStride + e + 1] = sb[r];
+            }
+        }
+    }
+}
