@@ -74,6 +74,95 @@ internal static class BlockAttention
             attnOut, firstRow * d + head * hd, d, count);
     }
 
+    /// <summary>
+    /// The decode step's case, one query row: the same register-accumulated kernels with one row, which keep the
+    /// scores in registers instead of updating a score vector in memory once per channel (the per-row path's
+    /// MultiplyAdd sweep reads and writes it headDim times).
+    /// </summary>
+    public static void AttendRow(TransformerLayer layer, ReadOnlySpan<float> qkv, in Segment s, int row, int head,
+        Span<float> scores, Span<float> q, Span<float> attnOut)
+    {
+        int d = layer.Dim, hd = layer.HeadDim;
+        int cap = s.Cache.Capacity;
+        int n = s.VisibleKeys(s.Start + (row - s.Row));
+        var qr = q[..hd];
+        TensorPrimitives.Multiply(qkv.Slice(row * 3 * d + head * hd, hd), 1f / MathF.Sqrt(hd), qr);
+        nint channel0 = (nint)head * hd * cap;
+        ref float k = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Keys(layer.Index)), channel0);
+        ref float v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Values(layer.Index)), channel0);
+        ref float q0 = ref MemoryMarshal.GetReference(qr);
+        ref float sc0 = ref MemoryMarshal.GetReference(scores);
+
+        int j = 0;
+        for (; j + 32 <= n; j += 32)
+        {
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int e = 0; e < hd; e++)
+            {
+                ref float ke = ref Unsafe.Add(ref k, (nint)e * cap + j);
+                var qe = Vector256.Create(Unsafe.Add(ref q0, e));
+                a0 = Vector256.FusedMultiplyAdd(qe, Vector256.LoadUnsafe(ref ke), a0);
+                a1 = Vector256.FusedMultiplyAdd(qe, Vector256.LoadUnsafe(ref ke, 8), a1);
+                a2 = Vector256.FusedMultiplyAdd(qe, Vector256.LoadUnsafe(ref ke, 16), a2);
+                a3 = Vector256.FusedMultiplyAdd(qe, Vector256.LoadUnsafe(ref ke, 24), a3);
+            }
+            a0.StoreUnsafe(ref sc0, (nuint)j); a1.StoreUnsafe(ref sc0, (nuint)(j + 8));
+            a2.StoreUnsafe(ref sc0, (nuint)(j + 16)); a3.StoreUnsafe(ref sc0, (nuint)(j + 24));
+        }
+        for (; j + 8 <= n; j += 8)
+        {
+            Vector256<float> a = default;
+            for (int e = 0; e < hd; e++)
+                a = Vector256.FusedMultiplyAdd(Vector256.Create(Unsafe.Add(ref q0, e)),
+                    Vector256.LoadUnsafe(ref Unsafe.Add(ref k, (nint)e * cap + j)), a);
+            a.StoreUnsafe(ref sc0, (nuint)j);
+        }
+        for (; j < n; j++)
+        {
+            float acc = 0;
+            for (int e = 0; e < hd; e++)
+                acc = MathF.FusedMultiplyAdd(Unsafe.Add(ref q0, e), Unsafe.Add(ref k, (nint)e * cap + j), acc);
+            Unsafe.Add(ref sc0, j) = acc;
+        }
+
+        var sc = scores[..n];
+        TensorPrimitives.Subtract(sc, TensorPrimitives.Max(sc), sc);
+        TensorPrimitives.Exp(sc, sc);
+        TensorPrimitives.Divide(sc, TensorPrimitives.Sum(sc), sc);
+
+        // P·V four channels at a time: each probability vector load feeds four FMAs.
+        var o = attnOut.Slice(row * d + head * hd, hd);
+        int nVec = n & ~7, e0 = 0;
+        for (; e0 + 4 <= hd; e0 += 4)
+        {
+            ref float va = ref Unsafe.Add(ref v, (nint)e0 * cap);
+            ref float vb = ref Unsafe.Add(ref va, cap);
+            ref float vc = ref Unsafe.Add(ref vb, cap);
+            ref float vd = ref Unsafe.Add(ref vc, cap);
+            Vector256<float> a0 = default, a1 = default, a2 = default, a3 = default;
+            for (int jj = 0; jj < nVec; jj += 8)
+            {
+                var p = Vector256.LoadUnsafe(ref sc0, (nuint)jj);
+                a0 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref va, (nuint)jj), a0);
+                a1 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref vb, (nuint)jj), a1);
+                a2 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref vc, (nuint)jj), a2);
+                a3 = Vector256.FusedMultiplyAdd(p, Vector256.LoadUnsafe(ref vd, (nuint)jj), a3);
+            }
+            float s0 = Vector256.Sum(a0), s1 = Vector256.Sum(a1), s2 = Vector256.Sum(a2), s3 = Vector256.Sum(a3);
+            for (int jj = nVec; jj < n; jj++)
+            {
+                float p = Unsafe.Add(ref sc0, jj);
+                s0 = MathF.FusedMultiplyAdd(p, Unsafe.Add(ref va, jj), s0);
+                s1 = MathF.FusedMultiplyAdd(p, Unsafe.Add(ref vb, jj), s1);
+                s2 = MathF.FusedMultiplyAdd(p, Unsafe.Add(ref vc, jj), s2);
+                s3 = MathF.FusedMultiplyAdd(p, Unsafe.Add(ref vd, jj), s3);
+            }
+            o[e0] = s0; o[e0 + 1] = s1; o[e0 + 2] = s2; o[e0 + 3] = s3;
+        }
+        for (; e0 < hd; e0++)
+            o[e0] = TensorPrimitives.Dot(sc, s.Cache.Values(layer.Index).AsSpan((int)channel0 + e0 * cap, n));
+    }
+
     /// <summary>scores[r, j] = Σ_e q[r, e] · K[e, j] for j below n (then scalar tails).</summary>
     private static void Scores(ref float k, int cap, int hd, int n, ref float q, ref float scores, int stride)
     {

@@ -31,7 +31,7 @@ internal sealed class Workspace
 
 /// <summary>
 /// The attention of every (row, head) of a pass as one parallel loop. Single-row segments (decode steps) give one
-/// item per (row, head) on the per-row path; longer segments (NAR stages, prefill) give one item per
+/// item per (row, head) (<see cref="BlockAttention.AttendRow"/>); longer segments (NAR stages, prefill) give one item per
 /// (block of <see cref="BlockAttention.Rows"/> rows, head), which reuses each loaded key/value vector for every row of
 /// the block. Reads the projected q/k/v from <see cref="Workspace.Qkv"/> and writes <see cref="Workspace.Attn"/>.
 /// </summary>
@@ -95,6 +95,11 @@ internal sealed class AttentionJob : IParallelJob
         if (s.Length > 1 && BlockAttention.IsSupported(layer.HeadDim))
         {
             BlockAttention.Attend(layer, _ws.Qkv, s, row, _unitCount[unit], head, _scores[worker], _q[worker], _ws.Attn);
+            return;
+        }
+        if (BlockAttention.IsSupported(layer.HeadDim))
+        {
+            BlockAttention.AttendRow(layer, _ws.Qkv, s, row, head, _scores[worker], _q[worker], _ws.Attn);
             return;
         }
         int pos = s.Start + (row - s.Row);

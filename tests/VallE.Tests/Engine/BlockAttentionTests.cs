@@ -6,15 +6,17 @@ namespace VallE.Tests.Engine;
 /// <summary>
 /// The blocked attention of many-row segments (<see cref="BlockAttention"/>) equals the per-row path
 /// (<see cref="TransformerLayer.AttendOne"/>) to float rounding: non-causal (NAR) and causal with a text prefix
-/// (prefill), row counts that leave partial blocks, key counts that leave vector tails, several segments in one pass.
+/// (prefill), one-row segments (decode), row counts that leave partial blocks, key counts that leave vector tails, several segments in one pass.
 /// </summary>
+[NonParallelizable] // flips BlockAttention.Enabled, a process-wide switch
 public sealed class BlockAttentionTests
 {
     [TestCase(37, 64, 4, 0, false)]    // NAR-like: one partial block, 37 keys (16 + 16 + 5)
     [TestCase(29, 32, 2, 11, true)]    // prefill: text 11 (attends to text only), then causal audio
     [TestCase(5, 8, 1, 3, true)]       // short segment, narrow heads
     [TestCase(64, 64, 8, 0, false)]    // exact multiples
-    [TestCase(1, 64, 4, 0, false)]     // a one-row segment stays on the per-row path
+    [TestCase(1, 64, 4, 0, false)]     // one-row segments: the decode kernel (AttendRow)
+    [TestCase(1, 20, 2, 0, false)]     // head dim 10: channel tail of the decode kernel
     public void BlockedEqualsPerRow(int length, int dim, int heads, int textLength, bool causal)
     {
         if (!BlockAttention.IsSupported(dim / heads)) Assert.Ignore("needs AVX2 + FMA");
