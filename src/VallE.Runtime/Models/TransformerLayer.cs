@@ -81,9 +81,9 @@ internal sealed class TransformerLayer
         }
 
         // Rows of different sequences and heads are independent: one parallel loop over all of them.
-        ws.Job.Set(this, segments);
         var job = ws.Job;
-        CpuParallel.For(rows * Heads, ref job);
+        int items = job.Set(this, segments);
+        CpuParallel.For(items, ref job);
     }
 
     /// <summary>softmax(q·Kᵀ / √headDim) · V for one (row, head); the unit of parallel work.</summary>

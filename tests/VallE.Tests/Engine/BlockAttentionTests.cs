@@ -1,0 +1,62 @@
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Models;
+
+namespace VallE.Tests.Engine;
+
+/// <summary>
+/// The blocked attention of many-row segments (<see cref="BlockAttention"/>) equals the per-row path
+/// (<see cref="TransformerLayer.AttendOne"/>) to float rounding: non-causal (NAR) and causal with a text prefix
+/// (prefill), one-row segments (decode), row counts that leave partial blocks, key counts that leave vector tails, several segments in one pass.
+/// </summary>
+[NonParallelizable] // flips BlockAttention.Enabled, a process-wide switch
+public sealed class BlockAttentionTests
+{
+    [TestCase(37, 64, 4, 0, false)]    // NAR-like: one partial block, 37 keys (16 + 16 + 5)
+    [TestCase(29, 32, 2, 11, true)]    // prefill: text 11 (attends to text only), then causal audio
+    [TestCase(5, 8, 1, 3, true)]       // short segment, narrow heads
+    [TestCase(64, 64, 8, 0, false)]    // exact multiples
+    [TestCase(1, 64, 4, 0, false)]     // one-row segments: the decode kernel (AttendRow)
+    [TestCase(1, 20, 2, 0, false)]     // head dim 10: channel tail of the decode kernel
+    public void BlockedEqualsPerRow(int length, int dim, int heads, int textLength, bool causal)
+    {
+        if (!BlockAttention.IsSupported(dim / heads)) Assert.Ignore("needs AVX2 + FMA");
+        var layer = new TransformerLayer
+        {
+            Index = 0, Dim = dim, Heads = heads, NormFirst = true,
+            InProj = null!, OutProj = null!, Linear1 = null!, Linear2 = null!, Norm1 = null!, Norm2 = null!,
+        };
+        var rng = new Random(length * 31 + dim);
+        // Two sequences in one pass; the second starts after a history of 3 cached positions (as a batched prefill would not,
+        // but a NAR segment may start anywhere) to check the row/position bookkeeping.
+        int start2 = causal ? 0 : 3, rows = 2 * length;
+        var caches = new[] { new KvCache(1, length + 8, dim), new KvCache(1, start2 + length + 8, dim) };
+        var segments = new[]
+        {
+            new Segment(caches[0], Row: 0, Start: 0, Length: length, TextLength: textLength, Causal: causal),
+            new Segment(caches[1], Row: length, Start: start2, Length: length, TextLength: textLength, Causal: causal),
+        };
+        var ws = new Workspace(rows, dim, 4 * dim, start2 + length + 8);
+        foreach (var a in new[] { ws.Qkv, caches[0].Keys(0), caches[0].Values(0), caches[1].Keys(0), caches[1].Values(0) })
+            for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 4 - 2);
+
+        float[] Run(bool blocked)
+        {
+            BlockAttention.Enabled = blocked;
+            try
+            {
+                Array.Clear(ws.Attn);
+                var job = ws.Job;
+                int items = job.Set(layer, segments);
+                CpuParallel.For(items, ref job);
+                return ws.Attn[..(rows * dim)];
+            }
+            finally { BlockAttention.Enabled = true; }
+        }
+
+        var expected = Run(blocked: false);
+        var actual = Run(blocked: true);
+        Assert.That(actual.Any(float.IsNaN), Is.False);
+        for (int i = 0; i < expected.Length; i++)
+            Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-5f + 1e-5f * Math.Abs(expected[i])), $"element {i}");
+    }
+}
