@@ -16,9 +16,8 @@ constexpr int kPerThread = VALLE_SAMPLE_MAX_VOCAB / kSampleThreads;  // scan gra
 // depend on the sorting network).
 __device__ __forceinline__ bool before(float va, int ia, float vb, int ib) { return va > vb || (va == vb && ia < ib); }
 
-// Argmax over the block, first index on ties. NaN logits count as -inf.
-__device__ void block_argmax(float v, int i, float* sv, int* si, float* out_v, int* out_i) {
-  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+// Argmax over the 32 lanes of a warp (every lane ends with the result), first index on ties.
+__device__ __forceinline__ void warp_argmax(float& v, int& i) {
 #pragma unroll
   for (int o = 16; o > 0; o >>= 1) {
     float ov = __shfl_xor_sync(0xffffffffu, v, o);
@@ -28,6 +27,12 @@ __device__ void block_argmax(float v, int i, float* sv, int* si, float* out_v, i
       i = oi;
     }
   }
+}
+
+// Argmax over the block, first index on ties. NaN logits count as -inf.
+__device__ void block_argmax(float v, int i, float* sv, int* si, float* out_v, int* out_i) {
+  const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+  warp_argmax(v, i);
   if (lane == 0) {
     sv[warp] = v;
     si[warp] = i;
@@ -37,15 +42,7 @@ __device__ void block_argmax(float v, int i, float* sv, int* si, float* out_v, i
     int warps = blockDim.x >> 5;
     v = lane < warps ? sv[lane] : -INFINITY;
     i = lane < warps ? si[lane] : INT_MAX;
-#pragma unroll
-    for (int o = 16; o > 0; o >>= 1) {
-      float ov = __shfl_xor_sync(0xffffffffu, v, o);
-      int oi = __shfl_xor_sync(0xffffffffu, i, o);
-      if (before(ov, oi, v, i)) {
-        v = ov;
-        i = oi;
-      }
-    }
+    warp_argmax(v, i);
     if (lane == 0) {
       *out_v = v;
       *out_i = i;
