@@ -47,10 +47,9 @@ public sealed class CudaArModel : IDisposable
 
     public static bool Supports(ModelConfig c, out string reason)
     {
-        reason = c.Family != ModelFamily.Valle ? $"the CUDA engine runs VALL-E checkpoints only (this is {c.Family})"
-            : c.AddPrenet ? "the CUDA engine does not run prenets (add_prenet) yet"
-            : c.DModel % c.NHead != 0 || c.DModel / c.NHead > 128 ? $"head dim {c.DModel}/{c.NHead} is not supported on CUDA"
-            : "";
+        reason = CudaValle.UnsupportedFamilyOrPrenet(c)
+            ?? (c.DModel % c.NHead != 0 || c.DModel / c.NHead > 128 ? $"head dim {c.DModel}/{c.NHead} is not supported on CUDA"
+            : "");
         return reason.Length == 0;
     }
 

@@ -22,12 +22,11 @@ public sealed class CudaNarModel : IDisposable
 
     public static bool Supports(ModelConfig c, out string reason)
     {
-        reason = c.Family != ModelFamily.Valle ? $"the CUDA engine runs VALL-E checkpoints only (this is {c.Family})"
-            : c.AddPrenet ? "the CUDA engine does not run prenets (add_prenet) yet"
-            : c.PrefixMode is not (0 or 1) ? $"prefix_mode {c.PrefixMode} is not supported on CUDA"
+        reason = CudaValle.UnsupportedFamilyOrPrenet(c)
+            ?? (c.PrefixMode is not (0 or 1) ? $"prefix_mode {c.PrefixMode} is not supported on CUDA"
             : c.NumQuantizers != 8 ? $"num_quantizers {c.NumQuantizers} is not supported on CUDA"
             : c.NarDModel % c.NarNHead != 0 || c.NarDModel / c.NarNHead > 128 ? $"NAR head dim {c.NarDModel}/{c.NarNHead} is not supported on CUDA"
-            : "";
+            : "");
         return reason.Length == 0;
     }
 

@@ -27,6 +27,12 @@ public sealed class CudaValle : IDisposable
         _nar = nar;
     }
 
+    /// <summary>The limits the AR and NAR share: lifeiteng VALL-E only, no prenets. Null when neither applies.</summary>
+    internal static string? UnsupportedFamilyOrPrenet(ModelConfig c) =>
+        c.Family != ModelFamily.Valle ? $"the CUDA engine runs VALL-E checkpoints only (this is {c.Family})"
+        : c.AddPrenet ? "the CUDA engine does not run prenets (add_prenet) yet"
+        : null;
+
     public static bool Supports(ModelConfig config, out string reason) =>
         CudaArModel.Supports(config, out reason) && CudaNarModel.Supports(config, out reason);
 
