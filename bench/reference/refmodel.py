@@ -49,46 +49,10 @@ _HPARAM_NAMES = {
 _BUFFER_SUFFIXES = ("running_mean", "running_var", "num_batches_tracked")
 
 
-def undo_adamw_step(ckpt):
-    """Rebuilds the weights from BEFORE the optimizer step a training checkpoint's state records.
-
-    The shared valle-tiny fixture holds weights after one AdamW step (optimizer state step = 1) while its expected
-    outputs came from the weights before it. AdamW did p' = p (1 - lr wd) - lr m_hat / (sqrt(v_hat) + eps), so
-    p = (p' + lr m_hat / (sqrt(v_hat) + eps)) / (1 - lr wd). Optimizer state is indexed by model.parameters()
-    order: the state_dict order without buffers and without tied duplicates (same storage)."""
-    opt = ckpt.get("optimizer") if isinstance(ckpt, dict) else None
-    if not isinstance(opt, dict) or not opt.get("state"):
-        return False
-    sd = ckpt["model"]
-    names, seen = [], set()
-    for name, tensor in sd.items():
-        if name.endswith(_BUFFER_SUFFIXES) or tensor.storage().data_ptr() in seen:
-            continue
-        seen.add(tensor.storage().data_ptr())
-        names.append(name)
-    group = opt["param_groups"][0]
-    lr, eps, wd = group["lr"], group["eps"], group.get("weight_decay", 0.0)
-    b1, b2 = group["betas"]
-    if len(group["params"]) != len(names):
-        raise SystemExit(f"optimizer has {len(group['params'])} parameters, the model {len(names)}")
-    for index, name in zip(group["params"], names):
-        state = opt["state"].get(index)
-        if not state:
-            continue
-        step = float(state["step"])
-        m_hat = state["exp_avg"] / (1 - b1 ** step)
-        v_hat = state["exp_avg_sq"] / (1 - b2 ** step)
-        with torch.no_grad():  # in place: tied names share the storage and follow
-            sd[name].add_(lr * m_hat / (v_hat.sqrt() + eps)).div_(1 - lr * wd)
-    return True
-
-
-def load_checkpoint(path, hparams=None, undo_optimizer_step=False):
+def load_checkpoint(path, hparams=None):
     """Returns (Config, state_dict). Hyper-parameters: the checkpoint's top level, overridden by `hparams`
     (a dict with icefall names, e.g. a fixture's meta.json "constructor")."""
     ckpt = torch.load(str(path), map_location="cpu")
-    if undo_optimizer_step and undo_adamw_step(ckpt):
-        print("refmodel: weights rebuilt from before the checkpoint's recorded AdamW step", file=sys.stderr)
     sd = ckpt["model"] if isinstance(ckpt, dict) and "model" in ckpt else ckpt
     sd = {k[len("module."):] if k.startswith("module.") else k: v for k, v in sd.items()}
     merged = {k: ckpt[k] for k in _HPARAM_NAMES if isinstance(ckpt, dict) and k in ckpt}
@@ -282,8 +246,8 @@ class ValleModel(nn.Module):
         return getattr(self, f"{side}_text_position")(x)
 
 
-def build(path, hparams=None, undo_optimizer_step=False):
-    cfg, sd = load_checkpoint(path, hparams, undo_optimizer_step)
+def build(path, hparams=None):
+    cfg, sd = load_checkpoint(path, hparams)
     model = ValleModel(cfg)
     model.load_state_dict(sd, strict=True)
     model.eval()

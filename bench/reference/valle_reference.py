@@ -33,8 +33,7 @@ def flavor_of(model):
 def check(args):
     folder = pathlib.Path(args.fixture)
     meta = json.loads((folder / "meta.json").read_text())
-    # The fixtures' expected outputs come from the weights before any optimizer step their checkpoint records.
-    model = refmodel.build(folder / "checkpoint.pt", meta["constructor"], undo_optimizer_step=True)
+    model = refmodel.build(folder / "checkpoint.pt", meta["constructor"])
     text = torch.from_numpy(np.load(folder / "text_tokens.npy")).long().unsqueeze(0)
     prompts = torch.from_numpy(np.load(folder / "prompt_codes.npy")).long().unsqueeze(0)
     expected = np.load(folder / "expected_codes.npy")

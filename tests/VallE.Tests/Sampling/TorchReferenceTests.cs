@@ -6,8 +6,6 @@ namespace VallE.Tests.Sampling;
 /// <summary>
 /// The PyTorch reference used by `valle bench` is only worth timing if it computes what upstream computes: both its
 /// variants (upstream's recompute-everything loop and the KV-cached one) must reproduce the golden fixtures exactly.
-/// (valle-tiny's checkpoint stores the weights after one AdamW step; `check` rebuilds the weights before it, which
-/// are the ones its expected outputs came from.)
 /// </summary>
 [TestFixture]
 public class TorchReferenceTests
