@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
+using VallE.Weights.IO;
 using VallE.Weights.NumPy;
 
 namespace VallE.Cli.Commands;
@@ -22,7 +23,7 @@ internal static class DecodeCommand
             HelpName = "DEC.onnx", Required = true,
             Description = "EnCodec decoder ONNX model (tools/export_encodec_onnx.py).",
         };
-        var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono)." };
+        var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono; '-' = standard output)." };
         var formatOpt = SampleFormatOption();
         var codec = new CodecOptions();
 
@@ -39,11 +40,13 @@ internal static class DecodeCommand
             string output = parse.GetValue(outOpt)!;
             WavOutputFormat format = ParseSampleFormat(parse.GetValue(formatOpt));
             var options = codec.Read(parse, ctx);
+            string decoderPath = parse.GetValue(decoderOpt)!;
+            AtomicFile.Check(output, input, decoderPath);
             var clock = Stopwatch.StartNew();
             (long[] codes, int frames) = ReadCodes(input);
-            using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, options);
+            using var decoder = EncodecDecoder.Open(decoderPath, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            float[] audio = decoder.Decode(codes, frames);
+            float[] audio = decoder.Decode(codes, frames, ctx.Cancellation);
             long clipped = WavWriter.Write(output, audio, EncodecContract.SampleRate, format);
             ReportClipping(ctx, clipped, audio.Length);
             ctx.Info(string.Format(CultureInfo.InvariantCulture, "decoded {0} frames to {1:F2} s of audio -> {2} ({3:F2} s)",

@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
+using VallE.Weights.IO;
 using VallE.Weights.NumPy;
 
 namespace VallE.Cli.Commands;
@@ -22,7 +23,7 @@ internal static class EncodeCommand
             HelpName = "ENC.onnx", Required = true,
             Description = "EnCodec encoder ONNX model (tools/export_encodec_onnx.py).",
         };
-        var outOpt = new Option<string>("--out", "-o") { HelpName = "CODES.npy", Required = true, Description = "Output .npy (int64 [T, 8])." };
+        var outOpt = new Option<string>("--out", "-o") { HelpName = "CODES.npy", Required = true, Description = "Output .npy (int64 [T, 8]; '-' = standard output)." };
         var codec = new CodecOptions();
 
         var command = new Command("encode", "Encode a WAV file to EnCodec codes with an ONNX encoder.");
@@ -36,11 +37,13 @@ internal static class EncodeCommand
             string input = parse.GetValue(inputArg)!;
             string output = parse.GetValue(outOpt)!;
             var options = codec.Read(parse, ctx);
+            string encoderPath = parse.GetValue(encoderOpt)!;
+            AtomicFile.Check(output, input, encoderPath);
             var clock = Stopwatch.StartNew();
             float[] audio = PromptAudio.LoadMono(input, EncodecContract.SampleRate, out WavFormat source);
-            using var encoder = EncodecEncoder.Open(parse.GetValue(encoderOpt)!, options);
+            using var encoder = EncodecEncoder.Open(encoderPath, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            long[] codes = encoder.Encode(audio, out int frames);
+            long[] codes = encoder.Encode(audio, out int frames, ctx.Cancellation);
             Npy.Write(output, NpyArray.FromInt64(codes, frames, EncodecContract.Quantizers));
             ctx.Info(string.Format(CultureInfo.InvariantCulture,
                 "encoded {0:F2} s of audio ({1}) to {2} frames x {3} codes -> {4} ({5:F2} s)",

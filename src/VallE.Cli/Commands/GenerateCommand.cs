@@ -3,6 +3,7 @@ using System.Globalization;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
 using VallE.Weights;
+using VallE.Weights.IO;
 using VallE.Weights.NumPy;
 
 namespace VallE.Cli.Commands;
@@ -22,11 +23,12 @@ internal static class GenerateCommand
         var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "A .pt checkpoint or a converted folder." };
         var textOpt = new Option<string>("--text-tokens") { HelpName = "TOKENS.npy", Required = true, Description = "int64 [S] text token ids: <bos>, prompt transcript, text, <eos>." };
         var promptOpt = new Option<string>("--prompt-codes") { HelpName = "CODES.npy", Required = true, Description = "int64 [T', 8] EnCodec codes of the acoustic prompt (with --continual: the codes to continue)." };
-        var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes." };
+        var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes ('-' = standard output)." };
         var enrollOpt = new Option<int?>("--enroll-tokens") { HelpName = "N", Description = "Leading text tokens that belong to the prompt (upstream's enroll_x_lens); needed by VALL-E X and prefix modes 2/4." };
         var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
         var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text)." };
         var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
+        var promptLimit = new PromptLimitCliOptions();
         var sampling = new SamplingCliOptions();
         var engine = new EngineCliOptions();
         var checkpointOptions = new CheckpointOptions();
@@ -39,6 +41,7 @@ internal static class GenerateCommand
         engine.AddTo(command);
         checkpointOptions.AddTo(command);
         device.AddTo(command);
+        promptLimit.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
@@ -50,15 +53,20 @@ internal static class GenerateCommand
             int? enroll = parse.GetValue(enrollOpt);
             string? textLanguage = parse.GetValue(textLangOpt);
             if (enroll is < 0) throw new UsageException($"--enroll-tokens {enroll} must be >= 0");
-
-            string textPath = parse.GetValue(textOpt)!, promptPath = parse.GetValue(promptOpt)!;
-            long[] text = ReadTokens(textPath);
-            long[,] prompt = ReadCodes(promptPath);
-
+            double maxPromptSeconds = promptLimit.Read(parse);
             bool continual = parse.GetValue(continualOpt);
             if (continual && deviceKind == DeviceKind.Cuda)
                 throw new UsageException("--continual runs on the CPU only; drop --device cuda");
-            using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides);
+
+            string textPath = parse.GetValue(textOpt)!, promptPath = parse.GetValue(promptOpt)!, checkpointPath = parse.GetValue(checkpointOpt)!;
+            string output = parse.GetValue(outOpt)!;
+            AtomicFile.Check(output, checkpointPath, textPath, promptPath);
+            long[] text = ReadTokens(textPath);
+            long[,] prompt = ReadCodes(promptPath);
+            // continual's "prompt" is a whole utterance to complete, not a voice prompt.
+            if (!continual) PromptLimitCliOptions.CheckFrames(promptPath, prompt.GetLength(0), maxPromptSeconds);
+
+            using var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides);
 
             GenerationResult result;
             if (continual)
@@ -67,7 +75,7 @@ internal static class GenerateCommand
                     throw new UsageException("--continual is lifeiteng VALL-E's continual(); this checkpoint is not one");
                 var model = CpuModelLoader.Load(checkpoint, engineOptions);
                 ctx.Cancellation.ThrowIfCancellationRequested();
-                result = model.Continual(text, prompt);
+                result = model.Continual(text, prompt, observer: null, ctx.Cancellation);
             }
             else
             {
@@ -84,13 +92,13 @@ internal static class GenerateCommand
                     TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
                     Sampling = samplingOptions,
                     MaxFrames = maxFrames,
-                }, observer: null);
+                }, observer: null, ctx.Cancellation);
             }
 
             var codes = result.Codes;
             var flat = new long[codes.Length];
             Buffer.BlockCopy(codes, 0, flat, 0, flat.Length * sizeof(long));
-            Npy.WriteInt64(parse.GetValue(outOpt)!, flat, codes.GetLength(0), codes.GetLength(1));
+            Npy.WriteInt64(output, flat, codes.GetLength(0), codes.GetLength(1));
             ctx.Info(string.Create(CultureInfo.InvariantCulture,
                 $"generated {result.Frames} frames ({result.Frames / SamplingCliOptions.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
                 $"AR {result.ArMillisecondsPerToken:F2} ms/token ({result.ArSteps} steps, {result.ArMilliseconds:F0} ms); NAR {result.NarMilliseconds:F0} ms"));

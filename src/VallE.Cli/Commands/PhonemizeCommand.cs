@@ -6,12 +6,12 @@ using VallE.Runtime.Text;
 namespace VallE.Cli.Commands;
 
 /// <summary>
-/// <c>valle phonemize [--symbols FILE] [--language L] [--json] TEXT...</c>: the phoneme tokens lifeiteng's
+/// <c>valle phonemize [--symbols FILE] [--language L] [--json] TEXT... | --text-file PATH</c>: the phoneme tokens lifeiteng's
 /// TextTokenizer makes of each TEXT and, with a symbol table, their token ids (with &lt;bos&gt;/&lt;eos&gt;, as
 /// the model receives them). Human output: per TEXT one line of phonemes joined by spaces, then (with
 /// --symbols) one line of ids. --json: one JSON array with an object per TEXT:
 /// <c>{"text", "phonemes", "token_ids"}</c> (the layout of the shared text fixture; no token_ids without
-/// --symbols).
+/// --symbols). With <c>--text-file</c> (<c>-</c> = standard input) every non-blank line of the file is one TEXT.
 /// </summary>
 internal static class PhonemizeCommand
 {
@@ -20,7 +20,12 @@ internal static class PhonemizeCommand
         var textArg = new Argument<string[]>("TEXT")
         {
             Description = "Text to phonemize; each argument is phonemized on its own.",
-            Arity = ArgumentArity.OneOrMore,
+            Arity = ArgumentArity.ZeroOrMore,
+        };
+        var textFileOpt = new Option<string?>("--text-file")
+        {
+            HelpName = "PATH",
+            Description = "Read the texts from a UTF-8 file, one per line, instead ('-' = standard input).",
         };
         var symbolsOpt = new Option<string?>("--symbols")
         {
@@ -47,6 +52,7 @@ internal static class PhonemizeCommand
 
         var command = new Command("phonemize", "Phonemize text with espeak-ng and map phonemes to token ids.");
         command.Arguments.Add(textArg);
+        command.Options.Add(textFileOpt);
         command.Options.Add(symbolsOpt);
         command.Options.Add(languageOpt);
         command.Options.Add(jsonOpt);
@@ -56,7 +62,12 @@ internal static class PhonemizeCommand
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
             string[] texts = parse.GetValue(textArg) ?? [];
-            if (texts.Length == 0) throw new UsageException("give at least one TEXT to phonemize");
+            string? textFile = parse.GetValue(textFileOpt);
+            if (textFile is not null && texts.Length > 0) throw new UsageException("give TEXT arguments or --text-file, not both");
+            if (textFile is not null)
+                texts = TextInput.ReadFile(textFile, "text").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
+            if (texts.Length == 0 && textFile is not null) throw new InvalidInputException($"{textFile}: the file holds no text");
+            if (texts.Length == 0) throw new UsageException("give at least one TEXT to phonemize (or --text-file PATH)");
             string language = parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage;
             if (string.IsNullOrWhiteSpace(language)) throw new UsageException("--language must not be empty");
 

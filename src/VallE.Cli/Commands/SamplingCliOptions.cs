@@ -6,7 +6,8 @@ namespace VallE.Cli.Commands;
 
 /// <summary>
 /// The sampler options of <c>valle generate</c> and <c>valle synth</c>: names and defaults are upstream infer.py's;
-/// out-of-range values are usage errors (exit 2). Also <c>--max-duration</c>, the AR's frame budget.
+/// out-of-range values are usage errors (exit 2), judged by <see cref="SamplingOptions.Validate"/> alone. Also
+/// <c>--max-duration</c>, the AR's frame budget.
 /// </summary>
 internal sealed class SamplingCliOptions
 {
@@ -14,9 +15,9 @@ internal sealed class SamplingCliOptions
     public const double FramesPerSecond = 75.0;
 
     private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
-    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold (1 = off)." };
-    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (> 0)." };
-    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability (0 = off)." };
+    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold, in (0, 1] (1 = off)." };
+    private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (0 = greedy)." };
+    private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability, in [0, 1] (0 = off)." };
     private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };
     private readonly Option<int> _repetitionWindow = new("--repetition-window") { HelpName = "N", DefaultValueFactory = _ => 0, Description = "How many recent tokens the repetition penalty looks at." };
     private readonly Option<ulong?> _seed = new("--seed") { HelpName = "S", Description = "Seed of the sampler's RNG (default: random)." };
@@ -45,11 +46,7 @@ internal sealed class SamplingCliOptions
             MinP = parse.GetValue(_minP), RepetitionPenalty = parse.GetValue(_repetition),
             RepetitionWindow = parse.GetValue(_repetitionWindow), Seed = parse.GetValue(_seed),
         };
-        if (!(s.Temperature > 0)) throw new UsageException($"--temperature {Show(s.Temperature)} must be > 0");
-        if (!(s.TopP > 0 && s.TopP <= 1)) throw new UsageException($"--top-p {Show(s.TopP)} must be in (0, 1]");
-        if (!(s.MinP >= 0 && s.MinP < 1)) throw new UsageException($"--min-p {Show(s.MinP)} must be in [0, 1)");
-        if (!(s.RepetitionPenalty > 0)) throw new UsageException($"--repetition-penalty {Show(s.RepetitionPenalty)} must be > 0");
-        if (s.RepetitionWindow < 0) throw new UsageException($"--repetition-window {s.RepetitionWindow} must be >= 0");
+        s.Validate();
         return s;
     }
 

@@ -10,6 +10,7 @@ using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
 using VallE.Runtime.Text;
 using VallE.Weights;
+using VallE.Weights.IO;
 
 namespace VallE.Cli.Commands;
 
@@ -18,9 +19,11 @@ namespace VallE.Cli.Commands;
 /// (espeak-ng), encodes the prompt with the EnCodec encoder (or takes <c>--prompt-codes</c>), runs AR + NAR,
 /// decodes with the EnCodec decoder and writes OUT (24 kHz mono) atomically: nothing is written to OUT on failure.
 /// With <c>--sentences</c> each sentence is synthesised on its own with the full prompt and written to
-/// <c>OUT-stem.NNN.wav</c> as soon as it is done; OUT gets all of them joined at the end. A progress line
-/// goes to stderr on a terminal; a summary line (audio seconds, wall seconds, real-time factor, time per stage)
-/// is always printed on stdout.
+/// <c>OUT-stem.NNN.wav</c> as soon as it is done; OUT gets all of them joined, streamed to its temporary file as
+/// they come (memory does not grow with the text). Every sentence is tokenized and checked before the first is
+/// synthesised. <c>--out -</c> writes the WAV to standard output (no per-sentence files). A progress line goes to
+/// stderr on a terminal; a summary line (audio seconds, wall seconds, real-time factor, time per stage) is printed
+/// on stdout (on stderr when the audio goes to stdout).
 /// </summary>
 internal static class SynthCommand
 {
@@ -35,9 +38,10 @@ internal static class SynthCommand
         var encoderOpt = new Option<string?>("--codec-encoder") { HelpName = "ENC.onnx", Description = "EnCodec encoder ONNX model (needed with --prompt-wav)." };
         var promptWavOpt = new Option<string?>("--prompt-wav") { HelpName = "P.wav", Description = "Prompt recording (any WAV; mixed to mono, resampled to 24 kHz)." };
         var promptCodesOpt = new Option<string?>("--prompt-codes") { HelpName = "CODES.npy", Description = "Prompt as EnCodec codes int64 [T, 8] instead of a WAV." };
-        var promptTextOpt = new Option<string>("--prompt-text") { HelpName = "TEXT", Required = true, Description = "Transcript of the prompt recording." };
-        var textOpt = new Option<string>("--text") { HelpName = "TEXT", Required = true, Description = "Text to speak." };
-        var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono)." };
+        var promptText = new TextInput("prompt-text", "prompt transcript", "Transcript of the prompt recording.");
+        var text = new TextInput("text", "text", "Text to speak (long text: --text-file).");
+        var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono; '-' = standard output)." };
+        var promptLimit = new PromptLimitCliOptions();
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
         var device = new DeviceCliOptions(); // the codec always runs on the CPU
         var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
@@ -48,8 +52,12 @@ internal static class SynthCommand
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
-        foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, promptTextOpt,
-                     textOpt, outOpt, sentencesOpt, languageOpt, formatOpt })
+        foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt })
+            command.Options.Add(o);
+        promptText.AddTo(command);
+        text.AddTo(command);
+        promptLimit.AddTo(command);
+        foreach (var o in new Option[] { outOpt, sentencesOpt, languageOpt, formatOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
         engine.AddTo(command);
@@ -72,22 +80,30 @@ internal static class SynthCommand
             var overrides = checkpointOptions.Read(parse);
             var engineOptions = engine.Read(parse);
             var codecOptions = codec.Read(parse, ctx);
-            string outDir = Path.GetDirectoryName(Path.GetFullPath(output))!;
-            if (!Directory.Exists(outDir)) throw new InvalidInputException($"output directory does not exist: {outDir}");
+            double maxPromptSeconds = promptLimit.Read(parse);
+            bool splitSentences = parse.GetValue(sentencesOpt);
+            string promptTranscript = promptText.Read(parse), textToSay = text.Read(parse);
+            string checkpointPath = parse.GetValue(checkpointOpt)!, symbolsPath = parse.GetValue(symbolsOpt)!, decoderPath = parse.GetValue(decoderOpt)!;
+            bool toStdout = output == AtomicFile.StandardOutput;
+            string?[] inputs = [checkpointPath, symbolsPath, decoderPath, encoderPath, promptWav, promptCodesPath,
+                text.FilePath(parse), promptText.FilePath(parse)];
+            AtomicFile.Check(output, inputs);
+            if (splitSentences && !toStdout) AtomicFile.Check(SentencePath(output, 0), inputs);
 
             // Cheap checks first (symbols, prompt, codec), the model last: its errors cost the most time.
-            var text = new TextFrontEnd(new EspeakPhonemizer(parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage),
-                SymbolTable.Load(parse.GetValue(symbolsOpt)!));
+            var symbols = SymbolTable.Load(symbolsPath);
+            var frontEnd = new TextFrontEnd(new EspeakPhonemizer(parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage), symbols);
             var clock = Stopwatch.StartNew();
             long[,] promptCodes;
             if (promptWav is not null)
             {
                 using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
-                promptCodes = Synthesizer.EncodePrompt(encoder, promptWav);
+                promptCodes = Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation);
             }
             else
             {
                 var (flat, frames) = DecodeCommand.ReadCodes(promptCodesPath!);
+                PromptLimitCliOptions.CheckFrames(promptCodesPath!, frames, maxPromptSeconds);
                 promptCodes = Synthesizer.ToMatrix(flat, frames);
             }
             double promptMs = clock.Elapsed.TotalMilliseconds;
@@ -96,57 +112,68 @@ internal static class SynthCommand
             clock.Restart();
             CudaDevice? gpu;
             ICodeGenerator generator;
-            using (var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(checkpointOpt)!, overrides))
+            using (var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides))
+            {
+                CheckSymbolsFit(symbols, checkpoint.Config);
                 generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out gpu);
+            }
             using var ownedGpu = gpu;
             using var ownedGenerator = generator;
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var synthesizer = new Synthesizer(generator, text, decoder);
+            var synthesizer = new Synthesizer(generator, frontEnd, decoder);
 
             var request = new SynthesisRequest
             {
-                PromptText = parse.GetValue(promptTextOpt)!,
-                Text = parse.GetValue(textOpt)!,
+                PromptText = promptTranscript,
+                Text = textToSay,
                 PromptCodes = promptCodes,
                 Sampling = samplingOptions,
                 MaxFrames = maxFrames,
-                SplitSentences = parse.GetValue(sentencesOpt),
+                SplitSentences = splitSentences,
             };
             var progress = ctx.Interactive ? new ProgressLine(ctx.Err) : null;
-            var pieces = new List<SynthesizedPiece>();
+            var t = StageTimes.Zero;
+            int steps = 0, pieceCount = 0;
+            long samples = 0, clipped = 0;
             double? firstAudioSeconds = null;
-            long clipped = 0;
             var synthClock = Stopwatch.StartNew();
-            foreach (var piece in synthesizer.Run(request, progress, ctx.Cancellation))
+            // The joined output is streamed into its temporary file piece by piece; it replaces OUT only at the end.
+            AtomicFile.Write(output, stream =>
             {
-                progress?.Clear();
-                pieces.Add(piece);
-                if (piece.Count > 1)
+                var joined = new WavStreamWriter(stream, EncodecContract.SampleRate, format);
+                foreach (var piece in synthesizer.Run(request, progress, ctx.Cancellation))
                 {
-                    string path = SentencePath(output, piece.Index);
-                    clipped += WavWriter.Write(path, piece.Samples, EncodecContract.SampleRate, format);
-                    ctx.Info(string.Format(CultureInfo.InvariantCulture, "sentence {0}/{1}: {2:F2} s -> {3}",
-                        piece.Index + 1, piece.Count, piece.Samples.Length / (double)EncodecContract.SampleRate, path));
+                    progress?.Clear();
+                    if (piece.Index > 0) joined.AppendSilence((int)(SentenceGapSeconds * EncodecContract.SampleRate));
+                    joined.Append(piece.Samples);
+                    if (piece.Count > 1 && !toStdout)
+                    {
+                        string path = SentencePath(output, piece.Index);
+                        WavWriter.Write(path, piece.Samples, EncodecContract.SampleRate, format);
+                        ctx.Info(string.Format(CultureInfo.InvariantCulture, "sentence {0}/{1}: {2:F2} s -> {3}",
+                            piece.Index + 1, piece.Count, piece.Samples.Length / (double)EncodecContract.SampleRate, path));
+                    }
+                    string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
+                    if (piece.StopReason == "length")
+                        ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
+                    else if (piece.StopReason == "max-frames")
+                        ctx.Info($"{where}stopped at --max-duration before end-of-speech");
+                    firstAudioSeconds ??= total.Elapsed.TotalSeconds;
+                    progress?.NextPiece(piece.Index + 1, piece.Count);
+                    t += piece.Times;
+                    steps += piece.ArSteps;
+                    pieceCount = piece.Count;
                 }
-                string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
-                if (piece.StopReason == "length")
-                    ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
-                else if (piece.StopReason == "max-frames")
-                    ctx.Info($"{where}stopped at --max-duration before end-of-speech");
-                firstAudioSeconds ??= total.Elapsed.TotalSeconds;
-                progress?.NextPiece(piece.Index + 1, piece.Count);
-            }
+                joined.Finish();
+                samples = joined.Samples;
+                clipped = joined.Clipped;
+            });
             double synthSeconds = synthClock.Elapsed.TotalSeconds + promptMs / 1000;
+            DecodeCommand.ReportClipping(ctx, clipped, samples);
 
-            float[] audio = Join(pieces);
-            long clippedAll = WavWriter.Write(output, audio, EncodecContract.SampleRate, format);
-            DecodeCommand.ReportClipping(ctx, pieces.Count > 1 ? clipped : clippedAll, audio.Length);
-
-            var t = pieces.Aggregate(StageTimes.Zero, (acc, p) => acc + p.Times);
-            int steps = pieces.Sum(p => p.ArSteps);
-            double audioSeconds = audio.Length / (double)EncodecContract.SampleRate;
-            string first = pieces.Count > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio {0:F2} s after start", firstAudioSeconds) : "";
-            ctx.Out.WriteLine(string.Format(CultureInfo.InvariantCulture,
+            double audioSeconds = samples / (double)EncodecContract.SampleRate;
+            string first = pieceCount > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio {0:F2} s after start", firstAudioSeconds) : "";
+            (toStdout ? ctx.Err : ctx.Out).WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, " +
                 (generator.SplitsArAndNar ? "AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s" : "AR+NAR {6:F2} s ({7} steps)") +
                 ", codec {10:F2} s; model load {11:F2} s ({13}) -> {12}",
@@ -164,17 +191,15 @@ internal static class SynthCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}.{index + 1:D3}.wav");
     }
 
-    private static float[] Join(List<SynthesizedPiece> pieces)
+    /// <summary>
+    /// A symbol table with more entries than the model has text-embedding rows would hand the model ids it cannot
+    /// embed: refused up front, naming both sizes (usually the table of another model).
+    /// </summary>
+    internal static void CheckSymbolsFit(SymbolTable symbols, ModelConfig config)
     {
-        if (pieces.Count == 1) return pieces[0].Samples;
-        int gap = (int)(SentenceGapSeconds * EncodecContract.SampleRate);
-        var all = new List<float>();
-        for (int i = 0; i < pieces.Count; i++)
-        {
-            if (i > 0) all.AddRange(new float[gap]);
-            all.AddRange(pieces[i].Samples);
-        }
-        return [.. all];
+        if (config.TextVocab > 0 && symbols.Count > config.TextVocab)
+            throw new InvalidInputException($"the symbol table {symbols.Source} has {symbols.Count} symbols but the model's text embedding has " +
+                $"{config.TextVocab} rows: is it the table this checkpoint was trained with?");
     }
 
     /// <summary>A one-line progress display on stderr (terminals only), redrawn at most 10 times a second.</summary>

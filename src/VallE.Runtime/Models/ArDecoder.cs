@@ -37,7 +37,8 @@ internal sealed class ArDecoder
     }
 
     /// <summary>Generated first-codebook tokens of every input, plus step counts and stop reasons.</summary>
-    public (int[][] Tokens, int[] Steps, string[] StopReasons) Run(IReadOnlyList<ArInput> inputs, IInferenceObserver? observer)
+    public (int[][] Tokens, int[] Steps, string[] StopReasons) Run(IReadOnlyList<ArInput> inputs, IInferenceObserver? observer,
+        CancellationToken cancellation = default)
     {
         var c = _w.Config;
         int d = _w.ArDecoder.Dim, vocab = c.AudioVocab + 1, bos = c.PrependBos ? 1 : 0;
@@ -94,7 +95,7 @@ internal sealed class ArDecoder
             active[s] = s;
             row += S + q.AudioPrefix;
         }
-        DecoderStack.Forward(_w.ArDecoder, x, row, segments.AsSpan(0, seqs.Length), 0, ws);
+        DecoderStack.Forward(_w.ArDecoder, x, row, segments.AsSpan(0, seqs.Length), 0, ws, cancellation);
         for (int s = 0; s < seqs.Length; s++)
             x.AsSpan((segments[s].Row + segments[s].Length - 1) * d, d).CopyTo(last.AsSpan(s * d, d));
         int rows = seqs.Length;
@@ -134,7 +135,7 @@ internal sealed class ArDecoder
                 _w.ArAudioPosition.Apply(xr, audioPos, 1);
                 segments[r] = new Segment(q.Cache, r, q.TextLength + audioPos, 1, q.TextLength, Causal: true);
             }
-            DecoderStack.Forward(_w.ArDecoder, x, rows, segments.AsSpan(0, rows), 0, ws);
+            DecoderStack.Forward(_w.ArDecoder, x, rows, segments.AsSpan(0, rows), 0, ws, cancellation);
             x.AsSpan(0, rows * d).CopyTo(last);
         }
 

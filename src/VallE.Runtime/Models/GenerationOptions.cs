@@ -19,6 +19,14 @@ public sealed record EngineOptions
 /// </summary>
 public sealed record GenerationRequest
 {
+    /// <summary>
+    /// Most text tokens one utterance may have. Upstream sets no limit, but the AR may generate 16 frames per
+    /// text token and sizes its KV cache for that: 1024 tokens (about a minute of speech) already reserve
+    /// 17,000 positions (1.6 GB of cache for the full-size model). Longer text is several utterances
+    /// (<c>synth --sentences</c>).
+    /// </summary>
+    public const int MaxTextTokens = 1024;
+
     /// <summary>Text token ids <c>[S]</c>: &lt;bos&gt;, prompt transcript, target text, &lt;eos&gt; (upstream's <c>x</c>).</summary>
     public required long[] TextTokens { get; init; }
     /// <summary>Acoustic prompt codes <c>[T', NumQuantizers]</c>, frame-major (upstream's <c>y</c>).</summary>

@@ -24,7 +24,7 @@ internal sealed class NarDecoder
         _w = weights;
     }
 
-    public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer)
+    public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer, CancellationToken cancellation = default)
     {
         var c = _w.Config;
         int d = _w.NarDecoder.Dim, q8 = c.NumQuantizers, vocab = c.AudioVocab;
@@ -97,7 +97,7 @@ internal sealed class NarDecoder
                     _w.NarAudioPosition.Apply(audio, 0, A);
                 }
             }
-            DecoderStack.Forward(_w.NarDecoder, x, row, segments, stage, ws);
+            DecoderStack.Forward(_w.NarDecoder, x, row, segments, stage, ws, cancellation);
 
             for (int s = 0; s < n; s++)
             {

@@ -39,15 +39,17 @@ public sealed class ValleModel
     }
 
     /// <summary>Upstream's <c>inference</c> for one utterance: AR then NAR; returns the generated frames only.</summary>
-    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer = null) =>
-        GenerateBatch([request], observer)[0];
+    /// <param name="cancellation">checked before every decoder layer (AR steps, prefill, NAR stages).</param>
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer = null, CancellationToken cancellation = default) =>
+        GenerateBatch([request], observer, cancellation)[0];
 
     /// <summary>
     /// Several independent utterances at once: their AR steps share each layer's weight reads, and sequences that
     /// stop early drop out of the batch. Results equal one-at-a-time calls (each has its own sampler and RNG).
     /// Timings are those of the whole batch.
     /// </summary>
-    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, IInferenceObserver? observer = null)
+    public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, IInferenceObserver? observer = null,
+        CancellationToken cancellation = default)
     {
         if (requests.Count == 0) return [];
         var c = Config;
@@ -56,7 +58,7 @@ public sealed class ValleModel
 
         UseThreads(Options);
         var clock = Stopwatch.StartNew();
-        var (tokens, steps, reasons) = _ar.Run(arInputs, observer);
+        var (tokens, steps, reasons) = _ar.Run(arInputs, observer, cancellation);
         double arMs = clock.Elapsed.TotalMilliseconds;
 
         clock.Restart();
@@ -66,7 +68,7 @@ public sealed class ValleModel
             var (text, languages) = NarText(requests[i], arInputs[i].Languages);
             narInputs[i] = new NarInput(text, requests[i].PromptCodes, tokens[i].Select(t => (long)t).ToArray(), languages);
         }
-        var codes = _nar.Run(narInputs, observer);
+        var codes = _nar.Run(narInputs, observer, cancellation);
         double narMs = clock.Elapsed.TotalMilliseconds;
 
         return Enumerable.Range(0, requests.Count).Select(i => new GenerationResult
@@ -83,7 +85,7 @@ public sealed class ValleModel
     /// lifeiteng's <c>continual</c>: no AR; the first <c>min(T/2, 225)</c> frames of <paramref name="codes"/> are the
     /// prompt, codebook 0 of the rest is kept and the NAR fills in codebooks 1..7 of those frames.
     /// </summary>
-    public GenerationResult Continual(long[] textTokens, long[,] codes, IInferenceObserver? observer = null)
+    public GenerationResult Continual(long[] textTokens, long[,] codes, IInferenceObserver? observer = null, CancellationToken cancellation = default)
     {
         var c = Config;
         ValidateText(textTokens, 0);
@@ -100,7 +102,7 @@ public sealed class ValleModel
         var clock = Stopwatch.StartNew();
         // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).
         var input = new NarInput(textTokens, prompt, first, Languages: null, PositionBeforePrenet: c.PrefixMode == 0);
-        var result = _nar.Run([input], observer)[0];
+        var result = _nar.Run([input], observer, cancellation)[0];
         return new GenerationResult { Codes = result, NarMilliseconds = clock.Elapsed.TotalMilliseconds };
     }
 
@@ -174,6 +176,8 @@ public sealed class ValleModel
     {
         string where = index > 0 ? $"request {index}: " : "";
         if (text.Length == 0) throw new InvalidInputException($"{where}text tokens are empty");
+        if (text.Length > GenerationRequest.MaxTextTokens)
+            throw new InvalidInputException($"{where}{text.Length} text tokens; one utterance takes at most {GenerationRequest.MaxTextTokens} (split the text into sentences)");
         int vocab = _weights.ArTextEmbedding.Rows;
         for (int i = 0; i < text.Length; i++)
             if (text[i] < 0 || text[i] >= vocab)

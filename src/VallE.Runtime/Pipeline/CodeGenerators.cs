@@ -14,7 +14,8 @@ public interface ICodeGenerator : IDisposable
     string Device { get; }
     /// <summary>False when the backend reports AR and NAR time together (in <see cref="GenerationResult.ArMilliseconds"/>).</summary>
     bool SplitsArAndNar { get; }
-    GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer);
+    /// <summary>Runs AR + NAR; <paramref name="cancellation"/> stops it between decoder layers (CPU) or AR steps (CUDA).</summary>
+    GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default);
 }
 
 /// <summary>The CPU engine (<see cref="ValleModel"/>).</summary>
@@ -23,7 +24,8 @@ public sealed class CpuCodeGenerator(ValleModel model) : ICodeGenerator
     public ModelConfig Config => model.Config;
     public string Device => "cpu";
     public bool SplitsArAndNar => true;
-    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer) => model.Generate(request, observer);
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default) =>
+        model.Generate(request, observer, cancellation);
     public void Dispose() { }
 }
 
@@ -45,7 +47,7 @@ public sealed class CudaCodeGenerator : ICodeGenerator
     public CudaCodeGenerator(CudaDevice device, ModelCheckpoint checkpoint) =>
         _valle = CudaValle.Load(device, checkpoint, Capacity);
 
-    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer)
+    public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default)
     {
         int books = Config.NumQuantizers;
         long[,] prompt = request.PromptCodes;
@@ -60,7 +62,7 @@ public sealed class CudaCodeGenerator : ICodeGenerator
         ulong seed = request.Sampling.Seed ?? (ulong)Random.Shared.NextInt64();
 
         var clock = Stopwatch.StartNew();
-        var (codes, stop) = _valle.Generate(text, promptFlat, request.Sampling, seed);
+        var (codes, stop) = _valle.Generate(text, promptFlat, request.Sampling, seed, cancellation);
         double ms = clock.Elapsed.TotalMilliseconds;
 
         int frames = codes.Length / books;

@@ -38,21 +38,44 @@ public sealed class Synthesizer
     public IEnumerable<SynthesizedPiece> Run(SynthesisRequest request, IInferenceObserver? observer = null, CancellationToken cancellation = default)
     {
         ArgumentNullException.ThrowIfNull(request);
-        IReadOnlyList<string> pieces = request.SplitSentences ? SentenceSplitter.Split(request.Text) : [request.Text];
-        if (pieces.Count == 0) throw new InvalidInputException("the text to synthesise is empty");
+        var pieces = Prepare(request, cancellation);
         for (int i = 0; i < pieces.Count; i++)
         {
             cancellation.ThrowIfCancellationRequested();
-            yield return RunOne(i, pieces.Count, pieces[i], request, observer);
+            var (text, tokens, textMs) = pieces[i];
+            yield return RunOne(i, pieces.Count, text, tokens, textMs, request, observer, cancellation);
         }
     }
 
-    private SynthesizedPiece RunOne(int index, int count, string text, SynthesisRequest request, IInferenceObserver? observer)
+    /// <summary>
+    /// Splits and tokenizes the whole text before anything is synthesised, so that a sentence with nothing to
+    /// pronounce, a phoneme the table lacks or an over-long sentence fails at once, not after minutes of audio.
+    /// </summary>
+    private List<(string Text, TextTokens Tokens, double TextMs)> Prepare(SynthesisRequest request, CancellationToken cancellation)
+    {
+        IReadOnlyList<string> texts = request.SplitSentences ? SentenceSplitter.Split(request.Text) : [request.Text];
+        if (texts.Count == 0) throw new InvalidInputException("the text to synthesise is empty");
+        var pieces = new List<(string, TextTokens, double)>(texts.Count);
+        for (int i = 0; i < texts.Count; i++)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            var clock = Stopwatch.StartNew();
+            string where = texts.Count > 1 ? $"sentence {i + 1} of {texts.Count}: " : "";
+            TextTokens tokens;
+            try { tokens = _text.Tokenize(request.PromptText, texts[i]); }
+            catch (InvalidInputException e) when (where.Length > 0) { throw new InvalidInputException(where + e.Message, e); }
+            if (tokens.Tokens.Length > GenerationRequest.MaxTextTokens)
+                throw new InvalidInputException($"{where}prompt transcript + text make {tokens.Tokens.Length} tokens; one utterance takes at most " +
+                    $"{GenerationRequest.MaxTextTokens}" + (request.SplitSentences ? ": split this sentence" : ": use --sentences (or shorter text)"));
+            pieces.Add((texts[i], tokens, clock.Elapsed.TotalMilliseconds));
+        }
+        return pieces;
+    }
+
+    private SynthesizedPiece RunOne(int index, int count, string text, TextTokens tokens, double textMs, SynthesisRequest request,
+        IInferenceObserver? observer, CancellationToken cancellation)
     {
         var clock = Stopwatch.StartNew();
-        TextTokens tokens = _text.Tokenize(request.PromptText, text);
-        double textMs = clock.Elapsed.TotalMilliseconds;
-
         GenerationResult result = _model.Generate(new GenerationRequest
         {
             TextTokens = tokens.Tokens,
@@ -60,7 +83,7 @@ public sealed class Synthesizer
             EnrollTokens = tokens.EnrollTokens,
             Sampling = request.Sampling,
             MaxFrames = request.MaxFrames,
-        }, observer);
+        }, observer, cancellation);
 
         float[] samples = [];
         double codecMs = 0;
@@ -77,11 +100,15 @@ public sealed class Synthesizer
             new StageTimes(textMs, result.ArMilliseconds, result.NarMilliseconds, codecMs));
     }
 
-    /// <summary>Encodes a prompt recording (any WAV) to codes <c>[T, 8]</c>.</summary>
-    public static long[,] EncodePrompt(EncodecEncoder encoder, string wavPath)
+    /// <summary>
+    /// Encodes a prompt recording (any WAV) to codes <c>[T, 8]</c>; a recording longer than
+    /// <paramref name="maxSeconds"/> is refused from its header, before it is read.
+    /// </summary>
+    public static long[,] EncodePrompt(EncodecEncoder encoder, string wavPath,
+        double maxSeconds = Audio.PromptAudio.DefaultMaxPromptSeconds, CancellationToken cancellation = default)
     {
-        float[] audio = Audio.PromptAudio.LoadMono(wavPath, EncodecContract.SampleRate, out _);
-        long[] flat = encoder.Encode(audio, out int frames);
+        float[] audio = Audio.PromptAudio.LoadMono(wavPath, EncodecContract.SampleRate, out _, maxSeconds);
+        long[] flat = encoder.Encode(audio, out int frames, cancellation);
         return ToMatrix(flat, frames);
     }
 

@@ -21,20 +21,23 @@ public sealed record SamplingOptions
     public bool IsGreedy => TopK == 1 || Temperature == 0f;
 
     /// <summary>
-    /// Throws <see cref="UsageException"/> naming the CLI option when a value is out of range. Negative, NaN or
-    /// infinite temperatures are rejected rather than guessed at (upstream would silently flip the distribution).
+    /// The one check of these values (the CLI calls it before loading anything, the sampler again on use): throws
+    /// <see cref="UsageException"/> naming the CLI option when a value is out of range. Negative, NaN or infinite
+    /// temperatures are rejected rather than guessed at (upstream would silently flip the distribution).
     /// </summary>
     public void Validate()
     {
         if (!float.IsFinite(Temperature) || Temperature < 0f)
-            throw new UsageException($"--temperature must be a finite number >= 0 (0 means greedy), got {Temperature}");
-        if (float.IsNaN(TopP) || TopP < 0f)
-            throw new UsageException($"--top-p must be >= 0 (values >= 1 disable it), got {TopP}");
-        if (float.IsNaN(MinP) || MinP < 0f || MinP > 1f)
-            throw new UsageException($"--min-p must be in [0, 1] (0 disables it), got {MinP}");
+            throw new UsageException($"--temperature {Show(Temperature)} must be a finite number >= 0 (0 means greedy)");
+        if (!(TopP > 0f && TopP <= 1f))
+            throw new UsageException($"--top-p {Show(TopP)} must be in (0, 1] (1 disables it)");
+        if (!(MinP >= 0f && MinP <= 1f))
+            throw new UsageException($"--min-p {Show(MinP)} must be in [0, 1] (0 disables it)");
         if (!float.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0f)
-            throw new UsageException($"--repetition-penalty must be a finite number > 0 (1 disables it), got {RepetitionPenalty}");
+            throw new UsageException($"--repetition-penalty {Show(RepetitionPenalty)} must be a finite number > 0 (1 disables it)");
         if (RepetitionWindow < 0)
-            throw new UsageException($"--repetition-window must be >= 0, got {RepetitionWindow}");
+            throw new UsageException($"--repetition-window {RepetitionWindow} must be >= 0");
     }
+
+    private static string Show(float v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

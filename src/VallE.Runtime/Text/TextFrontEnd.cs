@@ -33,6 +33,8 @@ public sealed class TextFrontEnd
         if (PythonText.Strip(text).Length == 0)
             throw new InvalidInputException("the text to synthesise is empty");
 
+        // The text alone must say something: punctuation after a transcript would otherwise pass as speech.
+        PhonemizeNonEmpty(text, "text");
         string combined = PythonText.Strip($"{promptTranscript} {text}");
         IReadOnlyList<string> phonemes = PhonemizeNonEmpty(combined, "text");
         IReadOnlyList<string> promptPhonemes = PhonemizeNonEmpty(promptTranscript, "prompt transcript");
@@ -46,10 +48,16 @@ public sealed class TextFrontEnd
     private IReadOnlyList<string> PhonemizeNonEmpty(string text, string what)
     {
         IReadOnlyList<string> phonemes = Phonemizer.Phonemize(text);
-        if (phonemes.Count == 0)
-            throw new InvalidInputException($"the {what} has nothing espeak-ng can pronounce: \"{text}\"");
+        if (!phonemes.Any(IsSpoken))
+            throw new InvalidInputException($"the {what} has nothing espeak-ng can pronounce: \"{Abbreviate(text)}\"");
         return phonemes;
     }
+
+    /// <summary>A phoneme token that is a sound: not a kept punctuation mark, not the word separator.</summary>
+    public static bool IsSpoken(string phoneme) =>
+        phoneme.Any(ch => !char.IsWhiteSpace(ch) && ch != '_' && !PunctuationPreserver.IsMark(ch));
+
+    private static string Abbreviate(string text) => text.Length <= 80 ? text : text[..77] + "...";
 }
 
 /// <summary>Model input made from text: token ids and the length of the prompt transcript's part.</summary>

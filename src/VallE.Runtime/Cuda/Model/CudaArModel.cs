@@ -123,7 +123,7 @@ public sealed class CudaArModel : IDisposable
     /// after <paramref name="promptFirstCodebook"/>. Returns the generated tokens (EOS excluded) and why it stopped.
     /// </summary>
     public (int[] Tokens, CudaArStop Stop) Generate(ReadOnlySpan<int> textTokens, ReadOnlySpan<int> promptFirstCodebook,
-        SamplingOptions options, ulong seed)
+        SamplingOptions options, ulong seed, CancellationToken cancellation = default)
     {
         int s = textTokens.Length, bos = _c.PrependBos ? 1 : 0, y0 = promptFirstCodebook.Length + bos, d = _c.DModel;
         if (s == 0) throw new InvalidInputException("the text has no tokens");
@@ -157,6 +157,7 @@ public sealed class CudaArModel : IDisposable
         int limit = s * 16;
         while (true)
         {
+            cancellation.ThrowIfCancellationRequested();
             _picked.Download<int>(_pickedHost);
             int token = _pickedHost[0], argmax = _pickedHost[1];
             // Upstream checks before appending; y_len - prompt_len counts the BOS it prepended.

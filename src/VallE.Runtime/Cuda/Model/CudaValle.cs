@@ -90,13 +90,15 @@ public sealed class CudaValle : IDisposable
     /// Codes of the generated frames ([G, 8], frame-major) for <paramref name="textTokens"/> after the prompt's
     /// <paramref name="promptCodes"/> ([T, 8], frame-major), and why the AR stopped.
     /// </summary>
-    public (int[] Codes, CudaArStop Stop) Generate(ReadOnlySpan<int> textTokens, ReadOnlySpan<int> promptCodes, SamplingOptions options, ulong seed)
+    public (int[] Codes, CudaArStop Stop) Generate(ReadOnlySpan<int> textTokens, ReadOnlySpan<int> promptCodes, SamplingOptions options, ulong seed,
+        CancellationToken cancellation = default)
     {
         int books = Config.NumQuantizers;
         if (promptCodes.Length % books != 0) throw new InvalidInputException($"prompt codes are not [T, {books}]");
         var first = new int[promptCodes.Length / books];
         for (int i = 0; i < first.Length; i++) first[i] = promptCodes[i * books];
-        var (tokens, stop) = _ar.Generate(textTokens, first, options, seed);
+        var (tokens, stop) = _ar.Generate(textTokens, first, options, seed, cancellation);
+        cancellation.ThrowIfCancellationRequested();
         return (_nar.Generate(textTokens, promptCodes, tokens), stop);
     }
 
