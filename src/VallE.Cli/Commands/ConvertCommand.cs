@@ -7,7 +7,8 @@ namespace VallE.Cli.Commands;
 /// <summary>
 /// <c>valle convert CKPT OUTDIR [--dtype f32|f16|bf16] [--nhead N] [--prefix-mode M]</c>: writes
 /// OUTDIR/model.safetensors (canonical names, tied tensors once) and OUTDIR/config.json (resolved config, sources,
-/// tied aliases, provenance), each atomically. Only floating tensors are converted by --dtype.
+/// tied aliases, provenance). Both are staged in a temporary folder and moved into place at the end, so a failure
+/// or Ctrl-C leaves no new or half-written folder behind. Only floating tensors are converted by --dtype.
 /// </summary>
 internal static class ConvertCommand
 {
@@ -40,7 +41,7 @@ internal static class ConvertCommand
             };
             var overrides = options.Read(parse);
             using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(pathArg)!, overrides);
-            var summary = CheckpointConverter.Convert(checkpoint, parse.GetValue(outArg)!, dtype);
+            var summary = CheckpointConverter.Convert(checkpoint, parse.GetValue(outArg)!, dtype, ctx.Cancellation);
             ctx.Out.WriteLine(
                 $"wrote {summary.WeightsPath} ({summary.StoredTensors} tensors, {summary.TiedAliases} tied aliases, " +
                 $"{(summary.Bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture)} MiB, {summary.DType.ShortName()}) and {summary.ConfigPath}");

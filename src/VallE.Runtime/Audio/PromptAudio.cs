@@ -1,11 +1,34 @@
+using System.Globalization;
+
 namespace VallE.Runtime.Audio;
 
 /// <summary>Turns any readable WAV into what EnCodec 24 kHz wants: mono float samples at the model's rate.</summary>
 public static class PromptAudio
 {
-    /// <summary>Reads <paramref name="path"/>, averages its channels and resamples to <paramref name="sampleRate"/>.</summary>
-    public static float[] LoadMono(string path, int sampleRate, out WavFormat source)
+    /// <summary>
+    /// The longest acoustic prompt accepted by default, in seconds. The VALL-E paper prompts with 3 s and VALL-E X
+    /// documents prompts of at most 15 s: the model attends to every prompt frame at every step, so a longer prompt
+    /// costs time and memory without helping. 30 s leaves slack for real clips while refusing a wrong file (a whole
+    /// recording) before it is read and resampled.
+    /// </summary>
+    public const double DefaultMaxPromptSeconds = 30;
+
+    /// <summary>
+    /// Reads <paramref name="path"/>, averages its channels and resamples to <paramref name="sampleRate"/>.
+    /// With <paramref name="maxSeconds"/>, a longer file is refused from its header, before any sample is read.
+    /// </summary>
+    /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSeconds"/> is not a positive number (validate user input first).</exception>
+    public static float[] LoadMono(string path, int sampleRate, out WavFormat source, double? maxSeconds = null)
     {
+        if (maxSeconds is { } limit)
+        {
+            if (!(limit > 0) || double.IsInfinity(limit))
+                throw new ArgumentOutOfRangeException(nameof(maxSeconds), limit, "the prompt length limit must be a positive number of seconds");
+            double seconds = WavReader.ReadHeader(path).DurationSeconds;
+            if (seconds > limit)
+                throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
+                    "{0}: prompt is {1:0.0##} s long; the limit is {2:0.###} s (--max-prompt-seconds)", path, seconds, limit));
+        }
         WavAudio audio = WavReader.Read(path);
         source = audio.Format;
         if (audio.Frames == 0) throw new InvalidInputException($"{path}: the WAV file holds no audio");

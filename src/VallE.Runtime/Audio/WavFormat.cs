@@ -22,6 +22,19 @@ public readonly record struct WavFormat(WavSampleFormat Format, int BitsPerSampl
         $"{(Format == WavSampleFormat.Pcm ? "PCM" : "float")} {BitsPerSample}-bit, {Channels} ch, {SampleRate} Hz";
 }
 
+/// <summary>
+/// What a WAV file's header declares, already checked against the file's real size: the layout and where the
+/// samples lie. Lets a caller judge the audio (its duration) before any sample is read.
+/// </summary>
+/// <param name="Format">the sample layout of the fmt chunk.</param>
+/// <param name="DataOffset">file offset of the first sample.</param>
+/// <param name="DataLength">bytes of whole frames in the data chunk (never past the end of the file).</param>
+public readonly record struct WavHeader(WavFormat Format, long DataOffset, long DataLength)
+{
+    public long Frames => DataLength / Format.BytesPerFrame;
+    public double DurationSeconds => (double)Frames / Format.SampleRate;
+}
+
 /// <summary>Decoded audio: interleaved float samples in [-1, 1] (PCM) or as stored (float) and their layout.</summary>
 public sealed class WavAudio
 {

@@ -5,71 +5,127 @@ namespace VallE.Runtime.Audio;
 /// <summary>
 /// Reads RIFF/WAVE files as written by real tools, not only by the book:
 /// <list type="bullet">
-/// <item>PCM 8 (unsigned), 16, 24, 32-bit and IEEE float 32/64, any channel count and rate;</item>
+/// <item>PCM 8 (unsigned), 16, 24, 32-bit and IEEE float 32/64, any channel count, rates of
+/// <see cref="MinSampleRate"/> to <see cref="MaxSampleRate"/> Hz;</item>
 /// <item>WAVE_FORMAT_EXTENSIBLE (the sub-format GUID decides PCM or float);</item>
 /// <item>chunks in any order before <c>data</c> (LIST/fact/bext before fmt), odd-sized chunks with their pad byte;</item>
 /// <item>a data size of 0 or 0xFFFFFFFF (streaming writers that never patched the header): the data runs to the end
 /// of the file; the RIFF size field is ignored for the same reason.</item>
 /// </list>
 /// Everything else (not RIFF, no fmt or data chunk, unsupported encoding, a chunk that claims more bytes than the
-/// file holds) is an <see cref="InvalidInputException"/> naming the file and the problem.
+/// file holds) is an <see cref="InvalidInputException"/> naming the file and the problem. The header is read
+/// first and checked against the file's real size; only then are the samples (and nothing else) read.
 /// </summary>
 public static class WavReader
 {
+    /// <summary>
+    /// Lowest sample rate read. Telephone audio is 8 kHz; below that a rate is a corrupt or hostile header
+    /// (1 Hz turns a 444-byte file into 200 s of audio and gigabytes once resampled to 24 kHz).
+    /// </summary>
+    public const int MinSampleRate = 8000;
+    /// <summary>Highest sample rate read: the top rate of studio equipment.</summary>
+    public const int MaxSampleRate = 384000;
+
     private const ushort TagPcm = 1, TagFloat = 3, TagExtensible = 0xFFFE;
     private const uint StreamingSize = 0xFFFFFFFF;
+    // fmt fields past the 40 bytes of WAVE_FORMAT_EXTENSIBLE are never needed.
+    private const int FmtBytesUsed = 40;
 
-    public static WavAudio Read(string path)
+    /// <summary>Reads and checks the header of <paramref name="path"/> without reading its samples.</summary>
+    public static WavHeader ReadHeader(string path) => WithFile(path, ReadHeader);
+
+    public static WavAudio Read(string path) => WithFile(path, s => ReadSamples(s, ReadHeader(s)));
+
+    /// <summary>Parses a whole WAV file held in memory.</summary>
+    public static WavAudio Parse(ReadOnlySpan<byte> file)
+    {
+        using var s = new MemoryStream(file.ToArray(), writable: false);
+        return ReadSamples(s, ReadHeader(s));
+    }
+
+    private static T WithFile<T>(string path, Func<Stream, T> read)
     {
         if (Directory.Exists(path)) throw new InvalidInputException($"{path}: is a directory, expected a WAV file");
         if (!File.Exists(path)) throw new InvalidInputException($"{path}: file not found");
-        var info = new FileInfo(path);
-        if (info.Length > Array.MaxLength) throw new InvalidInputException($"{path}: WAV file too large ({info.Length} bytes)");
-        byte[] bytes = File.ReadAllBytes(path);
         try
         {
-            return Parse(bytes);
+            using var s = File.OpenRead(path);
+            return read(s);
         }
         catch (InvalidInputException e)
         {
             throw new InvalidInputException($"{path}: {e.Message}", e);
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"{path}: cannot read: {e.Message}", e);
+        }
     }
 
-    /// <summary>Parses a whole WAV file held in memory.</summary>
-    public static WavAudio Parse(ReadOnlySpan<byte> file)
+    /// <summary>Walks the chunks up to <c>data</c>, seeking over everything but <c>fmt </c>.</summary>
+    private static WavHeader ReadHeader(Stream s)
     {
-        if (file.Length < 12) throw new InvalidInputException("not a WAV file (shorter than a RIFF header)");
-        if (!file[..4].SequenceEqual("RIFF"u8))
+        long fileLength = s.Length;
+        Span<byte> riff = stackalloc byte[12];
+        if (fileLength < 12 || !TryReadAt(s, 0, riff)) throw new InvalidInputException("not a WAV file (shorter than a RIFF header)");
+        if (!riff[..4].SequenceEqual("RIFF"u8))
         {
-            if (file[..4].SequenceEqual("RF64"u8)) throw new InvalidInputException("RF64 WAV files are not supported; convert to a plain WAV");
+            if (riff[..4].SequenceEqual("RF64"u8)) throw new InvalidInputException("RF64 WAV files are not supported; convert to a plain WAV");
             throw new InvalidInputException("not a WAV file (no RIFF header)");
         }
-        if (!file[8..12].SequenceEqual("WAVE"u8)) throw new InvalidInputException("RIFF file is not WAVE");
+        if (!riff[8..12].SequenceEqual("WAVE"u8)) throw new InvalidInputException("RIFF file is not WAVE");
 
         WavFormat? format = null;
-        int pos = 12;
-        while (pos + 8 <= file.Length)
+        Span<byte> chunk = stackalloc byte[8];
+        for (long pos = 12; pos + 8 <= fileLength;)
         {
-            ReadOnlySpan<byte> id = file.Slice(pos, 4);
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(file[(pos + 4)..]);
-            int body = pos + 8;
-            long remaining = file.Length - body;
+            if (!TryReadAt(s, pos, chunk)) break;
+            ReadOnlySpan<byte> id = chunk[..4];
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(chunk[4..]);
+            long body = pos + 8;
+            long remaining = fileLength - body;
             if (id.SequenceEqual("data"u8))
             {
-                if (format is null) throw new InvalidInputException("data chunk comes before the fmt chunk");
-                long length = size is 0 or StreamingSize ? remaining : size;
+                if (format is not { } f) throw new InvalidInputException("data chunk comes before the fmt chunk");
+                bool streaming = size is 0 or StreamingSize;
+                long length = streaming ? remaining : size;
                 if (length > remaining)
                     throw new InvalidInputException($"truncated: data chunk declares {size} bytes, the file holds {remaining}");
-                return Decode(format.Value, file.Slice(body, (int)length), streaming: size is 0 or StreamingSize);
+                long partial = length % f.BytesPerFrame;
+                // A streaming writer may have been cut mid-frame; a sized chunk that is not whole frames is corrupt.
+                if (partial != 0 && !streaming)
+                    throw new InvalidInputException($"data chunk of {length} bytes is not whole {f.BytesPerFrame}-byte frames");
+                return new WavHeader(f, body, length - partial);
             }
             if (size > remaining)
                 throw new InvalidInputException($"truncated: chunk '{ChunkName(id)}' declares {size} bytes, the file holds {remaining}");
-            if (id.SequenceEqual("fmt "u8)) format = ParseFormat(file.Slice(body, (int)size));
+            if (id.SequenceEqual("fmt "u8))
+            {
+                var fmt = new byte[Math.Min(size, FmtBytesUsed)];
+                if (!TryReadAt(s, body, fmt)) throw new InvalidInputException("truncated fmt chunk");
+                format = ParseFormat(fmt);
+            }
             // RIFF chunks are word-aligned: an odd-sized chunk is followed by one pad byte.
-            pos = body + (int)size + (int)(size & 1);
+            pos = body + size + (size & 1);
         }
         throw new InvalidInputException(format is null ? "no fmt chunk" : "no data chunk");
+    }
+
+    /// <summary>Reads the samples <paramref name="header"/> located (their size was checked against the file).</summary>
+    private static WavAudio ReadSamples(Stream s, WavHeader header)
+    {
+        if (header.DataLength > Array.MaxLength)
+            throw new InvalidInputException($"data chunk of {header.DataLength} bytes is too large (at most {Array.MaxLength} bytes are read)");
+        var data = new byte[header.DataLength];
+        if (!TryReadAt(s, header.DataOffset, data)) throw new InvalidInputException("truncated data chunk (the file shrank while being read?)");
+        return Decode(header.Format, data);
+    }
+
+    private static bool TryReadAt(Stream s, long offset, Span<byte> buffer)
+    {
+        s.Position = offset;
+        try { s.ReadExactly(buffer); return true; }
+        catch (EndOfStreamException) { return false; }
     }
 
     private static WavFormat ParseFormat(ReadOnlySpan<byte> fmt)
@@ -93,7 +149,8 @@ public static class WavReader
             _ => throw new InvalidInputException($"unsupported WAV encoding 0x{tag:X4} (only PCM and IEEE float are read)"),
         };
         if (channels == 0) throw new InvalidInputException("fmt chunk declares 0 channels");
-        if (rate == 0 || rate > 1_000_000) throw new InvalidInputException($"unsupported sample rate {rate} Hz");
+        if (rate is < MinSampleRate or > MaxSampleRate)
+            throw new InvalidInputException($"sample rate {rate} Hz is outside {MinSampleRate}..{MaxSampleRate} Hz");
         bool bitsOk = kind == WavSampleFormat.Pcm ? bits is 8 or 16 or 24 or 32 : bits is 32 or 64;
         if (!bitsOk) throw new InvalidInputException($"unsupported {kind} sample size {bits} bits");
         if (blockAlign != bits / 8 * channels)
@@ -101,15 +158,8 @@ public static class WavReader
         return new WavFormat(kind, bits, channels, (int)rate);
     }
 
-    private static WavAudio Decode(WavFormat format, ReadOnlySpan<byte> data, bool streaming)
+    private static WavAudio Decode(WavFormat format, ReadOnlySpan<byte> data)
     {
-        int frameBytes = format.BytesPerFrame;
-        if (data.Length % frameBytes != 0)
-        {
-            // A streaming writer may have been cut mid-frame; a sized chunk that is not whole frames is corrupt.
-            if (!streaming) throw new InvalidInputException($"data chunk of {data.Length} bytes is not whole {frameBytes}-byte frames");
-            data = data[..(data.Length - data.Length % frameBytes)];
-        }
         int count = data.Length / (format.BitsPerSample / 8);
         var samples = new float[count];
         switch (format.Format, format.BitsPerSample)

@@ -188,7 +188,8 @@ internal static class ZipDirectoryReader
         if (count > cdSize / ZipFormat.CentralHeaderSize)
             throw new InvalidInputException($"central directory claims {count} entries but holds at most {cdSize / ZipFormat.CentralHeaderSize}");
 
-        var entries = new List<ZipEntry>((int)count);
+        // count <= cdSize / 46 fits in an int for any file below 90 GB; beyond that the list grows as entries prove real.
+        var entries = new List<ZipEntry>((int)Math.Min(count, 1 << 16));
         long at = cdOffset;
         long cdEnd = cdOffset + cdSize;
         for (long i = 0; i < count; i++)
@@ -263,7 +264,8 @@ internal static class ZipDirectoryReader
             throw new InvalidInputException($"zip entry '{name}' uses compression method {method} (only stored and deflated are supported)");
         if (method == ZipFormat.MethodStored && csize != usize)
             throw new InvalidInputException($"zip entry '{name}' is stored but its sizes differ ({csize} vs {usize})");
-        if (method == ZipFormat.MethodDeflated && usize / ZipFormat.MaxDeflateRatio > csize + 1)
+        // Written as a division and subtraction: ZIP64 sizes may be near long.MaxValue, where csize + 1 would wrap.
+        if (method == ZipFormat.MethodDeflated && usize / ZipFormat.MaxDeflateRatio - 1 > csize)
             throw new InvalidInputException($"zip entry '{name}' claims {usize} bytes from {csize} compressed bytes, more than deflate can produce");
         CheckSafeName(name);
         return new ZipEntry

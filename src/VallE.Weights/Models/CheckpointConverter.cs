@@ -13,19 +13,17 @@ public static class CheckpointConverter
 {
     public sealed record Summary(string WeightsPath, string ConfigPath, int StoredTensors, int TiedAliases, long Bytes, DType DType);
 
-    public static Summary Convert(ModelCheckpoint checkpoint, string outDir, DType? dtype = null)
+    /// <summary>
+    /// Converts <paramref name="checkpoint"/> into <paramref name="outDir"/>. Both files are written into a temporary
+    /// folder first and moved into place only once complete: a new folder appears whole or not at all (a full disk,
+    /// a bad tensor or Ctrl-C leave nothing behind, not even parents this call created), and in an existing folder
+    /// the two files are replaced together, other files left alone.
+    /// </summary>
+    public static Summary Convert(ModelCheckpoint checkpoint, string outDir, DType? dtype = null, CancellationToken cancellation = default)
     {
         if (dtype is { } d && !d.IsFloatingPoint())
             throw new UsageException($"--dtype {d.ShortName()} is not a floating type (f32, f16, bf16)");
         if (File.Exists(outDir)) throw new InvalidInputException($"output {outDir} is a file, expected a folder");
-        try
-        {
-            Directory.CreateDirectory(outDir);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"cannot create output folder {outDir}: {e.Message}", e);
-        }
 
         var items = new List<SafetensorsWriter.Item>();
         var tied = new List<(string Alias, string Target)>();
@@ -60,10 +58,101 @@ public static class CheckpointConverter
             ConvertedFrom = checkpoint.RecordedOrigin ?? (Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpoint.SourcePath)), checkpoint.SourceFormat, checkpoint.SourceDType),
         };
 
-        string weightsPath = Path.Combine(outDir, ConvertedConfig.WeightsFileName);
-        string configPath = Path.Combine(outDir, ConvertedConfig.FileName);
-        SafetensorsWriter.Write(weightsPath, items);
-        AtomicFile.WriteAllText(configPath, config.ToJson());
-        return new Summary(weightsPath, configPath, items.Count, tied.Count, bytes, config.DType);
+        using (var output = StagedFolder.Create(outDir))
+        {
+            SafetensorsWriter.Write(Path.Combine(output.Stage, ConvertedConfig.WeightsFileName), items, cancellation: cancellation);
+            cancellation.ThrowIfCancellationRequested();
+            AtomicFile.WriteAllText(Path.Combine(output.Stage, ConvertedConfig.FileName), config.ToJson());
+            cancellation.ThrowIfCancellationRequested();
+            output.Commit(ConvertedConfig.WeightsFileName, ConvertedConfig.FileName);
+        }
+        return new Summary(Path.Combine(outDir, ConvertedConfig.WeightsFileName), Path.Combine(outDir, ConvertedConfig.FileName),
+            items.Count, tied.Count, bytes, config.DType);
+    }
+
+    /// <summary>
+    /// A temporary folder that becomes the output folder on <see cref="Commit"/>; disposing it uncommitted deletes
+    /// it and any parent folders it created. For a new output folder the stage is a hidden sibling renamed into
+    /// place (one atomic step); for an existing one it is a hidden subfolder whose files are moved over the old ones.
+    /// </summary>
+    private sealed class StagedFolder : IDisposable
+    {
+        // Names stay well under the 255-byte file-name limit whatever the output folder is called.
+        private const int MaxNameChars = 64;
+
+        private readonly string _target;
+        private readonly bool _existed;
+        private readonly List<string> _createdParents;
+        private bool _committed;
+
+        public string Stage { get; }
+
+        private StagedFolder(string target, bool existed, string stage, List<string> createdParents)
+        {
+            _target = target;
+            _existed = existed;
+            Stage = stage;
+            _createdParents = createdParents;
+        }
+
+        public static StagedFolder Create(string outDir)
+        {
+            string target = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
+            bool existed = Directory.Exists(target);
+            string parent = existed ? target : Path.GetDirectoryName(target)!;
+            string name = Path.GetFileName(target);
+            if (name.Length > MaxNameChars) name = name[..(char.IsHighSurrogate(name[MaxNameChars - 1]) ? MaxNameChars - 1 : MaxNameChars)];
+            string stage = Path.Combine(parent, existed ? $".convert.tmp{Random()}" : $".{name}.tmp{Random()}");
+
+            var created = new List<string>();
+            for (string? p = parent; p is not null && !Directory.Exists(p); p = Path.GetDirectoryName(p)) created.Insert(0, p);
+            var folder = new StagedFolder(target, existed, stage, created);
+            try
+            {
+                foreach (string p in created) Directory.CreateDirectory(p);
+                Directory.CreateDirectory(stage);
+                return folder;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                folder.Dispose();
+                throw new InvalidInputException($"cannot create output folder {outDir}: {e.Message}", e);
+            }
+        }
+
+        private static string Random() => Guid.NewGuid().ToString("N")[..8];
+
+        /// <summary>Moves the staged <paramref name="files"/> into the output folder.</summary>
+        public void Commit(params string[] files)
+        {
+            try
+            {
+                if (_existed)
+                {
+                    foreach (string f in files) File.Move(Path.Combine(Stage, f), Path.Combine(_target, f), overwrite: true);
+                    Directory.Delete(Stage);
+                }
+                else Directory.Move(Stage, _target);
+                _committed = true;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                throw new InvalidInputException($"cannot move the converted files into {_target}: {e.Message}", e);
+            }
+        }
+
+        public void Dispose()
+        {
+            if (_committed) return;
+            Try(() => Directory.Delete(Stage, recursive: true));
+            // Only folders this call made, deepest first, and only while empty (someone else may have used them).
+            for (int i = _createdParents.Count - 1; i >= 0; i--) Try(() => Directory.Delete(_createdParents[i]));
+        }
+
+        private static void Try(Action delete)
+        {
+            try { delete(); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { }
+        }
     }
 }

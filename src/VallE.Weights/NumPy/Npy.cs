@@ -64,14 +64,17 @@ public static partial class Npy
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
 
         var (type, fortran, shape) = ParseHeader(header);
-        long count;
-        try { count = NpyArray.ElementCount(shape); }
-        catch (OverflowException) { throw new InvalidInputException("shape overflows"); }
-        long bytes = count * NpyArray.ItemSize(type);
+        // Checked, and compared with the bytes really present before anything is allocated.
+        long bytes = Shapes.ByteCount(shape, NpyArray.ItemSize(type), "header shape");
         long available = length - prefix - headerLen;
         if (bytes != available)
-            throw new InvalidInputException($"shape ({string.Join(", ", shape)}) needs {bytes} data bytes, file holds {available}");
-        if (bytes > Array.MaxLength) throw new InvalidInputException("array too large");
+            throw new InvalidInputException($"header shape {Shapes.Format(shape)} needs {bytes} data bytes, file holds {available}");
+        if (bytes > Array.MaxLength)
+            throw new InvalidInputException($"array of {bytes} bytes is too large (at most {Array.MaxLength} bytes are supported)");
+        // Only an empty array can get here with a dimension this large; refusing it keeps every consumer's
+        // (int) cast of a dimension safe.
+        if (shape.Any(d => d > Array.MaxLength))
+            throw new InvalidInputException($"header shape {Shapes.Format(shape)} has a dimension over {Array.MaxLength}");
         var data = new byte[bytes];
         if (!TryReadExactly(stream, data)) throw new InvalidInputException("truncated .npy data");
         if (fortran && shape.Length > 1) data = FortranToC(data, shape, NpyArray.ItemSize(type));
@@ -89,12 +92,11 @@ public static partial class Npy
             foreach (var entry in zip.Entries)
             {
                 if (!entry.FullName.EndsWith(".npy", StringComparison.Ordinal)) continue;
-                if (entry.Length > 1L << 32) throw new InvalidInputException($"{entry.FullName}: member too large");
-                using var s = entry.Open();
-                using var ms = new MemoryStream();
-                s.CopyTo(ms);
-                ms.Position = 0;
-                try { result[entry.FullName[..^4]] = Read(ms, ms.Length); }
+                try
+                {
+                    using var ms = Inflate(entry);
+                    result[entry.FullName[..^4]] = Read(ms, ms.Length);
+                }
                 catch (InvalidInputException e) { throw new InvalidInputException($"{entry.FullName}: {e.Message}", e); }
             }
             return result;
@@ -107,6 +109,28 @@ public static partial class Npy
         {
             throw new InvalidInputException($"{path}: {e.Message}", e);
         }
+    }
+
+    /// <summary>
+    /// The bytes of one archive member, never more than it declares: the declared size only bounds the copy (the
+    /// buffer grows with what really inflates), so a small archive claiming a huge member costs nothing.
+    /// </summary>
+    private static MemoryStream Inflate(ZipArchiveEntry entry)
+    {
+        long declared = entry.Length;
+        if (declared > Array.MaxLength)
+            throw new InvalidInputException($"member declares {declared} bytes, more than the {Array.MaxLength} supported");
+        using var source = entry.Open();
+        var ms = new MemoryStream();
+        var buffer = new byte[1 << 16];
+        int n;
+        while ((n = source.Read(buffer, 0, (int)Math.Min(buffer.Length, declared + 1 - ms.Length))) > 0)
+        {
+            ms.Write(buffer, 0, n);
+            if (ms.Length > declared) throw new InvalidInputException($"member inflates to more than its declared {declared} bytes");
+        }
+        ms.Position = 0;
+        return ms;
     }
 
     /// <summary>Writes a version 1.0 <c>.npy</c> file atomically (temp file + rename).</summary>

@@ -18,9 +18,11 @@ public sealed class NpyArray
 
     public NpyArray(NpyType type, long[] shape, byte[] data)
     {
-        long count = ElementCount(shape);
-        if (count * ItemSize(type) != data.LongLength)
-            throw new ArgumentException($"data has {data.LongLength} bytes, shape ({string.Join(", ", shape)}) of {type} needs {count * ItemSize(type)}");
+        long bytes;
+        try { bytes = checked(ElementCount(shape) * ItemSize(type)); }
+        catch (OverflowException) { throw new ArgumentException($"shape ({string.Join(", ", shape)}) of {type} overflows", nameof(shape)); }
+        if (bytes != data.LongLength)
+            throw new ArgumentException($"data has {data.LongLength} bytes, shape ({string.Join(", ", shape)}) of {type} needs {bytes}");
         Type = type;
         Shape = shape;
         Data = data;

@@ -61,7 +61,10 @@ public sealed unsafe class SafetensorsFile : IDisposable
         }
     }
 
-    /// <summary>C-order strides (in elements) of a dense tensor of <paramref name="shape"/>.</summary>
+    /// <summary>
+    /// C-order strides (in elements) of a dense tensor of <paramref name="shape"/>. Cannot overflow for a shape that
+    /// passed <see cref="Shapes.ByteCount"/> (the product of its non-zero dimensions fits).
+    /// </summary>
     public static long[] ContiguousStrides(long[] shape)
     {
         var strides = new long[shape.Length];
@@ -143,15 +146,7 @@ public sealed unsafe class SafetensorsFile : IDisposable
         long[] offsets = ReadLongs(value, "data_offsets", 2, Bad);
         if (offsets[1] < offsets[0])
             throw new InvalidInputException(Bad($"data_offsets [{offsets[0]}, {offsets[1]}] end before they begin"));
-        long expected = dtype.SizeOf();
-        try
-        {
-            foreach (long d in shape) expected = checked(expected * d);
-        }
-        catch (OverflowException)
-        {
-            throw new InvalidInputException(Bad($"shape [{string.Join(", ", shape)}] overflows"));
-        }
+        long expected = Shapes.ByteCount(shape, dtype.SizeOf(), Bad("shape"));
         if (expected != offsets[1] - offsets[0])
             throw new InvalidInputException(Bad(
                 $"shape [{string.Join(", ", shape)}] of {dtypeName} needs {expected} bytes but data_offsets [{offsets[0]}, {offsets[1]}] hold {offsets[1] - offsets[0]}"));

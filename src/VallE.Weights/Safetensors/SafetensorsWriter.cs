@@ -14,7 +14,9 @@ public static class SafetensorsWriter
     /// <summary>One tensor to write: its name, its data, and the dtype to store it as.</summary>
     public sealed record Item(string Name, TensorData Tensor, DType DType);
 
-    public static void Write(string path, IReadOnlyList<Item> items, IReadOnlyDictionary<string, string>? metadata = null)
+    /// <param name="cancellation">checked before each tensor; a cancelled write leaves no file behind.</param>
+    public static void Write(string path, IReadOnlyList<Item> items, IReadOnlyDictionary<string, string>? metadata = null,
+        CancellationToken cancellation = default)
     {
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var item in items)
@@ -32,7 +34,11 @@ public static class SafetensorsWriter
             BinaryPrimitives.WriteUInt64LittleEndian(length, (ulong)header.Length);
             stream.Write(length);
             stream.Write(header);
-            foreach (var item in ordered) TensorBytes.WriteTo(stream, item.Tensor, item.DType);
+            foreach (var item in ordered)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                TensorBytes.WriteTo(stream, item.Tensor, item.DType);
+            }
         });
     }
 

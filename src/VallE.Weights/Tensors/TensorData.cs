@@ -25,21 +25,22 @@ public sealed class TensorData
             throw new InvalidInputException($"tensor '{name}': shape has {shape.Length} dims but strides {strides.Length}");
         if (offset < 0)
             throw new InvalidInputException($"tensor '{name}': negative storage offset {offset}");
-        long count = 1;
-        long maxIndex = offset; // largest element index touched
         for (int i = 0; i < shape.Length; i++)
         {
             if (shape[i] < 0 || strides[i] < 0)
                 throw new InvalidInputException($"tensor '{name}': negative size or stride in shape ({string.Join(", ", shape)}) strides ({string.Join(", ", strides)})");
-            try
-            {
-                count = checked(count * shape[i]);
+        }
+        long count = Shapes.ElementCount(shape, $"tensor '{name}': shape");
+        long maxIndex = offset; // largest element index touched
+        try
+        {
+            for (int i = 0; i < shape.Length; i++)
                 if (shape[i] > 0) maxIndex = checked(maxIndex + (shape[i] - 1) * strides[i]);
-            }
-            catch (OverflowException)
-            {
-                throw new InvalidInputException($"tensor '{name}': shape ({string.Join(", ", shape)}) overflows");
-            }
+        }
+        catch (OverflowException)
+        {
+            throw new InvalidInputException(
+                $"tensor '{name}': view (shape ({string.Join(", ", shape)}), strides ({string.Join(", ", strides)}), offset {offset}) overflows");
         }
         int size = dtype.SizeOf();
         long storageElements = storage.ByteLength / size;
@@ -58,7 +59,13 @@ public sealed class TensorData
 
     public int Rank => Shape.Length;
 
-    public long ByteCount => ElementCount * DType.SizeOf();
+    /// <summary>
+    /// Bytes of the tensor's elements written densely. Only a view that repeats its storage (stride 0) can be too
+    /// large to count in bytes; that is an <see cref="InvalidInputException"/>, never a wrapped-around size.
+    /// </summary>
+    public long ByteCount => ElementCount <= long.MaxValue / DType.SizeOf()
+        ? ElementCount * DType.SizeOf()
+        : throw new InvalidInputException($"tensor '{Name}': {ElementCount} elements of {DType.ShortName()} overflow a 64-bit byte count");
 
     /// <summary>True when elements are laid out densely in C order.</summary>
     public bool IsContiguous
@@ -80,14 +87,26 @@ public sealed class TensorData
         ReferenceEquals(Storage, other.Storage) && Offset == other.Offset && DType == other.DType
         && Shape.AsSpan().SequenceEqual(other.Shape) && Strides.AsSpan().SequenceEqual(other.Strides);
 
-    /// <summary>The bytes of a contiguous tensor, without copying. Throws for strided views and tensors over 2 GiB.</summary>
+    /// <summary>
+    /// The bytes of a contiguous tensor, without copying. Throws for strided views, and
+    /// <see cref="InvalidInputException"/> for tensors over 2 GiB (a span cannot hold them).
+    /// </summary>
     public ReadOnlySpan<byte> ContiguousBytes
     {
         get
         {
             if (!IsContiguous) throw new InvalidOperationException($"tensor '{Name}' is not contiguous");
-            return Storage.Slice(Offset * DType.SizeOf(), checked((int)ByteCount));
+            if (ByteCount > int.MaxValue)
+                throw new InvalidInputException($"tensor '{Name}' has {ByteCount} bytes; tensors over 2 GiB cannot be read as one block");
+            return Storage.Slice(Offset * DType.SizeOf(), (int)ByteCount);
         }
+    }
+
+    /// <summary>Refuses to copy more elements than a .NET array holds (an InvalidInputException, not an OutOfMemoryException).</summary>
+    private void CheckFitsInArray()
+    {
+        if (ElementCount > Array.MaxLength)
+            throw new InvalidInputException($"tensor '{Name}' has {ElementCount} elements; at most {Array.MaxLength} can be loaded as one array");
     }
 
     /// <summary>Copies the tensor in C order into <paramref name="destination"/>, converting to float32.</summary>
@@ -131,6 +150,7 @@ public sealed class TensorData
 
     public float[] ToFloat32()
     {
+        CheckFitsInArray();
         var result = new float[ElementCount];
         CopyTo(result);
         return result;
@@ -141,6 +161,7 @@ public sealed class TensorData
     {
         if (DType.IsFloatingPoint()) throw new InvalidInputException($"tensor '{Name}' is floating point, expected integers");
         if (!IsContiguous) throw new InvalidInputException($"tensor '{Name}': strided integer tensors are not supported");
+        CheckFitsInArray();
         var result = new long[ElementCount];
         var bytes = ContiguousBytes;
         for (int i = 0; i < result.Length; i++)
