@@ -43,7 +43,7 @@ internal static class DecodeCommand
             (long[] codes, int frames) = ReadCodes(input);
             using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            float[] audio = decoder.Decode(codes, frames);
+            float[] audio = decoder.Decode(codes, frames, ctx.Cancellation);
             long clipped = WavWriter.Write(output, audio, EncodecContract.SampleRate, format);
             ReportClipping(ctx, clipped, audio.Length);
             ctx.Info(string.Format(CultureInfo.InvariantCulture, "decoded {0} frames to {1:F2} s of audio -> {2} ({3:F2} s)",

@@ -40,7 +40,7 @@ internal static class EncodeCommand
             float[] audio = PromptAudio.LoadMono(input, EncodecContract.SampleRate, out WavFormat source);
             using var encoder = EncodecEncoder.Open(parse.GetValue(encoderOpt)!, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            long[] codes = encoder.Encode(audio, out int frames);
+            long[] codes = encoder.Encode(audio, out int frames, ctx.Cancellation);
             Npy.Write(output, NpyArray.FromInt64(codes, frames, EncodecContract.Quantizers));
             ctx.Info(string.Format(CultureInfo.InvariantCulture,
                 "encoded {0:F2} s of audio ({1}) to {2} frames x {3} codes -> {4} ({5:F2} s)",
