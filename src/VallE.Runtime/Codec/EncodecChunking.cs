@@ -2,8 +2,8 @@ namespace VallE.Runtime.Codec;
 
 /// <summary>
 /// How <see cref="EncodecEncoder"/> and <see cref="EncodecDecoder"/> split long inputs so that memory stays bounded.
-/// One ONNX run over a whole signal holds every intermediate activation of that length at once (measured: 6.2 GB
-/// to decode 20 000 frames, 3.2 GB to encode 5 minutes), so inputs longer than <see cref="ChunkFrames"/> are
+/// One ONNX run over a whole signal holds every intermediate activation of that length at once (measured: 6.1 GB
+/// to decode 20 000 frames, 6.1 GB to encode 10 minutes), so inputs longer than <see cref="ChunkFrames"/> are
 /// cut into windows of at most that many frames. Each window is a core (the frames it contributes) plus
 /// <see cref="ContextFrames"/> on each side that it only computes to warm up the convolutions and the LSTM; the
 /// cores partition the input into near-equal parts.
@@ -19,14 +19,15 @@ public sealed record EncodecChunking
     public const int DefaultChunkFrames = 1500;
 
     /// <summary>
-    /// Frames of context on each side of a core: 1 s. EnCodec's convolutions see a few hundred milliseconds and
-    /// its LSTM forgets its start state within that, so 1 s makes the seams close to what one run gives.
+    /// Frames of context on each side of a core: 1 s. EnCodec's convolutions see well under that, and it gives the
+    /// LSTM time to forget the state a window starts from (with random weights, chunked output equals one run to
+    /// float rounding; docs/audio.md). The 24 kHz model is causal, so the right context matters only to other models.
     /// </summary>
     public const int DefaultContextFrames = 75;
 
     /// <summary>
     /// Decoded audio around each seam is a raised-cosine crossfade of the two windows over this many frames
-    /// (0.2 s, centred on the seam), so any residual difference between them fades instead of stepping.
+    /// (0.21 s, centred on the seam), so any residual difference between them fades instead of stepping.
     /// </summary>
     public const int DefaultCrossfadeFrames = 16;
 
