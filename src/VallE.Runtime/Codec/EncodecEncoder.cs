@@ -6,9 +6,20 @@ namespace VallE.Runtime.Codec;
 public sealed class EncodecEncoder : IDisposable
 {
     private readonly EncodecSession _session;
+    private EncodecChunking _chunking = EncodecChunking.Default;
 
     public string ModelPath => _session.ModelPath;
     public string ExecutionProvider => _session.ExecutionProvider;
+
+    /// <summary>How inputs longer than one run are split (<see cref="EncodecChunking"/>; the crossfade is unused here).</summary>
+    public EncodecChunking Chunking
+    {
+        get => _chunking;
+        set { value.Validate(); _chunking = value; }
+    }
+
+    /// <summary>Called after each window is encoded (tests use it to cancel between windows).</summary>
+    internal Action<CodecChunk>? ChunkDone { get; set; }
 
     private EncodecEncoder(EncodecSession session) => _session = session;
 
@@ -19,30 +30,43 @@ public sealed class EncodecEncoder : IDisposable
 
     /// <summary>
     /// Encodes 24 kHz mono audio. The audio is zero-padded at the end to a multiple of 320 samples, as the
-    /// contract requires; the result has <c>ceil(n / 320)</c> frames of 8 codes.
+    /// contract requires; the result has <c>ceil(n / 320)</c> frames of 8 codes. Up to
+    /// <see cref="EncodecChunking.ChunkFrames"/> frames this is one ONNX run; longer audio is encoded window by
+    /// window, each with context on both sides, keeping the codes of each window's core. Cancellation is checked
+    /// between windows and stops a window in progress.
     /// </summary>
     /// <returns>int64 codes, <c>[frames, 8]</c> row-major (the layout of <c>generate</c> and the fixtures).</returns>
-    public long[] Encode(ReadOnlySpan<float> audio, out int frames)
+    public long[] Encode(ReadOnlySpan<float> audio, out int frames, CancellationToken cancellationToken = default)
     {
+        const int nq = EncodecContract.Quantizers, hop = EncodecContract.HopLength;
         if (audio.Length == 0) throw new InvalidInputException("cannot encode empty audio");
         frames = EncodecContract.FramesFor(audio.Length);
-        var padded = new float[(long)frames * EncodecContract.HopLength];
-        audio.CopyTo(padded);
-        using var input = OnnxValue.FromFloat32(padded, 1, 1, padded.Length);
-        using var codes = _session.Run(input);
-        long[] expected = [1, EncodecContract.Quantizers, frames];
-        if (!codes.Shape.SequenceEqual(expected))
-            throw new InvalidInputException($"{ModelPath}: encoder returned codes [{string.Join(", ", codes.Shape)}] for {padded.Length} samples, expected [{string.Join(", ", expected)}]");
-        ReadOnlySpan<long> qt = codes.Span<long>();   // [8, T]
-        var result = new long[(long)frames * EncodecContract.Quantizers];
-        for (int q = 0; q < EncodecContract.Quantizers; q++)
-            for (int t = 0; t < frames; t++)
-            {
-                long c = qt[q * frames + t];
-                if ((ulong)c >= EncodecContract.CodebookSize)
-                    throw new InvalidInputException($"{ModelPath}: encoder returned code {c} (codebook {q}, frame {t}), outside 0..1023");
-                result[t * EncodecContract.Quantizers + q] = c;
-            }
+        var result = new long[(long)frames * nq];
+        foreach (CodecChunk chunk in _chunking.Plan(frames))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            int w = chunk.WindowFrames;
+            // The window's samples, zero beyond the end of the audio (the padding to whole frames).
+            var window = new float[(long)w * hop];
+            long first = (long)chunk.WindowStart * hop;
+            if (first < audio.Length)
+                audio.Slice((int)first, (int)Math.Min(window.Length, audio.Length - first)).CopyTo(window);
+            using var input = OnnxValue.FromFloat32(window, 1, 1, window.Length);
+            using var codes = _session.Run(input, cancellationToken);
+            long[] expected = [1, nq, w];
+            if (!codes.Shape.SequenceEqual(expected))
+                throw new InvalidInputException($"{ModelPath}: encoder returned codes [{string.Join(", ", codes.Shape)}] for {window.Length} samples, expected [{string.Join(", ", expected)}]");
+            ReadOnlySpan<long> qt = codes.Span<long>();   // [8, W]
+            for (int q = 0; q < nq; q++)
+                for (int t = chunk.Start; t < chunk.End; t++)
+                {
+                    long c = qt[q * w + (t - chunk.WindowStart)];
+                    if ((ulong)c >= EncodecContract.CodebookSize)
+                        throw new InvalidInputException($"{ModelPath}: encoder returned code {c} (codebook {q}, frame {t}), outside 0..1023");
+                    result[(long)t * nq + q] = c;
+                }
+            ChunkDone?.Invoke(chunk);
+        }
         return result;
     }
 

@@ -40,7 +40,8 @@ internal sealed class EncodecSession : IDisposable
     }
 
     /// <summary>Runs the model on one input; the caller disposes the returned output.</summary>
-    public OnnxValue Run(OnnxValue input) => _session.Run([(_input, input)], [_output])[0];
+    public OnnxValue Run(OnnxValue input, CancellationToken cancellationToken) =>
+        _session.Run([(_input, input)], [_output], cancellationToken)[0];
 
     public void Dispose() => _session.Dispose();
 }

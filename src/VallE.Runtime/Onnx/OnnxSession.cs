@@ -65,15 +65,20 @@ public sealed unsafe class OnnxSession : IDisposable
 
     /// <summary>
     /// Runs the model on named inputs and returns the requested outputs in order (the caller disposes them).
+    /// Cancelling <paramref name="cancellationToken"/> stops the run between two nodes (<see cref="OrtRunCancellation"/>)
+    /// and throws <see cref="OperationCanceledException"/>, not <see cref="OnnxRuntimeException"/>.
     /// </summary>
-    public OnnxValue[] Run(IReadOnlyList<(string Name, OnnxValue Value)> inputs, IReadOnlyList<string> outputNames)
+    public OnnxValue[] Run(IReadOnlyList<(string Name, OnnxValue Value)> inputs, IReadOnlyList<string> outputNames,
+        CancellationToken cancellationToken = default)
     {
         ObjectDisposedException.ThrowIf(_session.IsClosed, this);
+        cancellationToken.ThrowIfCancellationRequested();
         var inNames = inputs.Select(i => OrtLibrary.NulTerminated(i.Name)).ToArray();
         var outNames = outputNames.Select(OrtLibrary.NulTerminated).ToArray();
         var pins = new List<System.Runtime.InteropServices.GCHandle>();
         var results = new nint[outputNames.Count];
         int addRefs = 0;
+        using var cancellation = new OrtRunCancellation(cancellationToken);
         try
         {
             var inNamePtrs = new nint[inNames.Length];
@@ -83,11 +88,17 @@ public sealed unsafe class OnnxSession : IDisposable
             var values = new nint[inputs.Count];
             foreach (var (_, v) in inputs) { bool ok = false; v.Handle.DangerousAddRef(ref ok); if (ok) addRefs++; }
             for (int i = 0; i < values.Length; i++) values[i] = inputs[i].Value.Handle.DangerousGetHandle();
+            nint status;
             fixed (nint* inN = inNamePtrs, outN = outNamePtrs, vals = values, res = results)
             {
-                OrtLibrary.Check(((delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)OrtLibrary.Api[OrtNative.Run])(
-                    _session.DangerousGetHandle(), 0, inN, vals, (nuint)values.Length, outN, (nuint)outNamePtrs.Length, res),
-                    $"{ModelPath}: inference failed");
+                status = ((delegate* unmanaged<nint, nint, nint*, nint*, nuint, nint*, nuint, nint*, nint>)OrtLibrary.Api[OrtNative.Run])(
+                    _session.DangerousGetHandle(), cancellation.Options, inN, vals, (nuint)values.Length, outN, (nuint)outNamePtrs.Length, res);
+            }
+            try { OrtLibrary.Check(status, $"{ModelPath}: inference failed"); }
+            catch (OnnxRuntimeException e) when (cancellationToken.IsCancellationRequested)
+            {
+                // The terminate flag stopped it (or it failed while being cancelled): report what the caller asked for.
+                throw new OperationCanceledException($"{ModelPath}: inference cancelled", e, cancellationToken);
             }
         }
         catch

@@ -31,5 +31,6 @@ internal sealed class OrtMemoryInfoHandle() : OrtHandle(OrtNative.ReleaseMemoryI
 internal sealed class OrtSessionHandle() : OrtHandle(OrtNative.ReleaseSession);
 internal sealed class OrtSessionOptionsHandle() : OrtHandle(OrtNative.ReleaseSessionOptions);
 internal sealed class OrtValueHandle() : OrtHandle(OrtNative.ReleaseValue);
+internal sealed class OrtRunOptionsHandle() : OrtHandle(OrtNative.ReleaseRunOptions);
 internal sealed class OrtTypeInfoHandle() : OrtHandle(OrtNative.ReleaseTypeInfo);
 internal sealed class OrtTensorInfoHandle() : OrtHandle(OrtNative.ReleaseTensorTypeAndShapeInfo);

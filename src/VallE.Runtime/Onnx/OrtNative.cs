@@ -43,6 +43,8 @@ internal static unsafe partial class OrtNative
     public const int SessionGetOutputTypeInfo = 34;
     public const int SessionGetInputName = 36;
     public const int SessionGetOutputName = 37;
+    public const int CreateRunOptions = 39;
+    public const int RunOptionsSetTerminate = 46;
     public const int CreateTensorWithDataAsOrtValue = 49;
     public const int IsTensor = 50;
     public const int GetTensorMutableData = 51;
@@ -60,6 +62,7 @@ internal static unsafe partial class OrtNative
     public const int ReleaseMemoryInfo = 94;
     public const int ReleaseSession = 95;
     public const int ReleaseValue = 96;
+    public const int ReleaseRunOptions = 97;
     public const int ReleaseTypeInfo = 98;
     public const int ReleaseTensorTypeAndShapeInfo = 99;
     public const int ReleaseSessionOptions = 100;

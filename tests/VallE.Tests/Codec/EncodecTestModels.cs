@@ -79,7 +79,7 @@ internal static class EncodecTestModels
         return dir;
     }
 
-    private static int Run(string file, string[] args, out string output)
+    internal static int Run(string file, string[] args, out string output)
     {
         var psi = new ProcessStartInfo(file) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (string a in args) psi.ArgumentList.Add(a);
@@ -92,9 +92,9 @@ internal static class EncodecTestModels
         return p.ExitCode;
     }
 
-    private static string LastLine(string s) => s.Trim().Split('\n').LastOrDefault() ?? "";
+    internal static string LastLine(string s) => s.Trim().Split('\n').LastOrDefault() ?? "";
 
-    private static string Hash(params byte[][] parts)
+    internal static string Hash(params byte[][] parts)
     {
         using var sha = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         foreach (var p in parts) sha.AppendData(p);

@@ -1,0 +1,42 @@
+using VallE.Runtime.Onnx;
+using VallE.Tests.Codec;
+
+namespace VallE.Tests.Onnx;
+
+/// <summary>
+/// <see cref="OnnxSession.Run"/> with a <see cref="CancellationToken"/>: cancelling sets the run's terminate flag,
+/// the run stops between nodes, and the caller gets <see cref="OperationCanceledException"/>.
+/// </summary>
+public class RunCancellationTests
+{
+    [Test]
+    public void CancelledBeforeTheRunThrowsAndTheSessionStaysUsable()
+    {
+        using var session = OnnxSession.Open(TinyOnnxModels.Slow);
+        using var x = OnnxValue.FromFloat32(new float[512], 1, 512);
+        using var cts = new CancellationTokenSource();
+        cts.Cancel();
+        Assert.Throws<OperationCanceledException>(() => session.Run([("x", x)], ["y"], cts.Token));
+        using var y = session.Run([("x", x)], ["y"], new CancellationTokenSource().Token)[0];
+        Assert.That(y.Shape, Is.EqualTo(new long[] { 1, 512 }));
+    }
+
+    [Test]
+    public void CancellingDuringTheRunStopsItWithOperationCanceled()
+    {
+        using var session = OnnxSession.Open(TinyOnnxModels.Slow);
+        // 400 layers of [256, 512] x [512, 512]: seconds of work, so the cancel lands while ONNX Runtime runs.
+        using var x = OnnxValue.FromFloat32(Enumerable.Range(0, 256 * 512).Select(i => (i % 7) * 0.1f).ToArray(), 256, 512);
+        using var cts = new CancellationTokenSource();
+        cts.CancelAfter(TimeSpan.FromMilliseconds(100));
+        var e = Assert.Throws<OperationCanceledException>(() => session.Run([("x", x)], ["y"], cts.Token));
+        // Stopped by ONNX Runtime (the terminate flag), not by the check before the run.
+        Assert.That(e!.InnerException, Is.InstanceOf<OnnxRuntimeException>());
+        Assert.That(e.Message, Does.Contain("inference cancelled"));
+        Assert.That(e.CancellationToken, Is.EqualTo(cts.Token));
+
+        using var small = OnnxValue.FromFloat32(new float[512], 1, 512);
+        using var y = session.Run([("x", small)], ["y"])[0];
+        Assert.That(y.Shape, Is.EqualTo(new long[] { 1, 512 }));
+    }
+}
