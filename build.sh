@@ -67,9 +67,9 @@ ensure_onnxruntime() {
 ensure_deps() {
   mkdir -p "$DEPS"
   # espeak-ng: phonemizer; torch/numpy/onnx + OpenBLAS: PyTorch references and fixture generation;
-  # cmake/g++: native build tooling.
+  # cmake/g++: native build tooling; time: GNU time, the probe suite's peak-memory bound.
   apt_install ca-certificates espeak-ng libespeak-ng1 libespeak-ng-dev \
-    python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make
+    python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make time
   ensure_dotnet
   ensure_onnxruntime
 }

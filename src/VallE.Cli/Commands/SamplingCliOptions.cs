@@ -15,7 +15,7 @@ internal sealed class SamplingCliOptions
     public const double FramesPerSecond = 75.0;
 
     private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
-    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold, in (0, 1] (1 = off)." };
+    private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold, in [0, 1] (1 = off)." };
     private readonly Option<float> _temperature = new("--temperature") { HelpName = "T", DefaultValueFactory = _ => 1f, Description = "Sampling temperature (0 = greedy)." };
     private readonly Option<float> _minP = new("--min-p") { HelpName = "P", DefaultValueFactory = _ => 0f, Description = "Drop tokens below P times the top probability, in [0, 1] (0 = off)." };
     private readonly Option<float> _repetition = new("--repetition-penalty") { HelpName = "R", DefaultValueFactory = _ => 1f, Description = "Penalty for recently generated tokens (1 = off)." };

@@ -93,7 +93,7 @@ public sealed class Synthesizer
             int frames = result.Frames;
             var flat = new long[frames * EncodecContract.Quantizers];
             Buffer.BlockCopy(result.Codes, 0, flat, 0, flat.Length * sizeof(long));
-            samples = _decoder.Decode(flat, frames);
+            samples = _decoder.Decode(flat, frames, cancellation);
             codecMs = clock.Elapsed.TotalMilliseconds;
         }
         return new SynthesizedPiece(index, count, text, samples, result.Frames, result.ArSteps, result.StopReason,

@@ -29,8 +29,8 @@ public sealed record SamplingOptions
     {
         if (!float.IsFinite(Temperature) || Temperature < 0f)
             throw new UsageException($"--temperature {Show(Temperature)} must be a finite number >= 0 (0 means greedy)");
-        if (!(TopP > 0f && TopP <= 1f))
-            throw new UsageException($"--top-p {Show(TopP)} must be in (0, 1] (1 disables it)");
+        if (!(TopP >= 0f && TopP <= 1f))
+            throw new UsageException($"--top-p {Show(TopP)} must be in [0, 1] (1 disables it; 0 keeps only the most likely token)");
         if (!(MinP >= 0f && MinP <= 1f))
             throw new UsageException($"--min-p {Show(MinP)} must be in [0, 1] (0 disables it)");
         if (!float.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0f)

@@ -72,7 +72,8 @@ public static class AtomicFile
         string full = Resolve(path);
         if (IsWrittenInPlace(full))
         {
-            using var stream = Open(full, FileMode.Open);
+            // No lock: a device or pipe is shared by nature, and a reader holding a shared lock must not fail us.
+            using var stream = Open(full, FileMode.Open, FileShare.ReadWrite);
             WriteTo(stream, write, full);
             return;
         }
@@ -129,11 +130,11 @@ public static class AtomicFile
     private static bool IsWrittenInPlace(string full) =>
         FileIdentity.Of(full)?.Kind is FileKind.CharacterDevice or FileKind.Fifo or FileKind.Socket or FileKind.BlockDevice;
 
-    private static FileStream Open(string path, FileMode mode)
+    private static FileStream Open(string path, FileMode mode, FileShare share = FileShare.None)
     {
         try
         {
-            return new FileStream(path, mode, FileAccess.Write, FileShare.None, 1 << 16);
+            return new FileStream(path, mode, FileAccess.Write, share, 1 << 16);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {

@@ -15,7 +15,7 @@ public class WavStreamWriterTests
     {
         using var dir = new TempDir();
         float[] a = Tone(70_001), b = Tone(333);
-        long clippedWhole = WavWriter.Write(dir.File("whole.wav"), [.. a, .. new float[100], .. b], 24000, format);
+        long clippedWhole = WavWriter.Write(dir.File("whole.wav"), (float[])[.. a, .. new float[100], .. b], 24000, format);
         var ms = new MemoryStream();
         var w = new WavStreamWriter(ms, 24000, format);
         w.Append(a);

@@ -135,7 +135,7 @@ public sealed class GenerateCommandTests
         Assert.That(File.Exists(tmp.File("out.npy")), Is.False, "nothing written on error");
     }
 
-    [TestCase("--temperature", "0")]
+    [TestCase("--temperature", "-1")]
     [TestCase("--top-p", "1.5")]
     [TestCase("--weights-dtype", "f16")]
     [TestCase("--max-duration", "-1")]

@@ -104,7 +104,7 @@ public class InputProbes
         string table = p.Input("big.k2symbols", string.Join('\n', Enumerable.Range(0, 600).Select(i => $"s{i} {i}")) + "\n");
         var r = p.Run(["synth", "--checkpoint", ProbeInputs.TinyModel, "--symbols", table, "--codec-decoder", ProbeInputs.CodecDecoder,
             "--prompt-codes", ProbeInputs.PromptCodes, "--prompt-text", "Go.", "--text", "Hi.", "--out", p.File("o.wav")]);
-        string error = p.Fails(r, 3, "600 symbols");
+        string error = p.Fails(r, 3, "603 symbols");   // 600 + <pad>, <bos>, <eos>
         Assert.That(error, Does.Contain("512 rows"), r.ToString());
     }
 

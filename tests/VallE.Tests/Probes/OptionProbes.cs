@@ -8,8 +8,8 @@ public class OptionProbes
 {
     [TestCase("--temperature", "-1", "must be a finite number >= 0")]
     [TestCase("--temperature", "NaN", "must be a finite number >= 0")]
-    [TestCase("--top-p", "0", "must be in (0, 1]")]
-    [TestCase("--top-p", "1.5", "must be in (0, 1]")]
+    [TestCase("--top-p", "-0.5", "must be in [0, 1]")]
+    [TestCase("--top-p", "1.5", "must be in [0, 1]")]
     [TestCase("--min-p", "2", "must be in [0, 1]")]
     [TestCase("--repetition-penalty", "0", "must be a finite number > 0")]
     [TestCase("--repetition-window", "-3", "must be >= 0")]

