@@ -121,7 +121,9 @@ VALLE_API int valle_counter_add(int32_t* d_counter, int n, int delta, void* stre
 VALLE_API int valle_argmax(int dtype, const void* logits, int rows, int vocab, int logit_stride, int32_t* out,
                            void* stream);
 
-// One token per row from logits, entirely on the device (vocab <= VALLE_SAMPLE_MAX_VOCAB). Per row b:
+// One token per row from logits, entirely on the device (vocab <= VALLE_SAMPLE_MAX_VOCAB). The one sampler
+// specification, shared with the CPU TokenSampler (docs/engine.md "Sampling"): same seed, counter and logits,
+// same token. Per row b:
 //  1. argmax of the raw logits -> out_argmax[b] (upstream stops on argmax == EOS as well as sample == EOS)
 //  2. repetition penalty over the distinct tokens among the last `rep_window` entries of history[b, :hist_len[b]]:
 //     l = l > 0 ? l / penalty : l * penalty   (skipped when penalty == 1 or history == NULL)
@@ -129,7 +131,7 @@ VALLE_API int valle_argmax(int dtype, const void* logits, int rows, int vocab, i
 //  4. sort descending by (logit, then lower index first); top-k (k > 0): keep every logit >= the k-th largest
 //  5. top-p (< 1): with p = softmax over the kept, keep sorted entries whose preceding cumulative mass <= top_p
 //     (the first entry always stays) -- upstream's shifted `cumulative_probs > top_p` rule
-//  6. min-p (> 0): keep entries with p >= min_p * p_max
+//  6. min-p (> 0): keep entries with p >= min_p * p_max (same top-k distribution; 5 and 6 keep the shorter prefix)
 //  7. u = (Philox4x32-10(key = seed, counter = {lo(ctr), hi(ctr), b, 0}).x >> 8) * 2^-24 with ctr = rng_counter[b]
 //     (0 when NULL); key word 0 = low 32 bits of seed. Pick
 //     the first kept entry in sorted order whose cumulative (unnormalised) mass exceeds u * total

@@ -27,9 +27,10 @@ public class TokenSamplerBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        var rng = new Xoshiro256StarStar(7);
-        for (int i = 0; i < Vocab; i++) _logits[i] = (float)(rng.NextDouble() * 12 - 6);
-        for (int i = 0; i < _recent.Length; i++) _recent[i] = (int)(rng.NextDouble() * 1024);
+        ulong n = 0;
+        float Next() => TokenSampler.Uniform(7, n++, 0);
+        for (int i = 0; i < Vocab; i++) _logits[i] = Next() * 12 - 6;
+        for (int i = 0; i < _recent.Length; i++) _recent[i] = (int)(Next() * 1024);
         SamplingOptions options = Configuration switch
         {
             "greedy" => new SamplingOptions { TopK = 1 },

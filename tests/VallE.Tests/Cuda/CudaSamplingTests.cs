@@ -1,10 +1,11 @@
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Sampling;
+using VallE.Tests.Sampling;
 using static VallE.Tests.Cuda.CudaTestSupport;
 
 namespace VallE.Tests.Cuda;
 
-/// <summary>Device argmax and sampler against a CPU reference of the documented algorithm (GPU only).</summary>
+/// <summary>Device argmax and sampler against the CPU sampler and the written specification (GPU only).</summary>
 [TestFixture]
 public class CudaSamplingTests
 {
@@ -33,20 +34,13 @@ public class CudaSamplingTests
             Assert.That(got[r], Is.EqualTo(TokenSampler.ArgMax(logits.AsSpan(r * vocab, vocab))), $"{dtype} vocab {vocab} row {r}");
     }
 
-    private static readonly SamplingOptions[] OptionCases =
-    [
-        new() { TopK = -100, Temperature = 1f },
-        new() { TopK = 10, Temperature = 0.7f },
-        new() { TopK = -100, TopP = 0.8f, Temperature = 1.3f },
-        new() { TopK = 50, TopP = 0.5f, Temperature = 1f },
-        new() { MinP = 0.1f },
-        new() { TopK = 20, MinP = 0.05f, TopP = 0.9f, RepetitionPenalty = 1.3f, RepetitionWindow = 16 },
-        new() { RepetitionPenalty = 0.7f, RepetitionWindow = 1000 },
-        new() { TopK = 1, RepetitionPenalty = 3f, RepetitionWindow = 8 },
-    ];
-
-    [TestCaseSource(nameof(OptionCases))]
-    public void Sample_MatchesCpuReferenceExactly(SamplingOptions options)
+    /// <summary>
+    /// One specification for both devices: for the same logits, history, seed and counter, the device picks the
+    /// token the CPU TokenSampler picks (row r of the call is Philox stream r; the counter is the sampler's step).
+    /// Logits are float32 on both sides; only a draw within float32 summation rounding of a boundary could differ.
+    /// </summary>
+    [TestCaseSource(typeof(SamplerSpecReference), nameof(SamplerSpecReference.Cases))]
+    public void Sample_EqualsTheCpuSamplerForTheSameSeed(SamplingOptions options)
     {
         var d = RequireDevice();
         const int rows = 64, vocab = 1025, historyCapacity = 40;
@@ -54,7 +48,8 @@ public class CudaSamplingTests
         float[] logits = Random(rows * vocab, 91, 4f);
         int[] history = RandomInts(rows * historyCapacity, 92, vocab);
         int[] lengths = RandomInts(rows, 93, historyCapacity);
-        ulong[] counters = Enumerable.Range(0, rows).Select(r => (ulong)(r * 7919 + 3)).ToArray();
+        // Some counters beyond 2^32: the step's high word is Philox counter word 1.
+        ulong[] counters = Enumerable.Range(0, rows).Select(r => (ulong)(r * 7919 + 3) << (r % 2 == 0 ? 0 : 29)).ToArray();
 
         using var lb = d.Upload<float>(logits);
         using var hb = d.Upload<int>(history);
@@ -71,10 +66,12 @@ public class CudaSamplingTests
         for (int r = 0; r < rows; r++)
         {
             var row = logits.AsSpan(r * vocab, vocab);
+            int[] recent = history.AsSpan(r * historyCapacity, lengths[r]).ToArray();
             Assert.That(argmax[r], Is.EqualTo(TokenSampler.ArgMax(row)), $"argmax row {r}");
-            int expected = ReferenceSample(row.ToArray(), options, seed, counters[r], (uint)r,
-                history.AsSpan(r * historyCapacity, lengths[r]).ToArray());
-            Assert.That(tokens[r], Is.EqualTo(expected), $"token row {r}");
+            var cpu = new TokenSampler(options with { Seed = seed }, vocab, stream: (uint)r) { Step = counters[r] };
+            Assert.That(tokens[r], Is.EqualTo(cpu.Sample(row.ToArray(), recent)), $"GPU vs CPU token, row {r}");
+            Assert.That(tokens[r], Is.EqualTo(SamplerSpecReference.Sample(row.ToArray(), options, seed, counters[r], (uint)r, recent)),
+                $"GPU vs the written specification, row {r}");
             Assert.That(newLengths[r], Is.EqualTo(lengths[r] + 1));
             Assert.That(newHistory[r * historyCapacity + lengths[r]], Is.EqualTo(tokens[r]), "token recorded in the history");
             Assert.That(newCounters[r], Is.EqualTo(counters[r] + 1));
@@ -120,54 +117,5 @@ public class CudaSamplingTests
         int[] first = tb.Download<int>(rows);
         CudaKernels.Sample(d, CudaDType.F32, lb.Pointer, rows, vocab, vocab, new SamplingOptions(), 7, 0, 0, 0, 0, tb.Pointer, 0);
         Assert.That(tb.Download<int>(rows), Is.EqualTo(first));
-    }
-
-    /// <summary>The algorithm of valle_sample (valle_kernels.h), step by step, sequential on the CPU.</summary>
-    private static int ReferenceSample(float[] logits, SamplingOptions o, ulong seed, ulong counter, uint row, int[] history)
-    {
-        int vocab = logits.Length;
-        var l = (float[])logits.Clone();
-        if (o.RepetitionPenalty != 1f && o.RepetitionWindow > 0)
-        {
-            var seen = new HashSet<int>(history.Skip(Math.Max(0, history.Length - o.RepetitionWindow)));
-            foreach (int t in seen) l[t] = l[t] > 0 ? l[t] / o.RepetitionPenalty : l[t] * o.RepetitionPenalty;
-        }
-        if (o.IsGreedy) return TokenSampler.ArgMax(l);
-        if (o.Temperature != 1f) for (int i = 0; i < vocab; i++) l[i] /= o.Temperature;
-        int[] order = Enumerable.Range(0, vocab).OrderByDescending(i => l[i]).ThenBy(i => i).ToArray();
-        int keep = vocab;
-        if (o.TopK > 0 && o.TopK < vocab)
-        {
-            float kth = l[order[o.TopK - 1]];
-            keep = order.Count(i => l[i] >= kth);
-        }
-        float max = l[order[0]];
-        var e = new float[vocab];
-        for (int i = 0; i < keep; i++) e[i] = MathF.Exp(l[order[i]] - max);
-        var prefix = new float[vocab];
-        float run = 0;
-        for (int i = 0; i < vocab; i++) prefix[i] = run += e[i];
-        int kept = keep;
-        if (o.MinP > 0)
-        {
-            int count = 0;
-            while (count < keep && e[count] >= o.MinP) count++;
-            kept = Math.Min(kept, o.MinP > 1 ? 1 : count);
-        }
-        if (o.TopP < 1)
-        {
-            float total = prefix[keep - 1];
-            for (int i = 0; i < keep; i++)
-            {
-                float before = i > 0 ? prefix[i - 1] / total : 0f;
-                if (before <= o.TopP && prefix[i] / total > o.TopP) { kept = Math.Min(kept, i + 1); break; }
-            }
-        }
-        kept = Math.Max(1, kept);
-        var r = PhiloxReference.Generate(seed, (uint)counter, (uint)(counter >> 32), row, 0);
-        float target = (r.X >> 8) * (1f / 16777216f) * prefix[kept - 1];
-        for (int i = 0; i < kept; i++)
-            if (prefix[i] > target) return order[i];
-        return order[kept - 1];
     }
 }

@@ -126,17 +126,39 @@ public class TokenSamplerTests
         Assert.That(new TokenSampler(new SamplingOptions { Seed = 9 }, 3).Seed, Is.EqualTo(9UL));
     }
 
-    [Test]
-    public void Xoshiro256StarStarMatchesTheReferenceAlgorithm()
+    [TestCaseSource(typeof(SamplerSpecReference), nameof(SamplerSpecReference.Cases))]
+    public void SampleFollowsTheSpecificationExactly(SamplingOptions options)
     {
-        // First outputs of xoshiro256** seeded by SplitMix64, from an independent Python implementation: pins the
-        // generator so that a seed keeps its meaning across builds.
-        var rng = new Xoshiro256StarStar(0);
-        Assert.That(rng.NextUInt64(), Is.EqualTo(0x99ec5f36cb75f2b4UL));
-        Assert.That(rng.NextUInt64(), Is.EqualTo(0xbf6e1f784956452aUL));
-        Assert.That(rng.NextUInt64(), Is.EqualTo(0x1a5f849d4933e6e0UL));
-        var rng42 = new Xoshiro256StarStar(42);
-        Assert.That(rng42.NextUInt64(), Is.EqualTo(0x15780b2e0c2ec716UL));
+        const ulong seed = 0x1234_5678_9abc_def0UL;
+        var rng = new Random(91);
+        for (int r = 0; r < 64; r++)
+        {
+            float[] logits = RandomLogits(rng, Vocab, ties: r % 2 == 0, negInf: r % 5);
+            int[] history = Enumerable.Range(0, rng.Next(40)).Select(_ => rng.Next(Vocab + 1)).ToArray();
+            ulong step = (ulong)r * 0x9_0000_1f3fUL; // crosses into the counter's high word
+            uint stream = (uint)(r % 3);
+            var sampler = new TokenSampler(options with { Seed = seed }, Vocab, stream) { Step = step };
+            int expected = SamplerSpecReference.Sample(logits, options, seed, step, stream, history);
+            Assert.That(sampler.Sample((float[])logits.Clone(), history), Is.EqualTo(expected), $"row {r}");
+            Assert.That(sampler.Step, Is.EqualTo(step + 1), "every call advances the step, greedy included");
+        }
+    }
+
+    [Test]
+    public void ADrawDependsOnTheSeedAndStepOnly()
+    {
+        // Counter-based: the 6th token of a sequence is the token a fresh sampler draws at step 5, whatever came
+        // before (so nothing about threads, batches or earlier rows can shift it).
+        var options = new SamplingOptions { TopK = 40, Temperature = 1.4f, Seed = 77 };
+        float[] logits = RandomLogits(new Random(4), Vocab, ties: false, negInf: 0);
+        var sequence = new TokenSampler(options, Vocab);
+        int[] tokens = Enumerable.Range(0, 12).Select(_ => sequence.Sample((float[])logits.Clone(), [])).ToArray();
+        for (int step = 0; step < tokens.Length; step++)
+        {
+            var fresh = new TokenSampler(options, Vocab) { Step = (ulong)step };
+            Assert.That(fresh.Sample((float[])logits.Clone(), []), Is.EqualTo(tokens[step]), $"step {step}");
+        }
+        Assert.That(tokens.Distinct().Count(), Is.GreaterThan(1), "the steps draw different numbers");
     }
 
     [Test]

@@ -60,14 +60,16 @@ internal static class BenchSetup
     public static (long[] Text, long[,] Prompt) RandomInputs(int textLen, int promptFrames, int textVocab, int quantizers,
         int audioVocab, ulong seed)
     {
-        var rng = new Runtime.Sampling.Xoshiro256StarStar(seed);
+        // The sampler's counter-based uniforms: a pure function of (seed, n), stable across .NET versions.
+        ulong n = 0;
+        double Next() => Runtime.Sampling.TokenSampler.Uniform(seed, n++, 0);
         var text = new long[textLen];
-        for (int i = 0; i < textLen; i++) text[i] = 3 + (long)(rng.NextDouble() * (textVocab - 3));
+        for (int i = 0; i < textLen; i++) text[i] = 3 + (long)(Next() * (textVocab - 3));
         text[0] = 1;
         text[^1] = 2;
         var prompt = new long[promptFrames, quantizers];
         for (int t = 0; t < promptFrames; t++)
-            for (int q = 0; q < quantizers; q++) prompt[t, q] = (long)(rng.NextDouble() * audioVocab);
+            for (int q = 0; q < quantizers; q++) prompt[t, q] = (long)(Next() * audioVocab);
         return (text, prompt);
     }
 
