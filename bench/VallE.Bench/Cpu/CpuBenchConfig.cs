@@ -51,10 +51,8 @@ internal static class BenchNumbers
         lock (Probes)
         {
             if (Probes.TryGetValue(threads, out double gbps)) return gbps;
-            int saved = CpuParallel.Threads;
-            CpuParallel.Threads = threads;
-            try { return Probes[threads] = MemoryBandwidth.MeasureGBps(); }
-            finally { CpuParallel.Threads = saved; }
+            using var backend = new CpuBackend(threads);
+            return Probes[threads] = MemoryBandwidth.MeasureGBps(backend);
         }
     }
 

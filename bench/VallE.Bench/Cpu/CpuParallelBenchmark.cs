@@ -4,7 +4,7 @@ using VallE.Runtime.Cpu;
 namespace VallE.Bench.Cpu;
 
 /// <summary>
-/// Dispatch cost of <see cref="CpuParallel.For{TJob}(int, ref TJob)"/> with empty work (what a decode step pays per
+/// Dispatch cost of <see cref="CpuBackend.For{TJob}(int, ref TJob)"/> (all cores) with empty work (what a decode step pays per
 /// parallel call, hundreds of times per token) against <see cref="Parallel.For(int, int, Action{int})"/>.
 /// Run: <c>dotnet run -c Release --project bench/VallE.Bench -- --filter '*CpuParallelBenchmark*'</c>.
 /// </summary>
@@ -20,6 +20,7 @@ public class CpuParallelBenchmark
         public void Execute(int index, int worker) => Sink[index] = index;
     }
 
+    private readonly CpuBackend _backend = new();
     private EmptyJob _job;
     private int[] _sink = [];
     private Action<int> _body = null!;
@@ -32,8 +33,11 @@ public class CpuParallelBenchmark
         _body = i => _sink[i] = i;
     }
 
+    [GlobalCleanup]
+    public void Cleanup() => _backend.Dispose();
+
     [Benchmark(Baseline = true)]
-    public void CpuParallelFor() => CpuParallel.For(Items, ref _job);
+    public void CpuParallelFor() => _backend.For(Items, ref _job);
 
     [Benchmark]
     public void TplParallelFor() => Parallel.For(0, Items, _body);

@@ -18,10 +18,11 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
     [Params(1, 4)] public int Rows { get; set; }
     [Params(WeightsDType.F32, WeightsDType.BF16, WeightsDType.Int8)] public WeightsDType DType { get; set; }
 
-    /// <summary>CpuParallel threads; 0 = all cores. One thread against the one-thread probe is the least noisy
+    /// <summary>CpuBackend threads; 0 = all cores. One thread against the one-thread probe is the least noisy
     /// ratio on a shared machine.</summary>
     [Params(0, 1)] public int Threads { get; set; }
 
+    private CpuBackend _backend = null!;
     private LinearWeights[] _layers = [];
     private float[] _x = [], _y = [];
 
@@ -47,7 +48,7 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        CpuParallel.Threads = Threads > 0 ? Threads : Environment.ProcessorCount;
+        _backend = new CpuBackend(Threads);
         var random = new Random(42);
         var (dim, _) = Parse(Model);
         // Distinct weights per layer (as in a real model), so no layer is served from cache by its predecessor.
@@ -59,13 +60,13 @@ public class DecodeStepBenchmark : IWeightStreamingBenchmark
     }
 
     [GlobalCleanup]
-    public void Cleanup() => CpuParallel.Threads = Environment.ProcessorCount;
+    public void Cleanup() => _backend.Dispose();
 
     [Benchmark]
     public void AllLinears()
     {
         foreach (var layer in _layers)
-            layer.Forward(_x.AsSpan(0, Rows * layer.InFeatures), Rows, _y);
+            layer.Forward(_backend, _x.AsSpan(0, Rows * layer.InFeatures), Rows, _y);
     }
 
     public static long WeightBytes(BenchmarkCase c) =>

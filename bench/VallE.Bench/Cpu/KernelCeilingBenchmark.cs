@@ -20,13 +20,14 @@ public class KernelCeilingBenchmark : IWeightStreamingBenchmark
     [Params(WeightsDType.F32, WeightsDType.BF16, WeightsDType.Int8)] public WeightsDType DType { get; set; }
     [Params(1)] public int Threads { get; set; }
 
+    private CpuBackend _backend = null!;
     private LinearWeights _layer = null!;
     private float[] _x = [], _y = [];
 
     [GlobalSetup]
     public void Setup()
     {
-        CpuParallel.Threads = Threads;
+        _backend = new CpuBackend(Threads);
         var random = new Random(42);
         _layer = LinearWeights.Create(LinearBenchmark.RandomFloats(random, Size * Size), LinearBenchmark.RandomFloats(random, Size), Size, Size, DType);
         _x = LinearBenchmark.RandomFloats(random, Rows * Size);
@@ -34,10 +35,10 @@ public class KernelCeilingBenchmark : IWeightStreamingBenchmark
     }
 
     [GlobalCleanup]
-    public void Cleanup() => CpuParallel.Threads = Environment.ProcessorCount;
+    public void Cleanup() => _backend.Dispose();
 
     [Benchmark]
-    public void Forward() => _layer.Forward(_x, Rows, _y);
+    public void Forward() => _layer.Forward(_backend, _x, Rows, _y);
 
     public static long WeightBytes(BenchmarkCase c) =>
         LinearBenchmark.PackedBytes(Size, Size, (WeightsDType)BenchNumbers.Param(c, nameof(DType)));

@@ -20,6 +20,7 @@ public class LinearBenchmark : IWeightStreamingBenchmark
     [Params(1, 4, 16, 256)] public int Rows { get; set; }
     [Params(WeightsDType.F32, WeightsDType.BF16, WeightsDType.Int8)] public WeightsDType DType { get; set; }
 
+    private readonly CpuBackend _backend = new();   // all cores
     private LinearWeights _layer = null!;
     private float[] _x = null!, _y = null!;
 
@@ -42,8 +43,11 @@ public class LinearBenchmark : IWeightStreamingBenchmark
         _y = new float[Rows * outF];
     }
 
+    [GlobalCleanup]
+    public void Cleanup() => _backend.Dispose();
+
     [Benchmark]
-    public void Forward() => _layer.Forward(_x, Rows, _y);
+    public void Forward() => _layer.Forward(_backend, _x, Rows, _y);
 
     public static long WeightBytes(BenchmarkCase c)
     {

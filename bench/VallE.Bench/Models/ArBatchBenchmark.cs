@@ -21,9 +21,10 @@ public class ArBatchBenchmark
 
     [Params(1, 4, 8)] public int Batch { get; set; }
 
-    /// <summary>CpuParallel threads; 0 = all cores.</summary>
+    /// <summary>CpuBackend threads; 0 = all cores.</summary>
     [Params(0)] public int Threads { get; set; }
 
+    private CpuBackend _backend = null!;
     private ArDecoder _decoder = null!;
     private ArInput[] _inputs = [];
 
@@ -36,9 +37,9 @@ public class ArBatchBenchmark
             PrefixMode = 1, TextVocab = 512,
         };
         using var checkpoint = RandomCheckpoint(config, seed: 1);
-        var weights = ValleWeights.Load(checkpoint, WeightsDType.F32);
-        CpuParallel.Threads = Threads > 0 ? Threads : Environment.ProcessorCount;
-        _decoder = new ArDecoder(weights);
+        _backend = new CpuBackend(Threads);
+        var weights = ValleWeights.Load(checkpoint, WeightsDType.F32, _backend);
+        _decoder = new ArDecoder(weights, _backend);
         var rng = new Random(2);
         _inputs = Enumerable.Range(0, 8).Select(i => new ArInput(
             Text: [1, .. Enumerable.Range(0, 18 + i).Select(_ => (long)rng.Next(3, 500)), 2],
@@ -49,6 +50,9 @@ public class ArBatchBenchmark
             MaxFrames: Steps)).ToArray();
         Console.WriteLine($"// ArBatchBenchmark: batch {Batch} generates {Generate()} tokens per invocation");
     }
+
+    [GlobalCleanup]
+    public void Cleanup() => _backend.Dispose();
 
     [Benchmark]
     public int Generate() => _decoder.Run(_inputs[..Batch], observer: null).Tokens.Sum(t => t.Length);

@@ -22,9 +22,10 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
 
     [Params(false, true)] public bool Blocked { get; set; }
 
-    /// <summary>CpuParallel threads; 0 = all cores.</summary>
+    /// <summary>CpuBackend threads; 0 = all cores.</summary>
     [Params(0)] public int Threads { get; set; }
 
+    private CpuBackend _backend = null!;
     private TransformerLayer _layer = null!;
     private Workspace _ws = null!;
     private Segment[] _segments = [];
@@ -33,15 +34,14 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
     [GlobalSetup]
     public void Setup()
     {
-        CpuParallel.Threads = Threads > 0 ? Threads : Environment.ProcessorCount;
-        BlockAttention.Enabled = Blocked;
+        _backend = new CpuBackend(Threads, blockedAttention: Blocked);
         // Attention reads only the caches and the projected q/k/v, so the layer's weights can stay unset.
         _layer = new TransformerLayer
         {
             Index = 0, Dim = Dim, Heads = Heads, NormFirst = true,
             InProj = null!, OutProj = null!, Linear1 = null!, Linear2 = null!, Norm1 = null!, Norm2 = null!,
         };
-        _ws = new Workspace(Rows, Dim, 4 * Dim, Rows);
+        _ws = new Workspace(Rows, Dim, 4 * Dim, Rows, _backend);
         var cache = new KvCache(1, Rows, Dim);
         var rng = new Random(1);
         foreach (var a in new[] { _ws.Qkv, cache.Keys(0), cache.Values(0) })
@@ -52,14 +52,14 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
     }
 
     [GlobalCleanup]
-    public void Cleanup() => BlockAttention.Enabled = true;
+    public void Cleanup() => _backend.Dispose();
 
     [Benchmark]
     public void Attend()
     {
         var job = _ws.Job;
         int items = job.Set(_layer, _segments);
-        CpuParallel.For(items, ref job);
+        _backend.For(items, ref job);
     }
 
     /// <summary>One decode step's attention (one query row, Rows keys) in each of 6 layers.</summary>
@@ -70,7 +70,7 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
         for (int layer = 0; layer < 6; layer++)
         {
             int items = job.Set(_layer, _decodeSegments);
-            CpuParallel.For(items, ref job);
+            _backend.For(items, ref job);
         }
     }
 

@@ -118,7 +118,6 @@ internal static class BenchCommand
                 : throw new NativeDependencyException($"making the '{preset}' bench checkpoint needs PyTorch: {torchMissing}; or pass --checkpoint"));
             if (parse.GetValue(checkpointOpt) is not null) preset = "checkpoint";
 
-            CpuParallel.Threads = threads;
             var loadClock = Stopwatch.StartNew();
             ValleModel model;
             ModelConfig config;
@@ -127,6 +126,7 @@ internal static class BenchCommand
                 config = checkpoint.Config;
                 model = CpuModelLoader.Load(checkpoint, new EngineOptions { Threads = threads, WeightsDType = dtype });
             }
+            using var ownedModel = model;   // its backend's worker threads (the engine's --threads)
             double loadSeconds = loadClock.Elapsed.TotalSeconds;
 
             var (text, prompt) = BenchSetup.RandomInputs(textLen, promptFrames, config.TextVocab, config.NumQuantizers,
@@ -169,7 +169,7 @@ internal static class BenchCommand
                 }
             }
 
-            double bandwidth = parse.GetValue(bandwidthOpt) ?? MeasureBandwidth(ctx);
+            double bandwidth = parse.GetValue(bandwidthOpt) ?? MeasureBandwidth(ctx, threads);
             var floor = new DecodeFloor(ArStepWeightBytes(config, dtype),
                 2L * config.NumLayers * (textLen + promptFrames + frames) * config.DModel * sizeof(float), bandwidth);
 
@@ -219,10 +219,12 @@ internal static class BenchCommand
         return c.NumLayers * layer + Linear(c.AudioVocab + 1, d, bias: false);
     }
 
-    private static double MeasureBandwidth(CliContext ctx)
+    private static double MeasureBandwidth(CliContext ctx, int threads)
     {
         ctx.Info("measuring memory bandwidth");
-        return MemoryBandwidth.MeasureGBps();
+        // Its own backend with the engine's thread count (the model's workers sleep meanwhile).
+        using var backend = new CpuBackend(threads);
+        return MemoryBandwidth.MeasureGBps(backend);
     }
 
     private static int? FirstDifferentFrame(long[,] a, long[,] b)

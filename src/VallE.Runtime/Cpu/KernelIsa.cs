@@ -3,8 +3,11 @@ using System.Runtime.Intrinsics.X86;
 
 namespace VallE.Runtime.Cpu;
 
-/// <summary>The instruction set a CPU kernel runs with; the best one the machine has unless a test lowers it.</summary>
-internal enum KernelIsa
+/// <summary>
+/// The instruction set the CPU kernels run with: a <see cref="CpuBackend"/>'s choice, the best one the machine has
+/// unless a test or benchmark lowers it.
+/// </summary>
+public enum KernelIsa
 {
     /// <summary>Plain loops: any machine (ARM runs this until it gets a Vector128 path).</summary>
     Scalar,
@@ -16,20 +19,8 @@ internal enum KernelIsa
 
 internal static class CpuKernels
 {
-    /// <summary>The best instruction set this process can use.</summary>
+    /// <summary>The best instruction set this process can use (a fact about the machine, never changed).</summary>
     internal static readonly KernelIsa Best = Detect();
-
-    private static KernelIsa _active = Best;
-
-    /// <summary>
-    /// What the kernels use now. Tests lower it to check the AVX2 and scalar paths on an AVX-512 machine; it cannot
-    /// be raised above <see cref="Best"/>.
-    /// </summary>
-    internal static KernelIsa Active
-    {
-        get => _active;
-        set => _active = value > Best ? throw new PlatformNotSupportedException($"{value} is not available on this CPU") : value;
-    }
 
     private static KernelIsa Detect()
     {

@@ -4,7 +4,7 @@ namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// One Forward of a packed linear layer, split into items of (row block, group of panels) for
-/// <see cref="CpuParallel"/>. An item walks its panels one at a time, each in k-chunks of <see cref="ChunkK"/>
+/// <see cref="CpuBackend"/>. An item walks its panels one at a time, each in k-chunks of <see cref="ChunkK"/>
 /// (32 x 128 weights, at most 16 KiB: stays in L1 while every row tile of the block uses it), so a panel is one
 /// sequential weight stream read once for all rows, and its output tile (rows x 32) stays in L1 across chunks.
 /// The block's rows of x (<see cref="BlockRows"/> x In, 256 KiB-1 MiB) are re-read from L2/L3 for every panel;

@@ -32,8 +32,11 @@ public abstract class LinearWeights
     /// <summary>Bytes of weights (and scales) one Forward reads: the floor of a memory-bound decode step.</summary>
     public abstract long WeightBytes { get; }
 
-    /// <summary>x: [rows, InFeatures] row-major; y: [rows, OutFeatures] row-major (overwritten).</summary>
-    public abstract void Forward(ReadOnlySpan<float> x, int rows, Span<float> y);
+    /// <summary>
+    /// x: [rows, InFeatures] row-major; y: [rows, OutFeatures] row-major (overwritten). Runs on
+    /// <paramref name="backend"/>'s threads with its instruction set.
+    /// </summary>
+    public abstract void Forward(CpuBackend backend, ReadOnlySpan<float> x, int rows, Span<float> y);
 
     /// <summary>
     /// Packs <paramref name="weight"/> ([outFeatures, inFeatures], row-major, as PyTorch stores nn.Linear) and the

@@ -5,8 +5,8 @@ using System.Runtime.InteropServices;
 namespace VallE.Runtime.Cpu;
 
 /// <summary>
-/// Measures sustained DRAM read bandwidth the way a decode step reads weights: every <see cref="CpuParallel"/>
-/// thread streams its share of a buffer far larger than the last-level cache. Weight bytes divided by this is the
+/// Measures sustained DRAM read bandwidth the way a decode step reads weights: every thread of a
+/// <see cref="CpuBackend"/> streams its share of a buffer far larger than the last-level cache. Weight bytes divided by this is the
 /// floor of a memory-bound decode step, which the benchmarks report kernels against.
 /// </summary>
 public static unsafe class MemoryBandwidth
@@ -14,9 +14,10 @@ public static unsafe class MemoryBandwidth
     /// <summary>Default buffer: 512 MiB, well past any current desktop/server L3 (32-384 MiB).</summary>
     public const long DefaultBytes = 512L << 20;
 
-    /// <summary>Best read bandwidth, in GB/s (10⁹ bytes), over <paramref name="runs"/> passes.</summary>
-    public static double MeasureGBps(long bytes = DefaultBytes, int runs = 5)
+    /// <summary>Best read bandwidth, in GB/s (10⁹ bytes), over <paramref name="runs"/> passes on <paramref name="backend"/>'s threads.</summary>
+    public static double MeasureGBps(CpuBackend backend, long bytes = DefaultBytes, int runs = 5)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         ArgumentOutOfRangeException.ThrowIfLessThan(bytes, 1L << 20);
         ArgumentOutOfRangeException.ThrowIfLessThan(runs, 1);
         nuint length = (nuint)(bytes & ~4095L);
@@ -28,15 +29,15 @@ public static unsafe class MemoryBandwidth
             var job = new ReadJob
             {
                 Buffer = (float*)buffer,
-                FloatsPerChunk = (long)length / sizeof(float) / ChunkCount(),
-                Sums = new float[ChunkCount()],
+                FloatsPerChunk = (long)length / sizeof(float) / ChunkCount(backend),
+                Sums = new float[ChunkCount(backend)],
             };
-            CpuParallel.For(job.Sums.Length, ref job);   // warm: threads running, pages mapped into the TLB once
+            backend.For(job.Sums.Length, ref job);   // warm: threads running, pages mapped into the TLB once
             double best = 0;
             for (int run = 0; run < runs; run++)
             {
                 long start = Stopwatch.GetTimestamp();
-                CpuParallel.For(job.Sums.Length, ref job);
+                backend.For(job.Sums.Length, ref job);
                 double seconds = Stopwatch.GetElapsedTime(start).TotalSeconds;
                 best = Math.Max(best, job.FloatsPerChunk * job.Sums.Length * sizeof(float) / seconds / 1e9);
             }
@@ -48,7 +49,7 @@ public static unsafe class MemoryBandwidth
         }
     }
 
-    private static int ChunkCount() => CpuParallel.Threads * 8;
+    private static int ChunkCount(CpuBackend backend) => backend.Threads * 8;
 
     private struct ReadJob : IParallelJob
     {

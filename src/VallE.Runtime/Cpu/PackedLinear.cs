@@ -2,7 +2,7 @@ namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// A linear layer packed in <see cref="PackedPanels"/> layout with weights in format <typeparamref name="TW"/>.
-/// Forward splits the output panels (and, for long inputs, row blocks) across <see cref="CpuParallel"/>.
+/// Forward splits the output panels (and, for long inputs, row blocks) across a <see cref="CpuBackend"/>'s threads.
 /// </summary>
 internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct, IPanelFormat
 {
@@ -28,8 +28,9 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
 
     public override long WeightBytes => _weights.Length + (TW.Scaled ? (long)OutFeatures * sizeof(float) : 0);
 
-    public override void Forward(ReadOnlySpan<float> x, int rows, Span<float> y)
+    public override void Forward(CpuBackend backend, ReadOnlySpan<float> x, int rows, Span<float> y)
     {
+        ArgumentNullException.ThrowIfNull(backend);
         if (rows < 0) throw new ArgumentOutOfRangeException(nameof(rows), rows, "rows must not be negative");
         if (x.Length < (long)rows * InFeatures)
             throw new ArgumentException($"x has {x.Length} elements, {rows} rows need {(long)rows * InFeatures}", nameof(x));
@@ -49,7 +50,7 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
         {
             int rowBlocks = (rows + LinearJob<TW>.BlockRows - 1) / LinearJob<TW>.BlockRows;
             long work = (long)rows * OutFeatures * InFeatures;
-            int threads = work < ParallelThreshold ? 1 : CpuParallel.Threads;
+            int threads = work < ParallelThreshold ? 1 : backend.Threads;
             // About four items per thread keeps threads busy when one is slow (a shared or throttled core).
             int targetItems = threads == 1 ? 1 : threads * 4;
             int panelsPerItem = Math.Max(1, (int)Math.Min(_panels, ((long)_panels * rowBlocks + targetItems - 1) / targetItems));
@@ -67,13 +68,13 @@ internal sealed unsafe class PackedLinear<TW> : LinearWeights where TW : struct,
                 Panels = _panels,
                 PanelsPerItem = panelsPerItem,
                 PanelGroups = panelGroups,
-                Isa = CpuKernels.Active,
+                Isa = backend.Isa,
             };
             int items = rowBlocks * panelGroups;
             if (threads == 1)
                 for (int i = 0; i < items; i++) job.Execute(i, 0);
             else
-                CpuParallel.For(items, ref job);
+                backend.For(items, ref job);
         }
     }
 

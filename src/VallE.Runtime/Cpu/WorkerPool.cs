@@ -5,7 +5,7 @@ using System.Runtime.ExceptionServices;
 namespace VallE.Runtime.Cpu;
 
 /// <summary>
-/// Persistent worker threads behind <see cref="CpuParallel"/>. One dispatcher at a time publishes a job; workers and
+/// Persistent worker threads behind <see cref="CpuBackend"/> (one pool per backend). One dispatcher at a time publishes a job; workers and
 /// the dispatcher claim its indices from one atomic ticket until none are left.
 /// <para>
 /// The ticket packs <c>(generation &lt;&lt; 32) | remaining</c>. A worker reads the ticket, then the job fields, then

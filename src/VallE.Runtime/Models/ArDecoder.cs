@@ -1,3 +1,4 @@
+using VallE.Runtime.Cpu;
 using VallE.Runtime.Sampling;
 using VallE.Weights;
 
@@ -15,10 +16,12 @@ internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int[]? L
 internal sealed class ArDecoder
 {
     private readonly ValleWeights _w;
+    private readonly CpuBackend _backend;
 
-    public ArDecoder(ValleWeights weights)
+    public ArDecoder(ValleWeights weights, CpuBackend backend)
     {
         _w = weights;
+        _backend = backend;
     }
 
     /// <summary>Per-utterance state: its cache, tokens so far and sampler, all allocated before decoding.</summary>
@@ -69,7 +72,7 @@ internal sealed class ArDecoder
         int maxRows = Math.Max(prefillRows, seqs.Length);
         _w.ArAudioPosition.EnsureCapacity(maxAudio);
         _w.ArTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(maxRows, d, _w.ArDecoder.FeedForwardDim, maxKeys);
+        var ws = new Workspace(maxRows, d, _w.ArDecoder.FeedForwardDim, maxKeys, _backend);
         var x = new float[maxRows * d];
         var last = new float[seqs.Length * d];
         var logits = new float[seqs.Length * vocab];
@@ -83,13 +86,13 @@ internal sealed class ArDecoder
         {
             var q = seqs[s];
             int S = q.TextLength;
-            TextEncoder.Encode(q.Input.Text, _w.ArTextEmbedding, _w.ArLanguageEmbedding, q.Input.Languages,
+            TextEncoder.Encode(_backend, q.Input.Text, _w.ArTextEmbedding, _w.ArLanguageEmbedding, q.Input.Languages,
                 _w.ArTextPrenet, _w.ArTextPosition, x.AsSpan(row * d, S * d));
             var audio = x.AsSpan((row + S) * d, q.AudioPrefix * d);
             if (bos == 1) _w.ArAudioEmbedding.CopyTo(c.BosToken, audio[..d]);
             for (int t = 0; t < q.Input.PromptFirstCodebook.Length; t++)
                 _w.ArAudioEmbedding.CopyTo(q.Input.PromptFirstCodebook[t], audio.Slice((bos + t) * d, d));
-            _w.ArAudioPrenet?.Apply(audio, q.AudioPrefix, prenetScratch);
+            _w.ArAudioPrenet?.Apply(_backend, audio, q.AudioPrefix, prenetScratch);
             _w.ArAudioPosition.Apply(audio, 0, q.AudioPrefix);
             segments[s] = new Segment(q.Cache, row, 0, S + q.AudioPrefix, S, Causal: true);
             active[s] = s;
@@ -102,7 +105,7 @@ internal sealed class ArDecoder
 
         while (true)
         {
-            _w.ArPredictLayer.Forward(last.AsSpan(0, rows * d), rows, logits.AsSpan(0, rows * vocab));
+            _w.ArPredictLayer.Forward(_backend, last.AsSpan(0, rows * d), rows, logits.AsSpan(0, rows * vocab));
 
             // Pick a token per active sequence; upstream's stop rules decide who continues.
             int next = 0;
@@ -131,7 +134,7 @@ internal sealed class ArDecoder
                 int audioPos = q.AudioPrefix + q.Count - 1;
                 var xr = x.AsSpan(r * d, d);
                 _w.ArAudioEmbedding.CopyTo(q.Generated[q.Count - 1], xr);
-                _w.ArAudioPrenet?.Apply(xr, 1, prenetScratch);
+                _w.ArAudioPrenet?.Apply(_backend, xr, 1, prenetScratch);
                 _w.ArAudioPosition.Apply(xr, audioPos, 1);
                 segments[r] = new Segment(q.Cache, r, q.TextLength + audioPos, 1, q.TextLength, Causal: true);
             }

@@ -19,12 +19,13 @@ internal static class BlockAttention
     /// <summary>Query rows per work item: 4 rows × 2 key vectors = 8 accumulators, well inside 16 registers.</summary>
     public const int Rows = 4;
 
-    /// <summary>Tests and benchmarks turn it off to compare with the per-row path on the same machine.</summary>
-    internal static bool Enabled { get; set; } = true;
-
-    /// <summary>The kernel needs 256-bit FMA vectors and pairs of channels.</summary>
-    public static bool IsSupported(int headDim) =>
-        Enabled && Cpu.CpuKernels.Active >= Cpu.KernelIsa.Avx2 && Vector256.IsHardwareAccelerated && headDim % 2 == 0;
+    /// <summary>
+    /// Whether <paramref name="backend"/> runs attention of this head size here: the kernel needs 256-bit FMA vectors
+    /// (the backend's ISA at least AVX2) and pairs of channels, and the backend must have blocked attention on
+    /// (tests and benchmarks turn it off to compare with the per-row path on the same machine).
+    /// </summary>
+    public static bool IsSupported(Cpu.CpuBackend backend, int headDim) =>
+        backend.BlockedAttention && backend.Isa >= Cpu.KernelIsa.Avx2 && Vector256.IsHardwareAccelerated && headDim % 2 == 0;
 
     /// <param name="qkv">The pass's q/k/v rows ([rows, 3·Dim]).</param>
     /// <param name="firstRow">Activation row of the block's first query.</param>

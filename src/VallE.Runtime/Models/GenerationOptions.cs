@@ -6,12 +6,25 @@ namespace VallE.Runtime.Models;
 /// <summary>How the engine runs: fixed for the lifetime of a loaded <see cref="ValleModel"/>.</summary>
 public sealed record EngineOptions
 {
-    /// <summary>Worker threads for attention (and, once the kernels use them, the matrix products). 0 = all cores.</summary>
+    /// <summary>
+    /// Threads of the model's CPU backend (matrix products and attention), the calling thread included; 0 = all
+    /// cores. Each model has its own worker pool of this size.
+    /// </summary>
     public int Threads { get; init; }
     /// <summary>Storage of the linear layers' weights (embedding tables and norms stay float32).</summary>
     public WeightsDType WeightsDType { get; init; } = WeightsDType.F32;
+    /// <summary>
+    /// Instruction set of the CPU kernels; null = the best this CPU has (<see cref="CpuBackend.BestIsa"/>). Lower it
+    /// to run the AVX2 or scalar paths (tests, benchmarks); results may differ from the default's in the last bits.
+    /// </summary>
+    public KernelIsa? Isa { get; init; }
+    /// <summary>Blocked attention kernels where the ISA allows (default); false = the per-row path (for comparison).</summary>
+    public bool BlockedAttention { get; init; } = true;
 
     internal int ResolvedThreads => Threads > 0 ? Threads : Environment.ProcessorCount;
+
+    /// <summary>A new backend with these settings (the caller disposes it).</summary>
+    internal CpuBackend CreateBackend() => new(ResolvedThreads, Isa, BlockedAttention);
 }
 
 /// <summary>

@@ -1,3 +1,4 @@
+using VallE.Runtime.Cpu;
 using VallE.Weights;
 
 namespace VallE.Runtime.Models;
@@ -18,10 +19,12 @@ internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCo
 internal sealed class NarDecoder
 {
     private readonly ValleWeights _w;
+    private readonly CpuBackend _backend;
 
-    public NarDecoder(ValleWeights weights)
+    public NarDecoder(ValleWeights weights, CpuBackend backend)
     {
         _w = weights;
+        _backend = backend;
     }
 
     public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer, CancellationToken cancellation = default)
@@ -41,7 +44,7 @@ internal sealed class NarDecoder
         }
         _w.NarAudioPosition.EnsureCapacity(maxAudio);
         _w.NarTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(Math.Max(totalRows, 1), d, _w.NarDecoder.FeedForwardDim, Math.Max(maxRows, 1));
+        var ws = new Workspace(Math.Max(totalRows, 1), d, _w.NarDecoder.FeedForwardDim, Math.Max(maxRows, 1), _backend);
         var x = new float[Math.Max(totalRows, 1) * d];
         var logits = new float[Math.Max(maxFrames, 1) * vocab];
         var prenetScratch = _w.NarAudioPrenet is { } ap ? new float[maxAudio * ap.ScratchPerRow] : [];
@@ -57,7 +60,7 @@ internal sealed class NarDecoder
             var input = inputs[s];
             int P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
             texts[s] = new float[input.Text.Length * d];
-            TextEncoder.Encode(input.Text, _w.NarTextEmbedding, _w.NarLanguageEmbedding, input.Languages,
+            TextEncoder.Encode(_backend, input.Text, _w.NarTextEmbedding, _w.NarLanguageEmbedding, input.Languages,
                 _w.NarTextPrenet, _w.NarTextPosition, texts[s]);
 
             var sum = audioSums[s] = new float[(P + G) * d];
@@ -89,11 +92,11 @@ internal sealed class NarDecoder
                 if (input.PositionBeforePrenet)
                 {
                     _w.NarAudioPosition.Apply(audio, 0, A);
-                    _w.NarAudioPrenet?.Apply(audio, A, prenetScratch);
+                    _w.NarAudioPrenet?.Apply(_backend, audio, A, prenetScratch);
                 }
                 else
                 {
-                    _w.NarAudioPrenet?.Apply(audio, A, prenetScratch);
+                    _w.NarAudioPrenet?.Apply(_backend, audio, A, prenetScratch);
                     _w.NarAudioPosition.Apply(audio, 0, A);
                 }
             }
@@ -104,7 +107,7 @@ internal sealed class NarDecoder
                 var input = inputs[s];
                 int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
                 var l = logits.AsSpan(0, G * vocab);
-                _w.NarPredictLayers[stage - 1].Forward(x.AsSpan((segments[s].Row + S + P) * d, G * d), G, l);
+                _w.NarPredictLayers[stage - 1].Forward(_backend, x.AsSpan((segments[s].Row + S + P) * d, G * d), G, l);
                 observer?.OnNarLogits(s, stage, G, l);
                 for (int t = 0; t < G; t++)
                     codes[s][t, stage] = Sampling.TokenSampler.ArgMax(l.Slice(t * vocab, vocab));

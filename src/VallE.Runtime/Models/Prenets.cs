@@ -20,7 +20,7 @@ internal sealed class TextPrenet
     }
 
     /// <summary>x: [rows, Dim] (one sequence), transformed in place.</summary>
-    public void Apply(Span<float> x, int rows)
+    public void Apply(CpuBackend backend, Span<float> x, int rows)
     {
         var tmp = new float[rows * Dim];
         foreach (var block in _blocks)
@@ -28,7 +28,7 @@ internal sealed class TextPrenet
             block.Apply(x, rows, tmp);
             tmp.AsSpan().CopyTo(x);
         }
-        _linear.Forward(x[..(rows * Dim)], rows, tmp);
+        _linear.Forward(backend, x[..(rows * Dim)], rows, tmp);
         tmp.AsSpan().CopyTo(x);
     }
 
@@ -66,15 +66,15 @@ internal sealed class AudioPrenet(LinearWeights l0, LinearWeights l3, LinearWeig
     public int Dim => l0.InFeatures;
 
     /// <summary>x: [rows, Dim] transformed in place; <paramref name="scratch"/> holds at least rows * 512 floats.</summary>
-    public void Apply(Span<float> x, int rows, Span<float> scratch)
+    public void Apply(CpuBackend backend, Span<float> x, int rows, Span<float> scratch)
     {
         var a = scratch[..(rows * l0.OutFeatures)];
         var b = scratch.Slice(rows * l0.OutFeatures, rows * l3.OutFeatures);
-        l0.Forward(x[..(rows * Dim)], rows, a);
+        l0.Forward(backend, x[..(rows * Dim)], rows, a);
         System.Numerics.Tensors.TensorPrimitives.Max(a, 0f, a);
-        l3.Forward(a, rows, b);
+        l3.Forward(backend, a, rows, b);
         System.Numerics.Tensors.TensorPrimitives.Max(b, 0f, b);
-        l6.Forward(b, rows, x[..(rows * Dim)]);
+        l6.Forward(backend, b, rows, x[..(rows * Dim)]);
     }
 
     public int ScratchPerRow => l0.OutFeatures + l3.OutFeatures;

@@ -6,7 +6,7 @@ namespace VallE.Runtime.Models;
 /// with an explicit attention mask, no cache and no batching. Slow (quadratic work per token) and written to be read
 /// top to bottom; tests use it to prove that the KV-cached <see cref="ArDecoder"/> produces the same logits.
 /// </summary>
-internal sealed class ReferenceForward(ValleWeights w)
+internal sealed class ReferenceForward(ValleWeights w, Cpu.CpuBackend backend)
 {
     /// <summary>
     /// Logits <c>[AudioVocab + 1]</c> for the token after <paramref name="audio"/> (BOS included when the model
@@ -20,11 +20,11 @@ internal sealed class ReferenceForward(ValleWeights w)
 
         // 1. Inputs: text and audio embedded and positioned separately, then concatenated.
         var x = new float[L * d];
-        TextEncoder.Encode(text, w.ArTextEmbedding, w.ArLanguageEmbedding, languages, w.ArTextPrenet, w.ArTextPosition,
+        TextEncoder.Encode(backend, text, w.ArTextEmbedding, w.ArLanguageEmbedding, languages, w.ArTextPrenet, w.ArTextPosition,
             x.AsSpan(0, S * d));
         var y = x.AsSpan(S * d);
         for (int t = 0; t < A; t++) w.ArAudioEmbedding.CopyTo(audio[t], y.Slice(t * d, d));
-        if (w.ArAudioPrenet is { } prenet) prenet.Apply(y, A, new float[A * prenet.ScratchPerRow]);
+        if (w.ArAudioPrenet is { } prenet) prenet.Apply(backend, y, A, new float[A * prenet.ScratchPerRow]);
         w.ArAudioPosition.Apply(y, 0, A);
 
         // 2. The mask: text sees all text and no audio; audio sees all text and the audio up to itself.
@@ -56,15 +56,15 @@ internal sealed class ReferenceForward(ValleWeights w)
 
         // 4. Logits of the last position.
         var logits = new float[w.ArPredictLayer.OutFeatures];
-        w.ArPredictLayer.Forward(x.AsSpan((L - 1) * d, d), 1, logits);
+        w.ArPredictLayer.Forward(backend, x.AsSpan((L - 1) * d, d), 1, logits);
         return logits;
     }
 
-    private static float[] Attention(TransformerLayer layer, float[] h, int L, bool[,] allowed)
+    private float[] Attention(TransformerLayer layer, float[] h, int L, bool[,] allowed)
     {
         int d = layer.Dim, hd = layer.HeadDim;
         var qkv = new float[L * 3 * d];
-        layer.InProj.Forward(h, L, qkv);
+        layer.InProj.Forward(backend, h, L, qkv);
         var heads = new float[L * d];
         float scale = 1f / MathF.Sqrt(hd);
         var scores = new float[L];
@@ -93,17 +93,17 @@ internal sealed class ReferenceForward(ValleWeights w)
             }
         }
         var output = new float[L * d];
-        layer.OutProj.Forward(heads, L, output);
+        layer.OutProj.Forward(backend, heads, L, output);
         return output;
     }
 
-    private static float[] FeedForward(TransformerLayer layer, float[] h, int L)
+    private float[] FeedForward(TransformerLayer layer, float[] h, int L)
     {
         var hidden = new float[L * layer.Linear1.OutFeatures];
-        layer.Linear1.Forward(h, L, hidden);
+        layer.Linear1.Forward(backend, h, L, hidden);
         for (int i = 0; i < hidden.Length; i++) hidden[i] = MathF.Max(hidden[i], 0);
         var output = new float[L * layer.Dim];
-        layer.Linear2.Forward(hidden, L, output);
+        layer.Linear2.Forward(backend, hidden, L, output);
         return output;
     }
 

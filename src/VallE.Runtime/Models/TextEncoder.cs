@@ -10,7 +10,7 @@ namespace VallE.Runtime.Models;
 internal static class TextEncoder
 {
     /// <param name="languages">VALL-E X: the language id of every text position (null: no language embedding).</param>
-    public static void Encode(ReadOnlySpan<long> text, Embedding embedding, Embedding? language, int[]? languages,
+    public static void Encode(Cpu.CpuBackend backend, ReadOnlySpan<long> text, Embedding embedding, Embedding? language, int[]? languages,
         TextPrenet? prenet, SinePositions position, Span<float> output)
     {
         int d = embedding.Dim;
@@ -20,7 +20,7 @@ internal static class TextEncoder
             embedding.CopyTo(text[i], row);
             if (language is not null && languages is not null) language.AddTo(languages[i], row);
         }
-        prenet?.Apply(output, text.Length);
+        prenet?.Apply(backend, output, text.Length);
         position.Apply(output, 0, text.Length);
     }
 

@@ -39,7 +39,7 @@ internal sealed class TransformerLayer
         if (NormFirst) Norm1.Apply(x, h, rows, stage);
         else x[..(rows * d)].CopyTo(h);
         SelfAttention(h, rows, segments, ws);
-        OutProj.Forward(attn, rows, proj);
+        OutProj.Forward(ws.Backend, attn, rows, proj);
         TensorPrimitives.Add(x[..(rows * d)], proj, x);
         if (!NormFirst) Norm1.Apply(x, x, rows, stage);
 
@@ -47,9 +47,9 @@ internal sealed class TransformerLayer
         if (NormFirst) Norm2.Apply(x, h, rows, stage);
         else x[..(rows * d)].CopyTo(h);
         var hidden = ws.Hidden.AsSpan(0, rows * Linear1.OutFeatures);
-        Linear1.Forward(h, rows, hidden);
+        Linear1.Forward(ws.Backend, h, rows, hidden);
         TensorPrimitives.Max(hidden, 0f, hidden); // ReLU
-        Linear2.Forward(hidden, rows, proj);
+        Linear2.Forward(ws.Backend, hidden, rows, proj);
         TensorPrimitives.Add(x[..(rows * d)], proj, x);
         if (!NormFirst) Norm2.Apply(x, x, rows, stage);
     }
@@ -59,7 +59,7 @@ internal sealed class TransformerLayer
     {
         int d = Dim;
         var qkv = ws.Qkv.AsSpan(0, rows * 3 * d);
-        InProj.Forward(h, rows, qkv);
+        InProj.Forward(ws.Backend, h, rows, qkv);
 
         // Keys and values of the new positions go to their caches before anyone attends to them
         // (a prefill's text rows attend to text rows that come later in the same segment).
@@ -83,7 +83,7 @@ internal sealed class TransformerLayer
         // Rows of different sequences and heads are independent: one parallel loop over all of them.
         var job = ws.Job;
         int items = job.Set(this, segments);
-        CpuParallel.For(items, ref job);
+        ws.Backend.For(items, ref job);
     }
 
     /// <summary>softmax(q·Kᵀ / √headDim) · V for one (row, head); the unit of parallel work.</summary>

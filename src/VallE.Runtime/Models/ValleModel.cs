@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VallE.Runtime.Cpu;
 using VallE.Weights;
 
 namespace VallE.Runtime.Models;
@@ -7,35 +8,58 @@ namespace VallE.Runtime.Models;
 /// A loaded VALL-E (lifeiteng) or VALL-E X (Plachtaa) model on the CPU:
 /// <code>
 /// using var checkpoint = ModelCheckpoint.Open(path, ConfigOverrides.None);
-/// var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = 4 });
+/// using var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = 4 });
 /// GenerationResult r = model.Generate(new GenerationRequest { TextTokens = x, PromptCodes = y, EnrollTokens = n });
 /// </code>
 /// Weights are copied and packed at load time, so the checkpoint may be disposed afterwards. A model is not
-/// thread-safe: run one call at a time (batch utterances with <see cref="GenerateBatch"/> instead).
+/// thread-safe: run one call at a time (batch utterances with <see cref="GenerateBatch"/> instead). Each model owns
+/// a <see cref="CpuBackend"/> (worker threads, kernel ISA, attention settings) made from its
+/// <see cref="EngineOptions"/>, so several models, with different settings or not, can run concurrently in one
+/// process; <see cref="Dispose"/> retires its worker threads.
 /// </summary>
-public sealed class ValleModel
+public sealed class ValleModel : IDisposable
 {
     private readonly ValleWeights _weights;
     private readonly ArDecoder _ar;
     private readonly NarDecoder _nar;
+    private bool _disposed;
 
     public ModelConfig Config => _weights.Config;
     internal ValleWeights Weights => _weights;
     public EngineOptions Options { get; }
+    /// <summary>This model's CPU backend (owned: disposed with the model).</summary>
+    internal CpuBackend Backend { get; }
 
-    private ValleModel(ValleWeights weights, EngineOptions options)
+    private ValleModel(ValleWeights weights, EngineOptions options, CpuBackend backend)
     {
         _weights = weights;
         Options = options;
-        _ar = new ArDecoder(weights);
-        _nar = new NarDecoder(weights);
+        Backend = backend;
+        _ar = new ArDecoder(weights, backend);
+        _nar = new NarDecoder(weights, backend);
     }
 
     public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
-        UseThreads(options);
-        return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType), options);
+        var backend = options.CreateBackend();
+        try
+        {
+            // The backend also runs load-time products (AdaLN's per-stage projections), with the model's ISA.
+            return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType, backend), options, backend);
+        }
+        catch
+        {
+            backend.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Retires the model's worker threads; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    public void Dispose()
+    {
+        _disposed = true;
+        Backend.Dispose();
     }
 
     /// <summary>Upstream's <c>inference</c> for one utterance: AR then NAR; returns the generated frames only.</summary>
@@ -51,12 +75,12 @@ public sealed class ValleModel
     public IReadOnlyList<GenerationResult> GenerateBatch(IReadOnlyList<GenerationRequest> requests, IInferenceObserver? observer = null,
         CancellationToken cancellation = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (requests.Count == 0) return [];
         var c = Config;
         var arInputs = new ArInput[requests.Count];
         for (int i = 0; i < requests.Count; i++) arInputs[i] = Validate(requests[i], i);
 
-        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         var (tokens, steps, reasons) = _ar.Run(arInputs, observer, cancellation);
         double arMs = clock.Elapsed.TotalMilliseconds;
@@ -87,6 +111,7 @@ public sealed class ValleModel
     /// </summary>
     public GenerationResult Continual(long[] textTokens, long[,] codes, IInferenceObserver? observer = null, CancellationToken cancellation = default)
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         var c = Config;
         ValidateText(textTokens, 0);
         ValidateCodes(codes, 0, "codes");
@@ -98,20 +123,12 @@ public sealed class ValleModel
         var first = new long[T - prefix];
         for (int t = prefix; t < T; t++) first[t - prefix] = codes[t, 0];
 
-        UseThreads(Options);
         var clock = Stopwatch.StartNew();
         // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).
         var input = new NarInput(textTokens, prompt, first, Languages: null, PositionBeforePrenet: c.PrefixMode == 0);
         var result = _nar.Run([input], observer, cancellation)[0];
         return new GenerationResult { Codes = result, NarMilliseconds = clock.Elapsed.TotalMilliseconds };
     }
-
-    /// <summary>
-    /// The CPU backend's thread count is process-wide (the linear kernels and attention share one pool): each call
-    /// (re)applies this model's, so models loaded with different <see cref="EngineOptions.Threads"/> do not leak
-    /// their setting into each other.
-    /// </summary>
-    private static void UseThreads(EngineOptions options) => Cpu.CpuParallel.Threads = options.ResolvedThreads;
 
     /// <summary>
     /// The NAR's text and languages. Prefix modes 2 and 4 drop the enrolled phonemes: &lt;bos&gt; + text[enroll-1:];

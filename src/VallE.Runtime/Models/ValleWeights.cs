@@ -43,14 +43,14 @@ internal sealed class ValleWeights
     public required DecoderWeights NarDecoder { get; init; }
     public required LinearWeights[] NarPredictLayers { get; init; }
 
-    public static ValleWeights Load(ModelCheckpoint checkpoint, WeightsDType dtype)
+    public static ValleWeights Load(ModelCheckpoint checkpoint, WeightsDType dtype, CpuBackend backend)
     {
         var c = checkpoint.Config;
         if (c.Family == ModelFamily.Vallf)
             throw new InvalidInputException("VALL-F checkpoints (cross-attention decoder) are not supported by this engine yet");
         if (c.NumQuantizers < 2)
             throw new InvalidInputException($"num_quantizers {c.NumQuantizers} is not supported (the engine runs AR + NAR)");
-        var loader = new Loader(checkpoint, dtype);
+        var loader = new Loader(checkpoint, dtype, backend);
         int d = c.DModel, nd = c.NarDModel;
         bool vallex = c.Family == ModelFamily.VallEX;
 
@@ -87,7 +87,7 @@ internal sealed class ValleWeights
     }
 
     /// <summary>Reads tensors by canonical name, checks their shapes, converts to float32 and packs linears.</summary>
-    private sealed class Loader(ModelCheckpoint checkpoint, WeightsDType dtype)
+    private sealed class Loader(ModelCheckpoint checkpoint, WeightsDType dtype, CpuBackend backend)
     {
         private readonly float _eps = checkpoint.Config.LayerNormEps;
 
@@ -172,7 +172,7 @@ internal sealed class ValleWeights
             var both = new float[2 * dim];
             for (int s = 0; s < stageEmbeddings.Length; s++)
             {
-                project.Forward(stageEmbeddings[s], 1, both);
+                project.Forward(backend, stageEmbeddings[s], 1, both);
                 scale[s] = both[..dim];
                 shift[s] = both[dim..];
             }

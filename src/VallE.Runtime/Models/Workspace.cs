@@ -14,18 +14,21 @@ internal sealed class Workspace
     public float[] Proj { get; }
     public float[] Hidden { get; }
     public int MaxRows { get; }
+    /// <summary>The backend every layer of the pass runs on (its threads, ISA and attention settings).</summary>
+    public CpuBackend Backend { get; }
     internal AttentionJob Job { get; }
 
-    public Workspace(int maxRows, int dim, int ffDim, int maxKeys)
+    public Workspace(int maxRows, int dim, int ffDim, int maxKeys, CpuBackend backend)
     {
         MaxRows = maxRows;
+        Backend = backend;
         Normed = new float[maxRows * dim];
         Qkv = new float[maxRows * 3 * dim];
         Attn = new float[maxRows * dim];
         Proj = new float[maxRows * dim];
         Hidden = new float[maxRows * ffDim];
-        // One score buffer per CpuParallel worker (worker indices are below CpuParallel.Threads).
-        Job = new AttentionJob(this, maxKeys, dim, CpuParallel.Threads);
+        // One score buffer per worker of the backend (worker indices are below backend.Threads).
+        Job = new AttentionJob(this, maxKeys, dim, backend.Threads);
     }
 }
 
@@ -46,6 +49,7 @@ internal sealed class AttentionJob : IParallelJob
     private readonly float[][] _scores;
     private readonly float[][] _q;
     private TransformerLayer? _layer;
+    private bool _blocked;   // the layer's pass uses BlockAttention (fixed by the backend and the head size)
 
     public AttentionJob(Workspace ws, int maxKeys, int dim, int workers)
     {
@@ -69,7 +73,7 @@ internal sealed class AttentionJob : IParallelJob
     {
         _layer = layer;
         segments.CopyTo(_segments);
-        bool blocked = BlockAttention.IsSupported(layer.HeadDim);
+        bool blocked = _blocked = BlockAttention.IsSupported(_ws.Backend, layer.HeadDim);
         int units = 0;
         for (int s = 0; s < segments.Length; s++)
         {
@@ -92,12 +96,12 @@ internal sealed class AttentionJob : IParallelJob
         ref readonly Segment s = ref _segments[_unitSegment[unit]];
         int row = _unitRow[unit];
         int d = layer.Dim;
-        if (s.Length > 1 && BlockAttention.IsSupported(layer.HeadDim))
+        if (s.Length > 1 && _blocked)
         {
             BlockAttention.Attend(layer, _ws.Qkv, s, row, _unitCount[unit], head, _scores[worker], _q[worker], _ws.Attn);
             return;
         }
-        if (BlockAttention.IsSupported(layer.HeadDim))
+        if (_blocked)
         {
             BlockAttention.AttendRow(layer, _ws.Qkv, s, row, head, _scores[worker], _q[worker], _ws.Attn);
             return;

@@ -18,7 +18,7 @@ public interface ICodeGenerator : IDisposable
     GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default);
 }
 
-/// <summary>The CPU engine (<see cref="ValleModel"/>).</summary>
+/// <summary>The CPU engine (<see cref="ValleModel"/>); owns the model (Dispose disposes it, retiring its worker threads).</summary>
 public sealed class CpuCodeGenerator(ValleModel model) : ICodeGenerator
 {
     public ModelConfig Config => model.Config;
@@ -26,7 +26,7 @@ public sealed class CpuCodeGenerator(ValleModel model) : ICodeGenerator
     public bool SplitsArAndNar => true;
     public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default) =>
         model.Generate(request, observer, cancellation);
-    public void Dispose() { }
+    public void Dispose() => model.Dispose();
 }
 
 /// <summary>

@@ -8,26 +8,10 @@ namespace VallE.Tests.Cpu;
 /// this CPU has (AVX-512, AVX2, scalar) and 1-3 threads. bf16/int8 are compared with the float64 product of their
 /// dequantised weights (1e-5), and with the original weights to the bound their rounding allows.
 /// </summary>
-[NonParallelizable]
 public class LinearWeightsTests
 {
     private const double Tolerance = 1e-5;
-    private int _savedThreads;
-    private KernelIsa _savedIsa;
-
-    [SetUp]
-    public void Save()
-    {
-        _savedThreads = CpuParallel.Threads;
-        _savedIsa = CpuKernels.Active;
-    }
-
-    [TearDown]
-    public void Restore()
-    {
-        CpuParallel.Threads = _savedThreads;
-        CpuKernels.Active = _savedIsa;
-    }
+    private static readonly CpuBackend Serial = new(1);
 
     private static IEnumerable<KernelIsa> AvailableIsas() =>
         Enum.GetValues<KernelIsa>().Where(isa => isa <= CpuKernels.Best);
@@ -61,11 +45,10 @@ public class LinearWeightsTests
             {
                 foreach (int threads in new[] { 1, 2, 3 })
                 {
-                    CpuKernels.Active = isa;
-                    CpuParallel.Threads = threads;
+                    using var backend = new CpuBackend(threads, isa);
                     var y = new float[rows * outF + 3];
                     y.AsSpan().Fill(float.NaN);
-                    layer.Forward(x, rows, y.AsSpan(0, rows * outF));
+                    layer.Forward(backend, x, rows, y.AsSpan(0, rows * outF));
                     string where = $"{dtype} {rows}x{inF}->{outF} {isa} threads={threads}";
                     AssertClose(y, expected, magnitude, Tolerance, where);
                     Assert.That(y[rows * outF], Is.NaN, $"{where}: wrote past the output");
@@ -119,21 +102,21 @@ public class LinearWeightsTests
     {
         var layer = LinearWeights.Create([], [1f, 2f, 3f], 3, 0);
         var y = new float[6];
-        layer.Forward([], 2, y);
+        layer.Forward(Serial, [], 2, y);
         Assert.That(y, Is.EqualTo(new[] { 1f, 2f, 3f, 1f, 2f, 3f }));
-        LinearWeights.Create(new float[6], [], 3, 2).Forward([], 0, Span<float>.Empty);
+        LinearWeights.Create(new float[6], [], 3, 2).Forward(Serial, [], 0, Span<float>.Empty);
     }
 
     [Test]
     public void ShortBuffersAreRejected()
     {
         var layer = LinearWeights.Create(new float[6], [], 3, 2);
-        Assert.Throws<ArgumentException>(() => layer.Forward(new float[3], 2, new float[6]));
-        Assert.Throws<ArgumentException>(() => layer.Forward(new float[4], 2, new float[5]));
+        Assert.Throws<ArgumentException>(() => layer.Forward(Serial, new float[3], 2, new float[6]));
+        Assert.Throws<ArgumentException>(() => layer.Forward(Serial, new float[4], 2, new float[5]));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[5], [], 3, 2));
         Assert.Throws<ArgumentException>(() => LinearWeights.Create(new float[6], [1f], 3, 2));
         var both = new float[12];
-        Assert.Throws<ArgumentException>(() => layer.Forward(both.AsSpan(0, 4), 2, both.AsSpan(2, 6)), "in place");
+        Assert.Throws<ArgumentException>(() => layer.Forward(Serial, both.AsSpan(0, 4), 2, both.AsSpan(2, 6)), "in place");
     }
 
     [Test]
@@ -145,14 +128,14 @@ public class LinearWeightsTests
     [TestCase(WeightsDType.Int8)]
     public void ForwardAllocatesNothing(WeightsDType dtype)
     {
-        CpuParallel.Threads = 3;
+        using var backend = new CpuBackend(3);
         var random = new Random(3);
         var layer = LinearWeights.Create(RandomArray(random, 1024 * 512), RandomArray(random, 1024), 1024, 512, dtype);
         var x = RandomArray(random, 4 * 512);
         var y = new float[4 * 1024];
-        for (int i = 0; i < 20; i++) layer.Forward(x, 4, y);
+        for (int i = 0; i < 20; i++) layer.Forward(backend, x, 4, y);
         long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 200; i++) layer.Forward(x, 4, y);
+        for (int i = 0; i < 200; i++) layer.Forward(backend, x, 4, y);
         Assert.That(GC.GetAllocatedBytesForCurrentThread() - before, Is.Zero);
     }
 

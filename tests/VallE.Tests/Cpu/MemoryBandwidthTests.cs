@@ -8,14 +8,16 @@ public class MemoryBandwidthTests
     [Test]
     public void MeasuresAPositiveFiniteRate()
     {
-        double gbps = MemoryBandwidth.MeasureGBps(bytes: 8L << 20, runs: 1);
+        using var backend = new CpuBackend(2);
+        double gbps = MemoryBandwidth.MeasureGBps(backend, bytes: 8L << 20, runs: 1);
         Assert.That(gbps, Is.GreaterThan(0).And.LessThan(1e5));
     }
 
     [Test]
     public void RejectsTinyBuffersAndZeroRuns()
     {
-        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryBandwidth.MeasureGBps(bytes: 1024));
-        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryBandwidth.MeasureGBps(runs: 0));
+        using var backend = new CpuBackend(1);
+        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryBandwidth.MeasureGBps(backend, bytes: 1024));
+        Assert.Throws<ArgumentOutOfRangeException>(() => MemoryBandwidth.MeasureGBps(backend, runs: 0));
     }
 }

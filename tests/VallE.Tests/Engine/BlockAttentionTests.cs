@@ -8,7 +8,6 @@ namespace VallE.Tests.Engine;
 /// (<see cref="TransformerLayer.AttendOne"/>) to float rounding: non-causal (NAR) and causal with a text prefix
 /// (prefill), one-row segments (decode), row counts that leave partial blocks, key counts that leave vector tails, several segments in one pass.
 /// </summary>
-[NonParallelizable] // flips BlockAttention.Enabled, a process-wide switch
 public sealed class BlockAttentionTests
 {
     [TestCase(37, 64, 4, 0, false)]    // NAR-like: one partial block, 37 keys (16 + 16 + 5)
@@ -19,7 +18,10 @@ public sealed class BlockAttentionTests
     [TestCase(1, 20, 2, 0, false)]     // head dim 10: channel tail of the decode kernel
     public void BlockedEqualsPerRow(int length, int dim, int heads, int textLength, bool causal)
     {
-        if (!BlockAttention.IsSupported(dim / heads)) Assert.Ignore("needs AVX2 + FMA");
+        using var blockedBackend = new CpuBackend(2);
+        using var perRowBackend = new CpuBackend(2, blockedAttention: false);
+        if (!BlockAttention.IsSupported(blockedBackend, dim / heads)) Assert.Ignore("needs AVX2 + FMA");
+        Assert.That(BlockAttention.IsSupported(perRowBackend, dim / heads), Is.False);
         var layer = new TransformerLayer
         {
             Index = 0, Dim = dim, Heads = heads, NormFirst = true,
@@ -35,26 +37,24 @@ public sealed class BlockAttentionTests
             new Segment(caches[0], Row: 0, Start: 0, Length: length, TextLength: textLength, Causal: causal),
             new Segment(caches[1], Row: length, Start: start2, Length: length, TextLength: textLength, Causal: causal),
         };
-        var ws = new Workspace(rows, dim, 4 * dim, start2 + length + 8);
+        var ws = new Workspace(rows, dim, 4 * dim, start2 + length + 8, blockedBackend);
+        var perRow = new Workspace(rows, dim, 4 * dim, start2 + length + 8, perRowBackend);
         foreach (var a in new[] { ws.Qkv, caches[0].Keys(0), caches[0].Values(0), caches[1].Keys(0), caches[1].Values(0) })
             for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 4 - 2);
 
-        float[] Run(bool blocked)
+        ws.Qkv.CopyTo(perRow.Qkv, 0);
+
+        static float[] Run(Workspace w, TransformerLayer layer, Segment[] segments, int n)
         {
-            BlockAttention.Enabled = blocked;
-            try
-            {
-                Array.Clear(ws.Attn);
-                var job = ws.Job;
-                int items = job.Set(layer, segments);
-                CpuParallel.For(items, ref job);
-                return ws.Attn[..(rows * dim)];
-            }
-            finally { BlockAttention.Enabled = true; }
+            Array.Clear(w.Attn);
+            var job = w.Job;
+            int items = job.Set(layer, segments);
+            w.Backend.For(items, ref job);
+            return w.Attn[..n];
         }
 
-        var expected = Run(blocked: false);
-        var actual = Run(blocked: true);
+        var expected = Run(perRow, layer, segments, rows * dim);
+        var actual = Run(ws, layer, segments, rows * dim);
         Assert.That(actual.Any(float.IsNaN), Is.False);
         for (int i = 0; i < expected.Length; i++)
             Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-5f + 1e-5f * Math.Abs(expected[i])), $"element {i}");

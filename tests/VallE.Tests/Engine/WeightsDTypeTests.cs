@@ -18,9 +18,9 @@ public sealed class WeightsDTypeTests
         var f = Fixture.Get(name);
         var request = f.Request();
         var exact = f.Model.Generate(request);
-        var quantized = ValleModel.Load(f.Checkpoint, new EngineOptions { Threads = 1, WeightsDType = dtype });
-        var f32 = new ReferenceForward(f.Model.Weights);
-        var q = new ReferenceForward(quantized.Weights);
+        using var quantized = ValleModel.Load(f.Checkpoint, new EngineOptions { Threads = 1, WeightsDType = dtype });
+        var f32 = new ReferenceForward(f.Model.Weights, f.Model.Backend);
+        var q = new ReferenceForward(quantized.Weights, quantized.Backend);
         var c = f.Model.Config;
         var languages = f.Model.LanguageIds(request, request.TextTokens.Length);
 
