@@ -100,7 +100,7 @@ internal static class GenerateCommand
             Buffer.BlockCopy(codes, 0, flat, 0, flat.Length * sizeof(long));
             Npy.WriteInt64(output, flat, codes.GetLength(0), codes.GetLength(1));
             ctx.Info(string.Create(CultureInfo.InvariantCulture,
-                $"generated {result.Frames} frames ({result.Frames / SamplingCliOptions.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
+                $"generated {result.Frames} frames ({result.Frames / (double)Runtime.Codec.EncodecContract.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
                 $"AR {result.ArMillisecondsPerToken:F2} ms/token ({result.ArSteps} steps, {result.ArMilliseconds:F0} ms); NAR {result.NarMilliseconds:F0} ms"));
             return ExitCodes.Success;
         }));

@@ -33,7 +33,7 @@ internal sealed class PromptLimitCliOptions
     /// <summary>The same limit for a prompt given as codes (75 frames per second).</summary>
     public static void CheckFrames(string path, int frames, double maxSeconds)
     {
-        double seconds = frames / (double)(EncodecContract.SampleRate / EncodecContract.HopLength);
+        double seconds = frames / (double)EncodecContract.FramesPerSecond;
         if (seconds > maxSeconds)
             throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
                 "{0}: prompt is {1:F1} s long ({2} frames); the limit is {3} s (--max-prompt-seconds)", path, seconds, frames, maxSeconds));

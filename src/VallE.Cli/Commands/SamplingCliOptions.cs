@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Sampling;
 
 namespace VallE.Cli.Commands;
@@ -11,8 +12,6 @@ namespace VallE.Cli.Commands;
 /// </summary>
 internal sealed class SamplingCliOptions
 {
-    /// <summary>EnCodec at 24 kHz: 75 frames per second.</summary>
-    public const double FramesPerSecond = 75.0;
 
     private readonly Option<int> _topK = new("--top-k") { HelpName = "K", DefaultValueFactory = _ => -100, Description = "Keep the K most likely tokens (1 = greedy, <= 0 = off; upstream default -100)." };
     private readonly Option<float> _topP = new("--top-p") { HelpName = "P", DefaultValueFactory = _ => 1f, Description = "Nucleus sampling threshold, in [0, 1] (1 = off)." };
@@ -55,7 +54,7 @@ internal sealed class SamplingCliOptions
     {
         if (parse.GetValue(_maxDuration) is not { } seconds) return null;
         if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
-        return (int)Math.Ceiling(seconds * FramesPerSecond);
+        return (int)Math.Ceiling(seconds * EncodecContract.FramesPerSecond);
     }
 
     private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);

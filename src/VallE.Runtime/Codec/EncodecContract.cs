@@ -12,6 +12,8 @@ public static class EncodecContract
 {
     public const int SampleRate = 24000;
     public const int HopLength = 320;
+    /// <summary>Code frames per second of audio: 24000 / 320 = 75.</summary>
+    public const int FramesPerSecond = SampleRate / HopLength;
     public const int Quantizers = 8;
     public const int CodebookSize = 1024;
 

@@ -53,7 +53,7 @@ internal sealed class ArDecoder
         for (int s = 0; s < seqs.Length; s++)
         {
             var input = inputs[s];
-            int upstreamLimit = 16 * input.Text.Length + 1 - bos; // upstream stops once len(y) - len(prompt) > 16 * len(text)
+            int upstreamLimit = GenerationRequest.MaxFramesPerTextToken * input.Text.Length + 1 - bos; // upstream stops once len(y) - len(prompt) > 16 * len(text)
             int maxGenerated = Math.Max(0, Math.Min(upstreamLimit, input.MaxFrames));
             int audioPrefix = bos + input.PromptFirstCodebook.Length;
             int capacity = input.Text.Length + audioPrefix + maxGenerated + 1;
@@ -118,7 +118,7 @@ internal sealed class ArDecoder
                 int argmax = TokenSampler.ArgMax(l);
                 int token = q.Sampler.Sample(l, q.Generated.AsSpan(0, q.Count));
                 if (token == c.EosToken || (!vallex && argmax == c.EosToken)) q.StopReason = "eos";
-                else if (q.Count + bos > 16 * q.TextLength) q.StopReason = "length";
+                else if (q.Count + bos > GenerationRequest.MaxFramesPerTextToken * q.TextLength) q.StopReason = "length";
                 else if (q.Count >= q.Input.MaxFrames) q.StopReason = "max-frames";
                 if (q.StopReason.Length > 0) { q.Done = true; continue; }
                 q.Generated[q.Count++] = token;

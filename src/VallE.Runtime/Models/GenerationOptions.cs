@@ -40,6 +40,12 @@ public sealed record GenerationRequest
     /// </summary>
     public const int MaxTextTokens = 1024;
 
+    /// <summary>
+    /// Upstream's length rule: the AR stops once it has generated more than 16 frames per text token
+    /// (<c>len(y) - len(prompt) &gt; 16 * len(text)</c>).
+    /// </summary>
+    public const int MaxFramesPerTextToken = 16;
+
     /// <summary>Text token ids <c>[S]</c>: &lt;bos&gt;, prompt transcript, target text, &lt;eos&gt; (upstream's <c>x</c>).</summary>
     public required long[] TextTokens { get; init; }
     /// <summary>Acoustic prompt codes <c>[T', NumQuantizers]</c>, frame-major (upstream's <c>y</c>).</summary>

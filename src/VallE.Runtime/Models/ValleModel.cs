@@ -116,7 +116,7 @@ public sealed class ValleModel : IDisposable
         ValidateText(textTokens, 0);
         ValidateCodes(codes, 0, "codes");
         int T = codes.GetLength(0);
-        int prefix = Math.Min(T / 2, 3 * 75);
+        int prefix = Math.Min(T / 2, 3 * Codec.EncodecContract.FramesPerSecond);   // upstream: at most a 3 s prompt
         var prompt = new long[prefix, c.NumQuantizers];
         for (int t = 0; t < prefix; t++)
             for (int j = 0; j < c.NumQuantizers; j++) prompt[t, j] = codes[t, j];

@@ -51,7 +51,7 @@ public sealed class CudaCodeGenerator : ICodeGenerator
     {
         int books = Config.NumQuantizers;
         long[,] prompt = request.PromptCodes;
-        int total = request.TextTokens.Length + prompt.GetLength(0) + 16 * request.TextTokens.Length + 2;
+        int total = request.TextTokens.Length + prompt.GetLength(0) + GenerationRequest.MaxFramesPerTextToken * request.TextTokens.Length + 2;
         if (total > Capacity)
             throw new InvalidInputException($"text ({request.TextTokens.Length} tokens) and prompt ({prompt.GetLength(0)} frames) need up to {total} positions; the CUDA engine holds {Capacity}: shorten the prompt or use --sentences");
         var text = new int[request.TextTokens.Length];

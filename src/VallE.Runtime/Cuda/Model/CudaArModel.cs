@@ -1,3 +1,4 @@
+using VallE.Runtime.Models;
 using VallE.Runtime.Sampling;
 using VallE.Weights;
 
@@ -154,7 +155,7 @@ public sealed class CudaArModel : IDisposable
         EnsureStepGraph(options, seed);
 
         var generated = new List<int>();
-        int limit = s * 16;
+        int limit = s * GenerationRequest.MaxFramesPerTextToken;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
