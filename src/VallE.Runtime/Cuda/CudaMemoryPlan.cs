@@ -35,7 +35,7 @@ public sealed record CudaMemoryPlan(long WeightBytes, long KvCacheBytes, long Ac
     public static int ElementBytes(CudaDType dtype) => dtype == CudaDType.F32 ? 4 : 2;
 
     /// <summary>
-    /// Throws <see cref="InvalidInputException"/> (exit 3) when <paramref name="freeBytes"/> cannot hold the plan;
+    /// Throws <see cref="InvalidInputException"/> when <paramref name="freeBytes"/> cannot hold the plan;
     /// <paramref name="what"/> names the request ("generation of up to 3000 frames").
     /// </summary>
     public void EnsureFits(long freeBytes, string what)

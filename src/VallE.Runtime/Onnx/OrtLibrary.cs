@@ -174,7 +174,7 @@ internal static unsafe class OrtLibrary
     }
 }
 
-/// <summary>An error ONNX Runtime reported (bad model, shape mismatch at run time, ...). Exit code 3.</summary>
+/// <summary>An error ONNX Runtime reported (bad model, shape mismatch at run time, ...).</summary>
 public sealed class OnnxRuntimeException : InvalidInputException
 {
     /// <summary>OrtErrorCode (1 FAIL, 2 INVALID_ARGUMENT, 3 NO_SUCHFILE, 4 NO_MODEL, ..., 7 INVALID_PROTOBUF, ...).</summary>

@@ -141,6 +141,15 @@ public static partial class ConfigResolver
         return value;
     }
 
+    /// <summary>The <see cref="ConfigOverrides"/> property that sets hyper-parameter <paramref name="name"/>.</summary>
+    private static string OverrideProperty(string name) => name switch
+    {
+        "nhead" or "nar_nhead" => nameof(ConfigOverrides.NHead),
+        "prefix_mode" => nameof(ConfigOverrides.PrefixMode),
+        "family" => nameof(ConfigOverrides.Family),
+        _ => name,
+    };
+
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static void RequireVallE(IReadOnlyDictionary<string, TensorData> tensors)
@@ -205,7 +214,10 @@ public static partial class ConfigResolver
         void Check(bool ok, string name, string message)
         {
             if (ok) return;
-            if (sources.TryGetValue(name, out var s) && s == ConfigSource.Override) throw new UsageException(message);
+            // A value the caller overrode is a bad argument (named after the ConfigOverrides property); anything else
+            // came from the file and is bad input.
+            if (sources.TryGetValue(name, out var s) && s == ConfigSource.Override)
+                throw new ArgumentException(message, OverrideProperty(name));
             throw new InvalidInputException(message);
         }
         // Upper bounds keep a corrupt value from making the layout (one entry per tensor) absurdly large.

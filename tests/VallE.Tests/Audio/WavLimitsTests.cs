@@ -1,3 +1,4 @@
+using VallE.Cli;
 using VallE.Runtime.Audio;
 using VallE.Tests.Support;
 

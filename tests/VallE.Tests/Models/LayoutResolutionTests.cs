@@ -96,10 +96,11 @@ public class LayoutResolutionTests
     }
 
     [Test]
-    public void HeadsThatDoNotDivideTheWidthAreAUsageErrorWhenOverridden()
+    public void HeadsThatDoNotDivideTheWidthAreAnArgumentErrorWhenOverridden()
     {
-        var e = Assert.Throws<UsageException>(() => Resolve(InMemoryModels.Tiny(), overrides: new ConfigOverrides { NHead = 5 }));
+        var e = Assert.Throws<ArgumentException>(() => Resolve(InMemoryModels.Tiny(), overrides: new ConfigOverrides { NHead = 5 }));
         Assert.That(e!.Message, Does.Contain("nhead 5 does not divide d_model 16"));
+        Assert.That(e.ParamName, Is.EqualTo(nameof(ConfigOverrides.NHead)));
     }
 
     [Test]
