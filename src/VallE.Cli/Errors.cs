@@ -46,6 +46,13 @@ internal static class OptionErrors
         return new UsageException(message, e);
     }
 
+    /// <summary>
+    /// <paramref name="e"/> with the CLI flag that sets its <see cref="InvalidInputException.Setting"/> appended
+    /// (<c>"...; the limit is 30 s (--max-prompt-seconds)"</c>). Still an input error (exit 3).
+    /// </summary>
+    public static InvalidInputException WithFlag(InvalidInputException e, string hint) =>
+        new($"{e.Message}{hint}", e) { Setting = e.Setting };
+
     /// <summary><see cref="Exception.Message"/> of an <see cref="ArgumentException"/> without the parameter suffix.</summary>
     public static string BareMessage(ArgumentException e)
     {

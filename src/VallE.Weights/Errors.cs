@@ -18,6 +18,13 @@ public class ValleException : Exception
 public class InvalidInputException : ValleException
 {
     public InvalidInputException(string message, Exception? inner = null) : base(message, inner) { }
+
+    /// <summary>
+    /// The library setting (property or parameter name, e.g. <c>EnrollTokens</c>, <c>maxSeconds</c>) whose value
+    /// would change the outcome, when there is one; null otherwise. The message says it in library terms; a front end
+    /// can map it to its own option to add a hint (the CLI appends the flag).
+    /// </summary>
+    public string? Setting { get; init; }
 }
 
 /// <summary>A native library (libespeak-ng, ONNX Runtime, CUDA) or device is missing or unusable.</summary>

@@ -75,6 +75,11 @@ internal sealed class CheckpointOptions
         {
             throw new UsageException(OptionErrors.BareMessage(e), e);
         }
+        catch (InvalidInputException e) when (e.Setting == nameof(ConfigOverrides.NHead))
+        {
+            // The checkpoint does not store nhead and the default does not fit: the user has to say.
+            throw OptionErrors.WithFlag(e, "; pass --nhead");
+        }
         foreach (string note in checkpoint.OverrideNotes) ctx.Info($"note: {note}");
         return checkpoint;
     }
