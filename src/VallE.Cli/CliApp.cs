@@ -1,5 +1,6 @@
 using System.CommandLine;
 using VallE.Cli.Commands;
+using VallE.Runtime.Cuda;
 
 namespace VallE.Cli;
 
@@ -48,17 +49,38 @@ public static class CliApp
         return Guard(ctx, () => parse.Invoke(config));
     }
 
-    /// <summary>Runs a command body and turns exceptions into exit codes with a one-line message.</summary>
+    /// <summary>
+    /// Runs a command body and turns exceptions into exit codes with a one-line message. This is where every exit
+    /// code is decided: <see cref="UsageException"/> 2 (the option groups translate library
+    /// <see cref="ArgumentException"/>s into it where options are read; any other ArgumentException is a bug, 1);
+    /// <see cref="InvalidInputException"/> and <see cref="NativeDependencyException"/> 3; a CUDA out-of-memory 3 and
+    /// any other <see cref="CudaException"/> 1; cancellation 130; anything else 1.
+    /// </summary>
     public static int Guard(CliContext ctx, Func<int> body)
     {
         try
         {
             return body();
         }
+        catch (UsageException e)
+        {
+            ctx.Error(e.Message);
+            return ExitCodes.Usage;
+        }
+        catch (InvalidInputException e)
+        {
+            ctx.Error(e.Message);
+            return ExitCodes.InvalidInput;
+        }
+        catch (CudaException e)
+        {
+            ctx.Error(e.Message);
+            return e.IsOutOfMemory ? ExitCodes.InvalidInput : ExitCodes.InternalError;
+        }
         catch (ValleException e)
         {
             ctx.Error(e.Message);
-            return e.ExitCode;
+            return ExitCodes.InternalError;
         }
         catch (OperationCanceledException)
         {

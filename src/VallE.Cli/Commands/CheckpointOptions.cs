@@ -52,10 +52,34 @@ internal sealed class CheckpointOptions
         return new ConfigOverrides { NHead = nhead, PrefixMode = prefixMode, Family = family };
     }
 
-    /// <summary>Opens the checkpoint and reports applied overrides on stderr (one line each).</summary>
+    /// <summary>The flag of each <see cref="ConfigOverrides"/> property.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        [nameof(ConfigOverrides.NHead)] = "--nhead",
+        [nameof(ConfigOverrides.PrefixMode)] = "--prefix-mode",
+        [nameof(ConfigOverrides.Family)] = "--family",
+    };
+
+    /// <summary>
+    /// Opens the checkpoint and reports applied overrides on stderr (one line each). An override that cannot apply
+    /// to this model is a usage error (exit 2).
+    /// </summary>
     public static ModelCheckpoint Open(CliContext ctx, string path, ConfigOverrides overrides)
     {
-        var checkpoint = ModelCheckpoint.Open(path, overrides);
+        ModelCheckpoint checkpoint;
+        try
+        {
+            checkpoint = ModelCheckpoint.Open(path, overrides);
+        }
+        catch (ArgumentException e) when (e.ParamName is { } name && Flags.ContainsKey(name))
+        {
+            throw new UsageException(OptionErrors.BareMessage(e), e);
+        }
+        catch (InvalidInputException e) when (e.Setting == nameof(ConfigOverrides.NHead))
+        {
+            // The checkpoint does not store nhead and the default does not fit: the user has to say.
+            throw OptionErrors.WithFlag(e, "; pass --nhead");
+        }
         foreach (string note in checkpoint.OverrideNotes) ctx.Info($"note: {note}");
         return checkpoint;
     }

@@ -41,7 +41,15 @@ internal static class ConvertCommand
             };
             var overrides = options.Read(parse);
             using var checkpoint = CheckpointOptions.Open(ctx, parse.GetValue(pathArg)!, overrides);
-            var summary = CheckpointConverter.Convert(checkpoint, parse.GetValue(outArg)!, dtype, ctx.Cancellation);
+            CheckpointConverter.Summary summary;
+            try
+            {
+                summary = CheckpointConverter.Convert(checkpoint, parse.GetValue(outArg)!, dtype, ctx.Cancellation);
+            }
+            catch (ArgumentException e) when (e.ParamName == "dtype")
+            {
+                throw new UsageException("--" + OptionErrors.BareMessage(e), e);
+            }
             ctx.Out.WriteLine(
                 $"wrote {summary.WeightsPath} ({summary.StoredTensors} tensors, {summary.TiedAliases} tied aliases, " +
                 $"{(summary.Bytes / 1048576.0).ToString("F1", CultureInfo.InvariantCulture)} MiB, {summary.DType.ShortName()}) and {summary.ConfigPath}");

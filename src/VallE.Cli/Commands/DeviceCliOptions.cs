@@ -24,7 +24,17 @@ internal sealed class DeviceCliOptions
     public void AddTo(Command command) => command.Options.Add(_device);
 
     /// <summary>Parses the option (exit 2 for an unknown value) before any expensive work.</summary>
-    public DeviceKind Read(ParseResult parse) => DeviceSelection.Parse(parse.GetValue(_device) ?? "cpu");
+    public DeviceKind Read(ParseResult parse)
+    {
+        try
+        {
+            return DeviceSelection.Parse(parse.GetValue(_device) ?? "cpu");
+        }
+        catch (ArgumentException e)
+        {
+            throw new UsageException("--" + OptionErrors.BareMessage(e), e);   // "--device must be auto, cpu or cuda ..."
+        }
+    }
 
     /// <summary>
     /// The generator for <paramref name="checkpoint"/> on the requested device. The caller owns both the returned
@@ -34,7 +44,15 @@ internal sealed class DeviceCliOptions
         EngineOptions engineOptions, out CudaDevice? gpu)
     {
         gpu = null;
-        CudaDevice? device = DeviceSelection.Resolve(kind, ctx.Info);
+        CudaDevice? device;
+        try
+        {
+            device = DeviceSelection.Resolve(kind, ctx.Info);
+        }
+        catch (NativeDependencyException e)
+        {
+            throw new NativeDependencyException($"--device cuda: {e.Message}", e);
+        }
         if (device is not null)
         {
             if (CudaValle.Supports(checkpoint.Config, out string reason))

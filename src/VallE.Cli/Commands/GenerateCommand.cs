@@ -82,17 +82,24 @@ internal static class GenerateCommand
                 using var generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out var gpu);
                 using var ownedGpu = gpu;
                 ctx.Cancellation.ThrowIfCancellationRequested();
-                result = generator.Generate(new GenerationRequest
+                try
                 {
-                    TextTokens = text,
-                    PromptCodes = prompt,
-                    EnrollTokens = enroll,
-                    PromptLanguage = parse.GetValue(promptLangOpt),
-                    TextLanguage = textLanguage is { } one && !one.Contains(',') ? one : null,
-                    TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
-                    Sampling = samplingOptions,
-                    MaxFrames = maxFrames,
-                }, observer: null, ctx.Cancellation);
+                    result = generator.Generate(new GenerationRequest
+                    {
+                        TextTokens = text,
+                        PromptCodes = prompt,
+                        EnrollTokens = enroll,
+                        PromptLanguage = parse.GetValue(promptLangOpt),
+                        TextLanguage = textLanguage is { } one && !one.Contains(',') ? one : null,
+                        TextLanguages = textLanguage is { } list && list.Contains(',') ? list.Split(',') : null,
+                        Sampling = samplingOptions,
+                        MaxFrames = maxFrames,
+                    }, observer: null, ctx.Cancellation);
+                }
+                catch (InvalidInputException e) when (e.Setting == nameof(GenerationRequest.EnrollTokens))
+                {
+                    throw OptionErrors.WithFlag(e, " (--enroll-tokens)");
+                }
             }
 
             var codes = result.Codes;

@@ -37,6 +37,16 @@ internal sealed class SamplingCliOptions
         foreach (var o in new Option[] { _topK, _topP, _temperature, _minP, _repetition, _repetitionWindow, _seed, _maxDuration }) command.Options.Add(o);
     }
 
+    /// <summary>The flag of each <see cref="SamplingOptions"/> property, for the messages of its check.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        [nameof(SamplingOptions.Temperature)] = "--temperature",
+        [nameof(SamplingOptions.TopP)] = "--top-p",
+        [nameof(SamplingOptions.MinP)] = "--min-p",
+        [nameof(SamplingOptions.RepetitionPenalty)] = "--repetition-penalty",
+        [nameof(SamplingOptions.RepetitionWindow)] = "--repetition-window",
+    };
+
     public SamplingOptions Read(ParseResult parse)
     {
         var s = new SamplingOptions
@@ -45,7 +55,14 @@ internal sealed class SamplingCliOptions
             MinP = parse.GetValue(_minP), RepetitionPenalty = parse.GetValue(_repetition),
             RepetitionWindow = parse.GetValue(_repetitionWindow), Seed = parse.GetValue(_seed),
         };
-        s.Validate();
+        try
+        {
+            s.Validate();
+        }
+        catch (ArgumentException e)
+        {
+            throw OptionErrors.ToUsage(e, Flags);
+        }
         return s;
     }
 

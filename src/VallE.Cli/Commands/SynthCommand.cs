@@ -98,7 +98,14 @@ internal static class SynthCommand
             if (promptWav is not null)
             {
                 using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
-                promptCodes = Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation);
+                try
+                {
+                    promptCodes = Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation);
+                }
+                catch (InvalidInputException e) when (e.Setting == "maxSeconds")
+                {
+                    throw OptionErrors.WithFlag(e, " (--max-prompt-seconds)");
+                }
             }
             else
             {
@@ -138,36 +145,43 @@ internal static class SynthCommand
             double? firstAudioSeconds = null;
             var synthClock = Stopwatch.StartNew();
             // The joined output is streamed into its temporary file piece by piece; it replaces OUT only at the end.
-            AtomicFile.Write(output, stream =>
+            try
             {
-                var joined = new WavStreamWriter(stream, EncodecContract.SampleRate, format);
-                foreach (var piece in synthesizer.Run(request, progress, ctx.Cancellation))
+                AtomicFile.Write(output, stream =>
                 {
-                    progress?.Clear();
-                    if (piece.Index > 0) joined.AppendSilence((int)(SentenceGapSeconds * EncodecContract.SampleRate));
-                    joined.Append(piece.Samples);
-                    if (piece.Count > 1 && !toStdout)
+                    var joined = new WavStreamWriter(stream, EncodecContract.SampleRate, format);
+                    foreach (var piece in synthesizer.Run(request, progress, ctx.Cancellation))
                     {
-                        string path = SentencePath(output, piece.Index);
-                        WavWriter.Write(path, piece.Samples, EncodecContract.SampleRate, format);
-                        ctx.Info(string.Format(CultureInfo.InvariantCulture, "sentence {0}/{1}: {2:F2} s -> {3}",
-                            piece.Index + 1, piece.Count, piece.Samples.Length / (double)EncodecContract.SampleRate, path));
+                        progress?.Clear();
+                        if (piece.Index > 0) joined.AppendSilence((int)(SentenceGapSeconds * EncodecContract.SampleRate));
+                        joined.Append(piece.Samples);
+                        if (piece.Count > 1 && !toStdout)
+                        {
+                            string path = SentencePath(output, piece.Index);
+                            WavWriter.Write(path, piece.Samples, EncodecContract.SampleRate, format);
+                            ctx.Info(string.Format(CultureInfo.InvariantCulture, "sentence {0}/{1}: {2:F2} s -> {3}",
+                                piece.Index + 1, piece.Count, piece.Samples.Length / (double)EncodecContract.SampleRate, path));
+                        }
+                        string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
+                        if (piece.StopReason == "length")
+                            ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
+                        else if (piece.StopReason == "max-frames")
+                            ctx.Info($"{where}stopped at --max-duration before end-of-speech");
+                        firstAudioSeconds ??= total.Elapsed.TotalSeconds;
+                        progress?.NextPiece(piece.Index + 1, piece.Count);
+                        t += piece.Times;
+                        steps += piece.ArSteps;
+                        pieceCount = piece.Count;
                     }
-                    string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
-                    if (piece.StopReason == "length")
-                        ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
-                    else if (piece.StopReason == "max-frames")
-                        ctx.Info($"{where}stopped at --max-duration before end-of-speech");
-                    firstAudioSeconds ??= total.Elapsed.TotalSeconds;
-                    progress?.NextPiece(piece.Index + 1, piece.Count);
-                    t += piece.Times;
-                    steps += piece.ArSteps;
-                    pieceCount = piece.Count;
-                }
-                joined.Finish();
-                samples = joined.Samples;
-                clipped = joined.Clipped;
-            });
+                    joined.Finish();
+                    samples = joined.Samples;
+                    clipped = joined.Clipped;
+                });
+            }
+            catch (InvalidInputException e) when (e.Setting == nameof(SynthesisRequest.SplitSentences))
+            {
+                throw OptionErrors.WithFlag(e, " (--sentences)");
+            }
             double synthSeconds = synthClock.Elapsed.TotalSeconds + promptMs / 1000;
             DecodeCommand.ReportClipping(ctx, clipped, samples);
 

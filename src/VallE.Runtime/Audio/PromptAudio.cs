@@ -15,7 +15,8 @@ public static class PromptAudio
 
     /// <summary>
     /// Reads <paramref name="path"/>, averages its channels and resamples to <paramref name="sampleRate"/>.
-    /// With <paramref name="maxSeconds"/>, a longer file is refused from its header, before any sample is read.
+    /// With <paramref name="maxSeconds"/>, a longer file is refused from its header, before any sample is read
+    /// (an <see cref="InvalidInputException"/> whose <see cref="InvalidInputException.Setting"/> is <c>maxSeconds</c>).
     /// </summary>
     /// <exception cref="ArgumentOutOfRangeException"><paramref name="maxSeconds"/> is not a positive number (validate user input first).</exception>
     public static float[] LoadMono(string path, int sampleRate, out WavFormat source, double? maxSeconds = null)
@@ -27,7 +28,7 @@ public static class PromptAudio
             double seconds = WavReader.ReadHeader(path).DurationSeconds;
             if (seconds > limit)
                 throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
-                    "{0}: prompt is {1:0.0##} s long; the limit is {2:0.###} s (--max-prompt-seconds)", path, seconds, limit));
+                    "{0}: prompt is {1:0.0##} s long; the limit is {2:0.###} s", path, seconds, limit)) { Setting = nameof(maxSeconds) };
         }
         WavAudio audio = WavReader.Read(path);
         source = audio.Format;

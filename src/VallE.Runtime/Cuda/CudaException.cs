@@ -2,14 +2,21 @@ namespace VallE.Runtime.Cuda;
 
 /// <summary>
 /// A CUDA runtime, cuBLAS or kernel call failed. The message names the call and CUDA's own description.
-/// Running out of device memory is exit 3 (the input is too large for this GPU); anything else is exit 1 (a bug
-/// or a broken device).
+/// <see cref="IsOutOfMemory"/> tells running out of device memory (the input is too large for this GPU) from any
+/// other failure (a bug or a broken device).
 /// </summary>
 public sealed class CudaException : ValleException
 {
+    /// <summary>The cudaError_t or cublasStatus_t.</summary>
     public int ErrorCode { get; }
+    /// <summary>The call failed for lack of device memory (cudaErrorMemoryAllocation, CUBLAS_STATUS_ALLOC_FAILED).</summary>
+    public bool IsOutOfMemory { get; }
 
-    public CudaException(string message, int errorCode, int exitCode) : base(message, exitCode) => ErrorCode = errorCode;
+    public CudaException(string message, int errorCode, bool isOutOfMemory = false) : base(message)
+    {
+        ErrorCode = errorCode;
+        IsOutOfMemory = isOutOfMemory;
+    }
 
     /// <summary>Throws when <paramref name="error"/> (a cudaError_t) is not cudaSuccess.</summary>
     public static void Check(int error, string call)
@@ -20,9 +27,9 @@ public sealed class CudaException : ValleException
 
     public static CudaException FromRuntime(int error, string call)
     {
-        int exit = error == CudaRuntimeNative.ErrorMemoryAllocation ? ExitCodes.InvalidInput : ExitCodes.InternalError;
-        string what = error == CudaRuntimeNative.ErrorMemoryAllocation ? "out of GPU memory in " : "";
-        return new CudaException($"CUDA: {what}{call} failed: {CudaRuntimeNative.Describe(error)}", error, exit);
+        bool oom = error == CudaRuntimeNative.ErrorMemoryAllocation;
+        string what = oom ? "out of GPU memory in " : "";
+        return new CudaException($"CUDA: {what}{call} failed: {CudaRuntimeNative.Describe(error)}", error, oom);
     }
 
     /// <summary>Throws when <paramref name="status"/> (a cublasStatus_t) is not CUBLAS_STATUS_SUCCESS.</summary>
@@ -30,7 +37,6 @@ public sealed class CudaException : ValleException
     {
         if (status == CublasNative.StatusSuccess) return;
         const int allocFailed = 3; // CUBLAS_STATUS_ALLOC_FAILED
-        int exit = status == allocFailed ? ExitCodes.InvalidInput : ExitCodes.InternalError;
-        throw new CudaException($"cuBLAS: {call} failed: {CublasNative.Describe(status)}", status, exit);
+        throw new CudaException($"cuBLAS: {call} failed: {CublasNative.Describe(status)}", status, status == allocFailed);
     }
 }

@@ -35,7 +35,7 @@ public sealed record CudaMemoryPlan(long WeightBytes, long KvCacheBytes, long Ac
     public static int ElementBytes(CudaDType dtype) => dtype == CudaDType.F32 ? 4 : 2;
 
     /// <summary>
-    /// Throws <see cref="InvalidInputException"/> (exit 3) when <paramref name="freeBytes"/> cannot hold the plan;
+    /// Throws <see cref="InvalidInputException"/> when <paramref name="freeBytes"/> cannot hold the plan;
     /// <paramref name="what"/> names the request ("generation of up to 3000 frames").
     /// </summary>
     public void EnsureFits(long freeBytes, string what)
@@ -44,7 +44,7 @@ public sealed record CudaMemoryPlan(long WeightBytes, long KvCacheBytes, long Ac
         throw new InvalidInputException(
             $"{what} needs about {Gib(TotalBytes)} GiB of GPU memory (weights {Gib(WeightBytes)}, KV cache {Gib(KvCacheBytes)}, " +
             $"activations {Gib(ActivationBytes)}, headroom {Gib(HeadroomBytes)}) but only {Gib(freeBytes)} GiB is free; " +
-            "shorten the request, lower the batch size, use a 16-bit KV cache, or run with --device cpu");
+            "shorten the request, lower the batch size, use a 16-bit KV cache, or run on the CPU");
     }
 
     /// <summary>Checks the plan against the device's free memory now (cudaMemGetInfo).</summary>

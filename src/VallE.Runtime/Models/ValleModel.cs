@@ -175,7 +175,10 @@ public sealed class ValleModel : IDisposable
         bool vallex = c.Family == ModelFamily.VallEX;
         bool needsEnroll = vallex || c.PrefixMode is 2 or 4;
         if (needsEnroll && r.EnrollTokens is null)
-            throw new InvalidInputException($"{where}this model needs the number of enrolled (prompt transcript) text tokens (--enroll-tokens)");
+            throw new InvalidInputException($"{where}this model needs the number of enrolled (prompt transcript) text tokens")
+            {
+                Setting = nameof(GenerationRequest.EnrollTokens),
+            };
         // VALL-E X without a voice prompt uses enroll 0; prefix modes 2/4 keep text[enroll - 1:], so need enroll >= 1.
         int minEnroll = c.PrefixMode is 2 or 4 ? 1 : 0;
         if (r.EnrollTokens is { } e && (e < minEnroll || e > S))

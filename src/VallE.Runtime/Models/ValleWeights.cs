@@ -128,7 +128,7 @@ internal sealed class ValleWeights
         public DecoderWeights Decoder(string prefix, int layers, int dim, int heads, bool normFirst, float[][]? stageEmbeddings)
         {
             if (heads <= 0 || dim % heads != 0)
-                throw new InvalidInputException($"{prefix}: {heads} heads do not divide the width {dim} (use --nhead)");
+                throw new InvalidInputException($"{prefix}: {heads} heads do not divide the width {dim} (wrong nhead?)");
             int ff = dim * checkpoint.Config.FeedForwardMultiplier;
             var stack = new TransformerLayer[layers];
             for (int l = 0; l < layers; l++)

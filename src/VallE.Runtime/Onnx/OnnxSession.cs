@@ -29,7 +29,10 @@ public sealed unsafe class OnnxSession : IDisposable
         options ??= OnnxSessionOptions.Default;
         if (Directory.Exists(modelPath)) throw new InvalidInputException($"{modelPath}: is a directory, expected an .onnx model");
         if (!File.Exists(modelPath)) throw new InvalidInputException($"{modelPath}: file not found");
-        if (options.IntraOpThreads < 0 || options.InterOpThreads < 0) throw new UsageException("thread counts must be 0 (default) or positive");
+        if (options.IntraOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(options.IntraOpThreads), $"IntraOpThreads {options.IntraOpThreads} must be 0 (default) or positive");
+        if (options.InterOpThreads < 0)
+            throw new ArgumentOutOfRangeException(nameof(options.InterOpThreads), $"InterOpThreads {options.InterOpThreads} must be 0 (default) or positive");
         OrtLibrary.EnsureLoaded(options.LibraryPath);
         void** api = OrtLibrary.Api;
 

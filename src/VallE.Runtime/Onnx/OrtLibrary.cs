@@ -133,7 +133,7 @@ internal static unsafe class OrtLibrary
             : Environment.GetEnvironmentVariable(EnvVar) is { Length: > 0 } env ? env : null;
         if (requested is not null)
         {
-            string source = !string.IsNullOrEmpty(explicitPath) ? "--onnxruntime" : $"${EnvVar}";
+            string source = !string.IsNullOrEmpty(explicitPath) ? "the library path given" : $"${EnvVar}";
             string full = System.IO.Path.GetFullPath(requested);
             if (File.Exists(full)) return (LoadFile(full, source), full);
             // A stale environment variable should not hide a working copy: note it and keep looking.
@@ -154,7 +154,7 @@ internal static unsafe class OrtLibrary
         }
         throw new NativeDependencyException(
             $"ONNX Runtime not found (tried {string.Join(", ", tried)}); run ./build.sh deps, " +
-            $"or set {EnvVar} / --onnxruntime to libonnxruntime.so.1 (1.13 or newer)");
+            $"or set {EnvVar} (or pass its path) to libonnxruntime.so.1 (1.13 or newer)");
     }
 
     private static nint LoadFile(string path, string source)
@@ -174,7 +174,7 @@ internal static unsafe class OrtLibrary
     }
 }
 
-/// <summary>An error ONNX Runtime reported (bad model, shape mismatch at run time, ...). Exit code 3.</summary>
+/// <summary>An error ONNX Runtime reported (bad model, shape mismatch at run time, ...).</summary>
 public sealed class OnnxRuntimeException : InvalidInputException
 {
     /// <summary>OrtErrorCode (1 FAIL, 2 INVALID_ARGUMENT, 3 NO_SUCHFILE, 4 NO_MODEL, ..., 7 INVALID_PROTOBUF, ...).</summary>

@@ -53,7 +53,7 @@ public sealed class CudaCodeGenerator : ICodeGenerator
         long[,] prompt = request.PromptCodes;
         int total = request.TextTokens.Length + prompt.GetLength(0) + GenerationRequest.MaxFramesPerTextToken * request.TextTokens.Length + 2;
         if (total > Capacity)
-            throw new InvalidInputException($"text ({request.TextTokens.Length} tokens) and prompt ({prompt.GetLength(0)} frames) need up to {total} positions; the CUDA engine holds {Capacity}: shorten the prompt or use --sentences");
+            throw new InvalidInputException($"text ({request.TextTokens.Length} tokens) and prompt ({prompt.GetLength(0)} frames) need up to {total} positions; the CUDA engine holds {Capacity}: shorten the prompt or split the text into sentences");
         var text = new int[request.TextTokens.Length];
         for (int i = 0; i < text.Length; i++) text[i] = checked((int)request.TextTokens[i]);
         var promptFlat = new int[prompt.Length];

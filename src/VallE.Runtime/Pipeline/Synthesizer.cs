@@ -66,7 +66,10 @@ public sealed class Synthesizer
             catch (InvalidInputException e) when (where.Length > 0) { throw new InvalidInputException(where + e.Message, e); }
             if (tokens.Tokens.Length > GenerationRequest.MaxTextTokens)
                 throw new InvalidInputException($"{where}prompt transcript + text make {tokens.Tokens.Length} tokens; one utterance takes at most " +
-                    $"{GenerationRequest.MaxTextTokens}" + (request.SplitSentences ? ": split this sentence" : ": use --sentences (or shorter text)"));
+                    $"{GenerationRequest.MaxTextTokens}" + (request.SplitSentences ? ": split this sentence" : ": split the text into sentences (or shorten it)"))
+                {
+                    Setting = request.SplitSentences ? null : nameof(SynthesisRequest.SplitSentences),
+                };
             pieces.Add((texts[i], tokens, clock.Elapsed.TotalMilliseconds));
         }
         return pieces;

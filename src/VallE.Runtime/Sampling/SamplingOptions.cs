@@ -22,22 +22,25 @@ public sealed record SamplingOptions
 
     /// <summary>
     /// The one check of these values (the CLI calls it before loading anything, the sampler again on use): throws
-    /// <see cref="UsageException"/> naming the CLI option when a value is out of range. Negative, NaN or infinite
-    /// temperatures are rejected rather than guessed at (upstream would silently flip the distribution).
+    /// <see cref="ArgumentOutOfRangeException"/> whose <see cref="ArgumentException.ParamName"/> is the property
+    /// and whose message starts with it ("TopP 1.5 must be in [0, 1] ..."). Negative, NaN or infinite temperatures
+    /// are rejected rather than guessed at (upstream would silently flip the distribution).
     /// </summary>
     public void Validate()
     {
         if (!float.IsFinite(Temperature) || Temperature < 0f)
-            throw new UsageException($"--temperature {Show(Temperature)} must be a finite number >= 0 (0 means greedy)");
+            throw Bad(nameof(Temperature), $"{Show(Temperature)} must be a finite number >= 0 (0 means greedy)");
         if (!(TopP >= 0f && TopP <= 1f))
-            throw new UsageException($"--top-p {Show(TopP)} must be in [0, 1] (1 disables it; 0 keeps only the most likely token)");
+            throw Bad(nameof(TopP), $"{Show(TopP)} must be in [0, 1] (1 disables it; 0 keeps only the most likely token)");
         if (!(MinP >= 0f && MinP <= 1f))
-            throw new UsageException($"--min-p {Show(MinP)} must be in [0, 1] (0 disables it)");
+            throw Bad(nameof(MinP), $"{Show(MinP)} must be in [0, 1] (0 disables it)");
         if (!float.IsFinite(RepetitionPenalty) || RepetitionPenalty <= 0f)
-            throw new UsageException($"--repetition-penalty {Show(RepetitionPenalty)} must be a finite number > 0 (1 disables it)");
+            throw Bad(nameof(RepetitionPenalty), $"{Show(RepetitionPenalty)} must be a finite number > 0 (1 disables it)");
         if (RepetitionWindow < 0)
-            throw new UsageException($"--repetition-window {RepetitionWindow} must be >= 0");
+            throw Bad(nameof(RepetitionWindow), $"{RepetitionWindow} must be >= 0");
     }
+
+    private static ArgumentOutOfRangeException Bad(string property, string rest) => new(property, $"{property} {rest}");
 
     private static string Show(float v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
 }

@@ -122,7 +122,7 @@ public sealed class SymbolTable
         string from = sourceText is null ? "" : $" (from the text \"{Shorten(sourceText)}\")";
         return new InvalidInputException(
             $"phoneme '{phoneme}' [{codes}]{from} is not in the symbol table {Source}; the model was not trained " +
-            "on it (wrong --language, or a symbol table that does not belong to this checkpoint?)");
+            "on it (wrong language, or a symbol table that does not belong to this checkpoint?)");
     }
 
     private static string Shorten(string s) => s.Length <= 120 ? s : string.Concat(s.AsSpan(0, 117), "...");

@@ -22,7 +22,7 @@ public static class CheckpointConverter
     public static Summary Convert(ModelCheckpoint checkpoint, string outDir, DType? dtype = null, CancellationToken cancellation = default)
     {
         if (dtype is { } d && !d.IsFloatingPoint())
-            throw new UsageException($"--dtype {d.ShortName()} is not a floating type (f32, f16, bf16)");
+            throw new ArgumentException($"dtype {d.ShortName()} is not a floating type (f32, f16, bf16)", nameof(dtype));
         if (File.Exists(outDir)) throw new InvalidInputException($"output {outDir} is a file, expected a folder");
 
         var items = new List<SafetensorsWriter.Item>();

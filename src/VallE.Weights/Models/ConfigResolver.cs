@@ -141,6 +141,15 @@ public static partial class ConfigResolver
         return value;
     }
 
+    /// <summary>The <see cref="ConfigOverrides"/> property that sets hyper-parameter <paramref name="name"/>.</summary>
+    private static string OverrideProperty(string name) => name switch
+    {
+        "nhead" or "nar_nhead" => nameof(ConfigOverrides.NHead),
+        "prefix_mode" => nameof(ConfigOverrides.PrefixMode),
+        "family" => nameof(ConfigOverrides.Family),
+        _ => name,
+    };
+
     private static string Str(int v) => v.ToString(CultureInfo.InvariantCulture);
 
     private static void RequireVallE(IReadOnlyDictionary<string, TensorData> tensors)
@@ -202,11 +211,14 @@ public static partial class ConfigResolver
 
     private static void CheckConsistent(ModelConfig c, Dictionary<string, ConfigSource> sources)
     {
-        void Check(bool ok, string name, string message)
+        void Check(bool ok, string name, string message, string? setting = null)
         {
             if (ok) return;
-            if (sources.TryGetValue(name, out var s) && s == ConfigSource.Override) throw new UsageException(message);
-            throw new InvalidInputException(message);
+            // A value the caller overrode is a bad argument (named after the ConfigOverrides property); anything else
+            // came from the file and is bad input.
+            if (sources.TryGetValue(name, out var s) && s == ConfigSource.Override)
+                throw new ArgumentException(message, OverrideProperty(name));
+            throw new InvalidInputException(message) { Setting = setting };
         }
         // Upper bounds keep a corrupt value from making the layout (one entry per tensor) absurdly large.
         Check(c.DModel is > 0 and <= MaxWidth, "d_model", $"d_model {c.DModel} must be 1..{MaxWidth}");
@@ -216,16 +228,18 @@ public static partial class ConfigResolver
             $"vocab sizes (text {c.TextVocab}, audio {c.AudioVocab}, languages {c.NumLanguages}) are out of range");
         Check(c.NumLayers > 0, "num_layers", $"num_layers {c.NumLayers} must be positive (no 'ar_decoder.layers.*' tensors?)");
         Check(c.NHead > 0, "nhead", $"nhead {c.NHead} must be positive");
-        string headHint = sources.TryGetValue("nhead", out var hs) && hs == ConfigSource.Default
-            ? $" (the checkpoint does not store nhead and the default is {DefaultNHead}: pass --nhead)" : "";
-        Check(c.NHead <= 0 || c.DModel % c.NHead == 0, "nhead", $"nhead {c.NHead} does not divide d_model {c.DModel}{headHint}");
+        // A defaulted head count that does not fit is fixed by overriding it: say so, and name the override.
+        bool headDefaulted = sources.TryGetValue("nhead", out var hs) && hs == ConfigSource.Default;
+        string headHint = headDefaulted ? $" (the checkpoint does not store nhead and the default is {DefaultNHead})" : "";
+        string? headSetting = headDefaulted ? nameof(ConfigOverrides.NHead) : null;
+        Check(c.NHead <= 0 || c.DModel % c.NHead == 0, "nhead", $"nhead {c.NHead} does not divide d_model {c.DModel}{headHint}", headSetting);
         Check(c.ScaleFactor > 0 && double.IsFinite(c.ScaleFactor), "scale_factor", $"scale_factor {c.ScaleFactor} must be a positive number");
         Check(c.NumQuantizers is >= 1 and <= 64, "num_quantizers", $"num_quantizers {c.NumQuantizers} must be 1..64");
         if (c.NumQuantizers > 1)
         {
             Check(c.NarDModel > 0 && c.NarNumLayers > 0, "scale_factor", $"NAR width {c.NarDModel} and layers {c.NarNumLayers} must be positive");
             Check(c.NarNHead > 0 && c.NarDModel % c.NarNHead == 0, "nhead",
-                $"NAR heads {c.NarNHead} (nhead * scale_factor) must be positive and divide the NAR width {c.NarDModel}{headHint}");
+                $"NAR heads {c.NarNHead} (nhead * scale_factor) must be positive and divide the NAR width {c.NarDModel}{headHint}", headSetting);
         }
         Check(c.PrefixMode is 0 or 1 or 2 or 4, "prefix_mode", $"prefix_mode {c.PrefixMode} is not 0, 1, 2 or 4");
         Check(c.TextVocab > 0 && c.AudioVocab > 0, "text_vocab", $"vocab sizes must be positive (text {c.TextVocab}, audio {c.AudioVocab})");

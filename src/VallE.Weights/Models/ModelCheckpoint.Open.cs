@@ -11,8 +11,9 @@ public sealed partial class ModelCheckpoint
     /// when it is a dict of tensors; <c>module.</c> prefixes stripped), a converted folder (model.safetensors +
     /// config.json), or a bare <c>.safetensors</c> with config.json beside it. Resolves the hyper-parameters
     /// (override &gt; stored &gt; inferred &gt; default) and validates every tensor name and shape against them.
-    /// Throws <see cref="InvalidInputException"/> (exit 3) for anything unreadable, foreign or inconsistent, and
-    /// <see cref="UsageException"/> (exit 2) when an override cannot apply to this model.
+    /// Throws <see cref="InvalidInputException"/> for anything unreadable, foreign or inconsistent, and
+    /// <see cref="ArgumentException"/> (<see cref="ArgumentException.ParamName"/> = the <see cref="ConfigOverrides"/>
+    /// property) when an override cannot apply to this model.
     /// </summary>
     public static ModelCheckpoint Open(string path, ConfigOverrides? overrides = null)
     {

@@ -74,7 +74,10 @@ public sealed record ModelConfig
         new Dictionary<string, int> { ["en"] = 0, ["zh"] = 1, ["ja"] = 2 };
 }
 
-/// <summary>User overrides from the command line (<c>--nhead</c>, <c>--prefix-mode</c>); null = not given.</summary>
+/// <summary>
+/// Caller overrides of the resolved hyper-parameters (the CLI's <c>--nhead</c>, <c>--prefix-mode</c>, <c>--family</c>); null = not
+/// given. A value that cannot apply to the model is an <see cref="ArgumentException"/> whose ParamName is the property.
+/// </summary>
 public sealed record ConfigOverrides
 {
     public int? NHead { get; init; }

@@ -1,3 +1,4 @@
+using VallE.Cli;
 using VallE.Runtime.Audio;
 using VallE.Tests.Support;
 
@@ -77,7 +78,8 @@ public class WavLimitsTests
 
         var e = Assert.Throws<InvalidInputException>(() =>
             PromptAudio.LoadMono(path, 24000, out _, PromptAudio.DefaultMaxPromptSeconds));
-        Assert.That(e!.Message, Is.EqualTo($"{path}: prompt is 45.2 s long; the limit is 30 s (--max-prompt-seconds)"));
+        Assert.That(e!.Message, Is.EqualTo($"{path}: prompt is 45.2 s long; the limit is 30 s"));
+        Assert.That(e.Setting, Is.EqualTo("maxSeconds"), "the CLI appends (--max-prompt-seconds)");
         Assert.That(Assert.Throws<InvalidInputException>(() => PromptAudio.LoadMono(path, 24000, out _, 12.5))!.Message,
             Does.Contain("the limit is 12.5 s"));
         // Without a limit the samples are read, and the NaNs found.

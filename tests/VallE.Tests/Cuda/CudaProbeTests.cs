@@ -44,10 +44,10 @@ public class CudaProbeTests
         Assert.That(DeviceSelection.Parse(value), Is.EqualTo(expected));
 
     [Test]
-    public void Parse_RejectsOthersAsUsageError()
+    public void Parse_RejectsOthersAsArgumentError()
     {
-        var e = Assert.Throws<UsageException>(() => DeviceSelection.Parse("tpu"))!;
-        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.Usage));
+        var e = Assert.Throws<ArgumentException>(() => DeviceSelection.Parse("tpu"))!;
+        Assert.That(e.ParamName, Is.EqualTo("value"));
         Assert.That(e.Message, Does.Contain("tpu"));
     }
 
@@ -60,7 +60,7 @@ public class CudaProbeTests
     }
 
     [Test]
-    public void Resolve_AutoFallsBackWithOneLogLine_CudaFailsWithExit3()
+    public void Resolve_AutoFallsBackWithOneLogLine_CudaFailsAsNativeDependency()
     {
         using var probe = CudaDevice.TryCreate(out string reason);
         var lines = new List<string>();
@@ -76,8 +76,7 @@ public class CudaProbeTests
         Assert.That(lines[0], Does.Contain(reason).And.Contain("CPU"));
 
         var e = Assert.Throws<NativeDependencyException>(() => DeviceSelection.Resolve(DeviceKind.Cuda, _ => { }))!;
-        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
-        Assert.That(e.Message, Does.Contain(reason));
+        Assert.That(e.Message, Does.Contain(reason).And.Not.Contain("--device"));
     }
 
     [Test]
@@ -94,7 +93,6 @@ public class CudaProbeTests
         var plan = new CudaMemoryPlan(WeightBytes: 1L << 30, KvCacheBytes: 3L << 30, ActivationBytes: 1L << 20);
         Assert.DoesNotThrow(() => plan.EnsureFits(8L << 30, "generation"));
         var e = Assert.Throws<InvalidInputException>(() => plan.EnsureFits(2L << 30, "generation of up to 3000 frames"))!;
-        Assert.That(e.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
         Assert.That(e.Message, Does.Contain("generation of up to 3000 frames").And.Contain("KV cache 3.00").And.Contain("2.00 GiB is free"));
     }
 

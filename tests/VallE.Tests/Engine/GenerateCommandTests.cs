@@ -82,6 +82,19 @@ public sealed class GenerateCommandTests
         Assert.That(Npy.Read(tmp.File("out.npy")).Shape, Is.EqualTo(new long[] { 30, 8 }));
     }
 
+    /// <summary>The engine says what it lacks in its own terms; the CLI names the flag that supplies it.</summary>
+    [Test]
+    public void VallEXWithoutEnrollTokensNamesTheFlag()
+    {
+        string dir = TestPaths.RequireShared("valle", "vallex-tiny");
+        using var tmp = TestPaths.CreateTempDir();
+        var args = VallEXArgs(dir, tmp.File("out.npy")).ToList();
+        args.RemoveRange(args.IndexOf("--enroll-tokens"), 2);
+        var r = CliRunner.Run([.. args, "--max-duration", "0.4"]);
+        Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
+        Assert.That(r.Err, Does.Contain("needs the number of enrolled (prompt transcript) text tokens (--enroll-tokens)"));
+    }
+
     [TestCase("text-out-of-range")]
     [TestCase("codes-7-codebooks")]
     [TestCase("code-1024")]

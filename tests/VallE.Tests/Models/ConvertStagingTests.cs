@@ -1,3 +1,4 @@
+using VallE.Cli;
 using VallE.Tests.Support;
 using VallE.Weights;
 

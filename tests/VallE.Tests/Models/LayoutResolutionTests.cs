@@ -96,10 +96,11 @@ public class LayoutResolutionTests
     }
 
     [Test]
-    public void HeadsThatDoNotDivideTheWidthAreAUsageErrorWhenOverridden()
+    public void HeadsThatDoNotDivideTheWidthAreAnArgumentErrorWhenOverridden()
     {
-        var e = Assert.Throws<UsageException>(() => Resolve(InMemoryModels.Tiny(), overrides: new ConfigOverrides { NHead = 5 }));
+        var e = Assert.Throws<ArgumentException>(() => Resolve(InMemoryModels.Tiny(), overrides: new ConfigOverrides { NHead = 5 }));
         Assert.That(e!.Message, Does.Contain("nhead 5 does not divide d_model 16"));
+        Assert.That(e.ParamName, Is.EqualTo(nameof(ConfigOverrides.NHead)));
     }
 
     [Test]
@@ -107,7 +108,9 @@ public class LayoutResolutionTests
     {
         var config = InMemoryModels.Tiny(ModelFamily.VallEX) with { DModel = 24, NarDModel = 24 };
         var e = Assert.Throws<InvalidInputException>(() => Resolve(config));
-        Assert.That(e!.Message, Does.Contain("nhead 16 does not divide d_model 24").And.Contains("pass --nhead"));
+        Assert.That(e!.Message, Does.Contain("nhead 16 does not divide d_model 24 (the checkpoint does not store nhead and the default is 16)"));
+        Assert.That(e.Message, Does.Not.Contain("--"), "the library names no CLI flag");
+        Assert.That(e.Setting, Is.EqualTo(nameof(ConfigOverrides.NHead)), "the CLI turns this into 'pass --nhead'");
     }
 
     [Test]

@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using System.Text;
+using VallE.Cli;
 using VallE.Tests.Support;
 using VallE.Tests.Zip;
 using VallE.Weights;

@@ -229,14 +229,14 @@ public class TokenSamplerTests
     }
 
     [Test]
-    public void InvalidOptionsAreUsageErrors()
+    public void InvalidOptionsAreArgumentErrorsNamingTheProperty()
     {
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { Temperature = -0.5f }, 8));
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { Temperature = float.NaN }, 8));
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { TopP = float.NaN }, 8));
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { MinP = 1.5f }, 8));
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { RepetitionPenalty = 0f }, 8));
-        Assert.Throws<UsageException>(() => new TokenSampler(new SamplingOptions { RepetitionWindow = -1 }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { Temperature = -0.5f }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { Temperature = float.NaN }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { TopP = float.NaN }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { MinP = 1.5f }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { RepetitionPenalty = 0f }, 8));
+        Assert.Throws<ArgumentOutOfRangeException>(() => new TokenSampler(new SamplingOptions { RepetitionWindow = -1 }, 8));
         Assert.Throws<ArgumentException>(() => new TokenSampler(new SamplingOptions(), 8).Sample(new float[7], []));
     }
 

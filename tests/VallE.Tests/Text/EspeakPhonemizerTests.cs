@@ -136,7 +136,6 @@ public class EspeakPhonemizerTests
         Assert.That(e!.Message, Does.Contain("/nonexistent/libespeak-ng.so.1").And.Contain("apt-get install libespeak-ng1"));
         var d = Assert.Throws<NativeDependencyException>(() => new EspeakPhonemizer("en-us", dataPath: "/nonexistent/espeak-ng-data"));
         Assert.That(d!.Message, Does.Contain("espeak-ng data not found"));
-        Assert.That(d.ExitCode, Is.EqualTo(ExitCodes.InvalidInput));
     }
 
     [Test]

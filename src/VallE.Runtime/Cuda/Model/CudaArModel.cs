@@ -56,7 +56,7 @@ public sealed class CudaArModel : IDisposable
 
     /// <summary>
     /// Loads the AR weights onto <paramref name="device"/>. <paramref name="capacity"/> bounds text + prompt +
-    /// generated positions; the memory plan is checked first and fails with exit 3 when it cannot fit.
+    /// generated positions; the memory plan is checked first and fails with <see cref="InvalidInputException"/> when it cannot fit.
     /// </summary>
     public CudaArModel(CudaDevice device, ModelConfig config, ICudaWeightSource weights, int capacity)
     {

@@ -148,7 +148,7 @@ internal static unsafe class EspeakLibrary
 
     private static (nint Handle, string Path) LoadLibrary(string? explicitPath)
     {
-        if (Requested(explicitPath, "--espeak-lib", LibraryEnvVar) is var (source, requested))
+        if (Requested(explicitPath, "the library path given", LibraryEnvVar) is var (source, requested))
         {
             string full = RequireLibraryFile(requested, source);
             nint handle;
@@ -232,7 +232,7 @@ internal static unsafe class EspeakLibrary
     /// </summary>
     private static string? ResolveDataPath(string? explicitPath)
     {
-        if (Requested(explicitPath, "--espeak-data", DataEnvVar) is not var (source, requested)) return null;
+        if (Requested(explicitPath, "the data path given", DataEnvVar) is not var (source, requested)) return null;
 
         string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(requested));
         if (File.Exists(Path.Combine(full, "espeak-ng-data", "phontab"))) return full;
@@ -296,7 +296,7 @@ internal static unsafe class EspeakLibrary
 
     private static void CheckSameLibrary(Loaded loaded, string? libraryPath, string? requestedData)
     {
-        if (!string.IsNullOrEmpty(libraryPath) && RealPath(RequireLibraryFile(libraryPath, "--espeak-lib")) != RealPath(loaded.Info.LibraryPath))
+        if (!string.IsNullOrEmpty(libraryPath) && RealPath(RequireLibraryFile(libraryPath, "the library path given")) != RealPath(loaded.Info.LibraryPath))
             throw new NativeDependencyException(
                 $"libespeak-ng is already loaded from {loaded.Info.LibraryPath}; one process cannot switch to {libraryPath}");
         if (requestedData is not null && DataFolder(requestedData) != DataFolder(loaded.Info.DataPath))
