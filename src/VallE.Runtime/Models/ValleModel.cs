@@ -79,7 +79,7 @@ public sealed class ValleModel : IDisposable
         if (requests.Count == 0) return [];
         var c = Config;
         var arInputs = new ArInput[requests.Count];
-        for (int i = 0; i < requests.Count; i++) arInputs[i] = Validate(requests[i], i);
+        for (int i = 0; i < requests.Count; i++) arInputs[i] = RequestValidation.Validate(Config, requests[i], i);
 
         var clock = Stopwatch.StartNew();
         var (tokens, steps, reasons) = _ar.Run(arInputs, observer, cancellation);
@@ -113,8 +113,8 @@ public sealed class ValleModel : IDisposable
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var c = Config;
-        ValidateText(textTokens, 0);
-        ValidateCodes(codes, 0, "codes");
+        RequestValidation.Text(Config, textTokens, 0);
+        RequestValidation.Codes(Config, codes, 0, "codes");
         int T = codes.GetLength(0);
         int prefix = Math.Min(T / 2, 3 * Codec.EncodecContract.FramesPerSecond);   // upstream: at most a 3 s prompt
         var prompt = new long[prefix, c.NumQuantizers];
@@ -139,81 +139,6 @@ public sealed class ValleModel : IDisposable
         if (Config.PrefixMode is not (2 or 4)) return (r.TextTokens, arLanguages);
         int enroll = r.EnrollTokens!.Value;
         long[] text = [r.TextTokens[0], .. r.TextTokens.AsSpan(enroll - 1)];
-        return (text, arLanguages is null ? null : LanguageIds(r, text.Length));
-    }
-
-    /// <summary>
-    /// VALL-E X language id of each of <paramref name="length"/> text positions: the prompt language on the first
-    /// EnrollTokens, then the text language (or the per-token list); null for lifeiteng models.
-    /// </summary>
-    internal int[]? LanguageIds(GenerationRequest r, int length)
-    {
-        if (Config.Family != ModelFamily.VallEX) return null;
-        int enroll = r.EnrollTokens ?? 0;
-        int prompt = TextEncoder.LanguageId(r.PromptLanguage, "prompt");
-        var ids = new int[length];
-        if (r.TextLanguages is { } list)
-        {
-            if (list.Count != length - enroll)
-                throw new InvalidInputException($"{list.Count} per-token text languages given for {length - enroll} text tokens after the {enroll} enrolled ones");
-            for (int i = 0; i < length; i++) ids[i] = i < enroll ? prompt : TextEncoder.LanguageId(list[i - enroll], "text");
-            return ids;
-        }
-        int text = TextEncoder.LanguageId(r.TextLanguage, "text");
-        for (int i = 0; i < length; i++) ids[i] = i < Math.Min(enroll, length) ? prompt : text;
-        return ids;
-    }
-
-    private ArInput Validate(GenerationRequest r, int index)
-    {
-        var c = Config;
-        ValidateText(r.TextTokens, index);
-        // VALL-E X synthesises without a voice prompt from [1, 0, 8] codes (and enroll 0).
-        ValidateCodes(r.PromptCodes, index, "prompt codes", allowEmpty: true);
-        string where = index > 0 ? $"request {index}: " : "";
-        int S = r.TextTokens.Length;
-        bool vallex = c.Family == ModelFamily.VallEX;
-        bool needsEnroll = vallex || c.PrefixMode is 2 or 4;
-        if (needsEnroll && r.EnrollTokens is null)
-            throw new InvalidInputException($"{where}this model needs the number of enrolled (prompt transcript) text tokens")
-            {
-                Setting = nameof(GenerationRequest.EnrollTokens),
-            };
-        // VALL-E X without a voice prompt uses enroll 0; prefix modes 2/4 keep text[enroll - 1:], so need enroll >= 1.
-        int minEnroll = c.PrefixMode is 2 or 4 ? 1 : 0;
-        if (r.EnrollTokens is { } e && (e < minEnroll || e > S))
-            throw new InvalidInputException($"{where}enroll tokens {e} outside {minEnroll}..{S} (the text has {S} tokens)");
-        if (r.TextLanguages is not null && c.PrefixMode is 2 or 4)
-            throw new InvalidInputException($"{where}per-token text languages cannot be used with prefix mode {c.PrefixMode}");
-        int[]? languages = LanguageIds(r, S);
-        if (r.MaxFrames is < 0) throw new InvalidInputException($"{where}max frames {r.MaxFrames} is negative");
-        var first = new long[r.PromptCodes.GetLength(0)];
-        for (int t = 0; t < first.Length; t++) first[t] = r.PromptCodes[t, 0];
-        return new ArInput(r.TextTokens, first, languages, r.Sampling, r.MaxFrames ?? int.MaxValue);
-    }
-
-    private void ValidateText(long[] text, int index)
-    {
-        string where = index > 0 ? $"request {index}: " : "";
-        if (text.Length == 0) throw new InvalidInputException($"{where}text tokens are empty");
-        if (text.Length > GenerationRequest.MaxTextTokens)
-            throw new InvalidInputException($"{where}{text.Length} text tokens; one utterance takes at most {GenerationRequest.MaxTextTokens} (split the text into sentences)");
-        int vocab = _weights.ArTextEmbedding.Rows;
-        for (int i = 0; i < text.Length; i++)
-            if (text[i] < 0 || text[i] >= vocab)
-                throw new InvalidInputException($"{where}text token {i} is {text[i]}, outside the model's 0..{vocab - 1}");
-    }
-
-    private void ValidateCodes(long[,] codes, int index, string what, bool allowEmpty = false)
-    {
-        string where = index > 0 ? $"request {index}: " : "";
-        var c = Config;
-        if (codes.GetLength(1) != c.NumQuantizers)
-            throw new InvalidInputException($"{where}{what} have {codes.GetLength(1)} codebooks, the model expects {c.NumQuantizers} ([frames, {c.NumQuantizers}])");
-        if (codes.GetLength(0) == 0 && !allowEmpty) throw new InvalidInputException($"{where}{what} have no frames");
-        for (int t = 0; t < codes.GetLength(0); t++)
-            for (int j = 0; j < codes.GetLength(1); j++)
-                if (codes[t, j] < 0 || codes[t, j] >= c.AudioVocab)
-                    throw new InvalidInputException($"{where}{what}[{t}, {j}] is {codes[t, j]}, outside the codebook 0..{c.AudioVocab - 1}");
+        return (text, arLanguages is null ? null : RequestValidation.LanguageIds(Config, r, text.Length));
     }
 }

@@ -49,6 +49,8 @@ public sealed class CudaCodeGenerator : ICodeGenerator
 
     public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default)
     {
+        // The same checks and messages as the CPU engine; the device model keeps only its memory-safety guards.
+        RequestValidation.Validate(Config, request, 0);
         int books = Config.NumQuantizers;
         long[,] prompt = request.PromptCodes;
         int total = request.TextTokens.Length + prompt.GetLength(0) + GenerationRequest.MaxFramesPerTextToken * request.TextTokens.Length + 2;

@@ -53,7 +53,7 @@ public sealed class KvCacheTests
         var result = model.Generate(request, recorder);
         var c = model.Config;
         var reference = new ReferenceForward(model.Weights, model.Backend);
-        var languages = model.LanguageIds(request, request.TextTokens.Length);
+        var languages = RequestValidation.LanguageIds(model.Config, request, request.TextTokens.Length);
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);

@@ -22,7 +22,7 @@ public sealed class WeightsDTypeTests
         var f32 = new ReferenceForward(f.Model.Weights, f.Model.Backend);
         var q = new ReferenceForward(quantized.Weights, quantized.Backend);
         var c = f.Model.Config;
-        var languages = f.Model.LanguageIds(request, request.TextTokens.Length);
+        var languages = RequestValidation.LanguageIds(f.Model.Config, request, request.TextTokens.Length);
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
