@@ -99,34 +99,6 @@ public sealed class CudaDecoderStack : IDisposable
         }
     }
 
-    /// <summary>
-    /// Every tensor the constructor reads, with its shape: lets <see cref="CudaValle.CheckWeights"/> validate a
-    /// checkpoint on the host before any device memory is spent.
-    /// </summary>
-    public static IEnumerable<(string Name, long[] Shape)> Tensors(string prefix, int layers, int dim, int feedForward, bool normFirst, bool adaptive)
-    {
-        IEnumerable<(string, long[])> Norm(string module) => adaptive
-            ? [(module + ".project_layer.weight", [2L * dim, dim]), (module + ".project_layer.bias", [2L * dim]),
-               (module + ".norm.weight", [dim]), (module + ".norm.bias", [dim])]
-            : [(module + ".weight", [dim]), (module + ".bias", [dim])];
-        for (int l = 0; l < layers; l++)
-        {
-            string p = $"{prefix}.layers.{l}";
-            yield return (p + ".self_attn.in_proj_weight", [3L * dim, dim]);
-            yield return (p + ".self_attn.in_proj_bias", [3L * dim]);
-            yield return (p + ".self_attn.out_proj.weight", [dim, dim]);
-            yield return (p + ".self_attn.out_proj.bias", [dim]);
-            yield return (p + ".linear1.weight", [feedForward, dim]);
-            yield return (p + ".linear1.bias", [feedForward]);
-            yield return (p + ".linear2.weight", [dim, feedForward]);
-            yield return (p + ".linear2.bias", [dim]);
-            foreach (var t in Norm(p + ".norm1")) yield return t;
-            foreach (var t in Norm(p + ".norm2")) yield return t;
-        }
-        if (normFirst)
-            foreach (var t in Norm(prefix + ".norm")) yield return t;
-    }
-
     /// <summary>Device bytes of the weights of a stack of these sizes (for <see cref="CudaMemoryPlan"/>).</summary>
     public static long WeightBytes(int layers, int dim, int feedForward, int stages) =>
         4L * layers * (3L * dim * dim + 3 * dim + (long)dim * dim + dim + 2L * feedForward * dim + feedForward + dim

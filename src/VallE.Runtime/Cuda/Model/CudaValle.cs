@@ -62,28 +62,9 @@ public sealed class CudaValle : IDisposable
     /// </summary>
     public static void CheckWeights(ModelConfig c, ICudaWeightSource weights)
     {
-        long d = c.DModel, nd = c.NarDModel, vocab = c.AudioVocab;
-        var tensors = new List<(string Name, long[] Shape)>
-        {
-            ("ar_text_embedding.word_embeddings.weight", [c.TextVocab, d]),
-            ("ar_audio_embedding.word_embeddings.weight", [vocab + 1 + (c.PrependBos ? 1 : 0), d]),
-            ("ar_predict_layer.weight", [vocab + 1, d]),
-            ("ar_text_position.alpha", [1]),
-            ("ar_audio_position.alpha", [1]),
-            ("nar_text_embedding.word_embeddings.weight", [c.TextVocab, nd]),
-            ("nar_text_position.alpha", [1]),
-            ("nar_audio_position.alpha", [1]),
-        };
-        for (int j = 0; j < c.NumQuantizers; j++)
-            tensors.Add(($"nar_audio_embeddings.{j}.word_embeddings.weight", [vocab + (j == 0 ? 1 : 0), nd]));
-        for (int j = 0; j < c.NumQuantizers - 1; j++)
-        {
-            tensors.Add(($"nar_predict_layers.{j}.weight", [vocab, nd]));
-            tensors.Add(($"nar_stage_embeddings.{j}.word_embeddings.weight", [1, nd]));
-        }
-        tensors.AddRange(CudaDecoderStack.Tensors("ar_decoder", c.NumLayers, c.DModel, c.FeedForwardDim, c.NormFirst, adaptive: false));
-        tensors.AddRange(CudaDecoderStack.Tensors("nar_decoder", c.NarNumLayers, c.NarDModel, c.NarFeedForwardDim, c.NormFirst, adaptive: true));
-        foreach (var (name, shape) in tensors) weights.CheckShape(name, shape);
+        // The upstream layout is written once (ModelLayout); the GPU path reads a subset of it (no prenet buffers).
+        foreach (var tensor in ModelLayout.Expected(c))
+            if (!tensor.IsInteger) weights.CheckShape(tensor.Name, tensor.Shape);
     }
 
     /// <summary>
