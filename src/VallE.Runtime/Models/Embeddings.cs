@@ -49,20 +49,30 @@ internal sealed class SinePositions
     {
         if (positions <= _positions) return;
         var pe = new float[(long)positions * Dim];
-        // float32 throughout, as torch builds its table.
-        float factor = (float)(-(Math.Log(10000.0) / Dim));
+        float[] div = Frequencies(Dim);
         for (int p = 0; p < positions; p++)
         {
             for (int i = 0; i < Dim; i += 2)
             {
-                float div = MathF.Exp(i * factor);
-                float angle = p * div;
+                float angle = p * div[i / 2];
                 pe[(long)p * Dim + i] = MathF.Sin(angle);
                 if (i + 1 < Dim) pe[(long)p * Dim + i + 1] = MathF.Cos(angle);
             }
         }
         _pe = pe;
         _positions = positions;
+    }
+
+    /// <summary>
+    /// <c>div_i = exp(2i * -(ln 10000 / dim))</c> for i in [0, ceil(dim / 2)), in float32 throughout as torch builds
+    /// its table: the CPU table above and the CUDA kernels (which compute sin/cos on the fly) share these values.
+    /// </summary>
+    public static float[] Frequencies(int dim)
+    {
+        float factor = (float)(-(Math.Log(10000.0) / dim));
+        var div = new float[(dim + 1) / 2];
+        for (int i = 0; i < div.Length; i++) div[i] = MathF.Exp(2 * i * factor);
+        return div;
     }
 
     /// <summary>rows[r] = rows[r] * x_scale + alpha * pe[firstPosition + r] for <paramref name="count"/> rows.</summary>

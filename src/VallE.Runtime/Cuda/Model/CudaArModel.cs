@@ -85,7 +85,7 @@ public sealed class CudaArModel : IDisposable
             _predict = Track(owned, device.Upload<float>(weights.Floats("ar_predict_layer.weight", _vocab, d)));
             _textAlpha = weights.Floats("ar_text_position.alpha", 1)[0];
             _audioAlpha = weights.Floats("ar_audio_position.alpha", 1)[0];
-            _invFreq = Track(owned, device.Upload<float>(SineFrequencies(d)));
+            _invFreq = Track(owned, device.Upload<float>(SinePositions.Frequencies(d)));
             _stack = Track(owned, new CudaDecoderStack(device, weights, "ar_decoder", config.NumLayers, d, config.NHead, config.FeedForwardDim,
                 config.NormFirst, config.LayerNormEps, null, maxRows: capacity, batch: 1, kvCapacity: capacity));
             _x = Track(owned, device.Allocate<float>((long)capacity * d));
@@ -110,14 +110,7 @@ public sealed class CudaArModel : IDisposable
         return item;
     }
 
-    /// <summary>w_i = exp(2i * -(ln 10000 / d)) in float32, as torch builds SinePositionalEmbedding's table.</summary>
-    public static float[] SineFrequencies(int dim)
-    {
-        float coef = (float)(-(Math.Log(10000.0) / dim));
-        var w = new float[(dim + 1) / 2];
-        for (int i = 0; i < w.Length; i++) w[i] = MathF.Exp(2 * i * coef);
-        return w;
-    }
+
 
     /// <summary>
     /// Generates first-codebook tokens for <paramref name="textTokens"/> (already framed as the text collater does)

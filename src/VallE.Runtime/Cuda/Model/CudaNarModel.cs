@@ -1,3 +1,4 @@
+using VallE.Runtime.Models;
 using VallE.Weights;
 
 namespace VallE.Runtime.Cuda.Model;
@@ -64,7 +65,7 @@ public sealed class CudaNarModel : IDisposable
                 _predict[j] = Track(owned, device.Upload<float>(weights.Floats($"nar_predict_layers.{j}.weight", vocab, nd)));
             _textAlpha = weights.Floats("nar_text_position.alpha", 1)[0];
             _audioAlpha = weights.Floats("nar_audio_position.alpha", 1)[0];
-            _invFreq = Track(owned, device.Upload<float>(CudaArModel.SineFrequencies(nd)));
+            _invFreq = Track(owned, device.Upload<float>(SinePositions.Frequencies(nd)));
             _stack = Track(owned, new CudaDecoderStack(device, weights, "nar_decoder", config.NarNumLayers, nd, config.NarNHead,
                 config.NarFeedForwardDim, config.NormFirst, config.LayerNormEps, stages, maxRows: capacity, batch: 1, kvCapacity: 0));
             _x = Track(owned, device.Allocate<float>((long)capacity * nd));
