@@ -165,18 +165,9 @@ internal sealed class ValleWeights
         private RowNorm Norm(string module, int dim, float[][]? stageEmbeddings)
         {
             if (stageEmbeddings is null) return LayerNorm(module, dim);
-            // AdaptiveLayerNorm: project_layer(stage embedding) -> [scale | shift], precomputed per stage in float32.
-            var project = Linear(module + ".project_layer", 2 * dim, dim, as_: WeightsDType.F32);
-            var scale = new float[stageEmbeddings.Length][];
-            var shift = new float[stageEmbeddings.Length][];
-            var both = new float[2 * dim];
-            for (int s = 0; s < stageEmbeddings.Length; s++)
-            {
-                project.Forward(backend, stageEmbeddings[s], 1, both);
-                scale[s] = both[..dim];
-                shift[s] = both[dim..];
-            }
-            return new AdaptiveLayerNorm(LayerNorm(module + ".norm", dim), scale, shift);
+            float[][] both = StageProjection.Compute(backend, Floats(module + ".project_layer.weight", 2 * dim, dim),
+                Floats(module + ".project_layer.bias", 2 * dim), dim, stageEmbeddings);
+            return new AdaptiveLayerNorm(LayerNorm(module + ".norm", dim), [.. both.Select(b => b[..dim])], [.. both.Select(b => b[dim..])]);
         }
 
         public TextPrenet TextPrenet(string prefix, int dim)

@@ -44,7 +44,8 @@ public sealed class CudaDecoderStack : IDisposable
     /// <summary>
     /// Uploads <c>{prefix}.layers.{i}.*</c> (and <c>{prefix}.norm.*</c> for pre-norm stacks). With
     /// <paramref name="stageEmbeddings"/> (NAR) every norm is AdaptiveLayerNorm: its project_layer applied to each
-    /// stage embedding once here, in double, giving a [scale | shift] pair per stage.
+    /// stage embedding once here (<see cref="Models.StageProjection"/>, the CPU engine's exact values), giving a
+    /// [scale | shift] pair per stage.
     /// <paramref name="kvCapacity"/> 0 allocates no cache (NAR).
     /// </summary>
     public CudaDecoderStack(CudaDevice device, ICudaWeightSource weights, string prefix, int layers, int dim, int heads,
@@ -117,19 +118,11 @@ public sealed class CudaDecoderStack : IDisposable
     private Norm LoadNorm(ICudaWeightSource w, string module, float[][]? stages)
     {
         if (stages is null) return new Norm(Up(w.Floats(module + ".weight", Dim)), Up(w.Floats(module + ".bias", Dim)), null);
-        float[] pw = w.Floats(module + ".project_layer.weight", 2 * Dim, Dim), pb = w.Floats(module + ".project_layer.bias", 2 * Dim);
+        using var cpu = new Cpu.CpuBackend(threads: 1);   // one small product per stage, at load
+        float[][] both = Models.StageProjection.Compute(cpu, w.Floats(module + ".project_layer.weight", 2 * Dim, Dim),
+            w.Floats(module + ".project_layer.bias", 2 * Dim), Dim, stages);
         var ada = new CudaBuffer[stages.Length];
-        for (int s = 0; s < stages.Length; s++)
-        {
-            var both = new float[2 * Dim];
-            for (int o = 0; o < 2 * Dim; o++)
-            {
-                double acc = pb[o];
-                for (int i = 0; i < Dim; i++) acc += (double)pw[(long)o * Dim + i] * stages[s][i];
-                both[o] = (float)acc;
-            }
-            ada[s] = Up(both);
-        }
+        for (int s = 0; s < stages.Length; s++) ada[s] = Up(both[s]);
         return new Norm(Up(w.Floats(module + ".norm.weight", Dim)), Up(w.Floats(module + ".norm.bias", Dim)), ada);
     }
 
