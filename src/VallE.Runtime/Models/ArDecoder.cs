@@ -45,7 +45,6 @@ internal sealed class ArDecoder
     {
         var c = _w.Config;
         int d = _w.ArDecoder.Dim, vocab = c.AudioVocab + 1, bos = c.PrependBos ? 1 : 0;
-        bool vallex = c.Family == ModelFamily.VallEX;
 
         // Everything sized up front: caches for the longest each sequence may get, scratch for the prefill.
         var seqs = new Sequence[inputs.Count];
@@ -117,10 +116,12 @@ internal sealed class ArDecoder
                 q.Steps++;
                 int argmax = TokenSampler.ArgMax(l);
                 int token = q.Sampler.Sample(l, q.Generated.AsSpan(0, q.Count));
-                if (token == c.EosToken || (!vallex && argmax == c.EosToken)) q.StopReason = "eos";
-                else if (q.Count + bos > GenerationRequest.MaxFramesPerTextToken * q.TextLength) q.StopReason = "length";
-                else if (q.Count >= q.Input.MaxFrames) q.StopReason = "max-frames";
-                if (q.StopReason.Length > 0) { q.Done = true; continue; }
+                if (ArStopRule.Check(c, token, argmax, q.Count, q.TextLength, q.Input.MaxFrames) is { } reason)
+                {
+                    q.StopReason = reason;
+                    q.Done = true;
+                    continue;
+                }
                 q.Generated[q.Count++] = token;
                 active[next++] = active[r];
             }

@@ -148,16 +148,16 @@ public sealed class CudaArModel : IDisposable
         EnsureStepGraph(options, seed);
 
         var generated = new List<int>();
-        int limit = s * GenerationRequest.MaxFramesPerTextToken;
         while (true)
         {
             cancellation.ThrowIfCancellationRequested();
             _picked.Download<int>(_pickedHost);
             int token = _pickedHost[0], argmax = _pickedHost[1];
-            // Upstream checks before appending; y_len - prompt_len counts the BOS it prepended.
-            if (argmax == _c.EosToken) return ([.. generated], CudaArStop.ArgMaxEos);
-            if (token == _c.EosToken) return ([.. generated], CudaArStop.SampledEos);
-            if (bos + generated.Count > limit) return ([.. generated], CudaArStop.LengthLimit);
+            switch (ArStopRule.Check(_c, token, argmax, generated.Count, s, int.MaxValue))
+            {
+                case "eos": return ([.. generated], argmax == _c.EosToken ? CudaArStop.ArgMaxEos : CudaArStop.SampledEos);
+                case "length": return ([.. generated], CudaArStop.LengthLimit);
+            }
             generated.Add(token);
             if (s + y0 + generated.Count >= Capacity)
                 throw new InvalidInputException($"generation reached the CUDA model's {Capacity} positions; load it with a larger capacity");
