@@ -1,4 +1,5 @@
 using System.Text.Json;
+using VallE.Benchmarking;
 using VallE.Tests.Support;
 
 namespace VallE.Tests.Sampling;
@@ -37,6 +38,32 @@ public class BenchCommandTests
         // d=64, 2 layers: 2 * (12 d^2 + 13 d + 4 * 4d... ) f32 bytes + the 1025 x 64 prediction layer.
         Assert.That(json.GetProperty("floor").GetProperty("weight_bytes_per_step").GetInt64(),
             Is.EqualTo(2L * ((3 * 64 * 64 + 3 * 64) + (64 * 64 + 64) + (256 * 64 + 256) + (64 * 256 + 64) + 4 * 64) * 4 + 1025L * 64 * 4));
+    }
+
+    [Test]
+    public void LibraryEntryRunsWithoutTheCli()
+    {
+        // BenchRun.Execute directly (bench/VallE.Benchmarking): its own checkpoint loader, plain table, log lines.
+        string checkpoint = TestPaths.RequireShared("valle", "valle-tiny", "checkpoint.pt");
+        var output = new StringWriter();
+        var log = new RecordingLog();
+        BenchRun.Execute(new BenchSettings
+        {
+            Checkpoint = checkpoint, Torch = TorchReferences.None, Frames = 4, TextTokens = 8, PromptFrames = 10,
+            Threads = 1, BandwidthGBps = 10,
+        }, output, log, CancellationToken.None);
+        Assert.That(output.ToString(), Does.StartWith("checkpoint: d=64").And.Contain("VallE.NET (CPU)")
+            .And.Contain("PyTorch references skipped: --torch none"));
+        Assert.That(log.Lines, Does.Contain("info: engine: 4 frames"));
+        Assert.That(() => BenchRun.Execute(new BenchSettings { Checkpoint = checkpoint, Frames = 1 }, output, log,
+            CancellationToken.None), Throws.InstanceOf<ArgumentOutOfRangeException>());
+    }
+
+    private sealed class RecordingLog : IBenchLog
+    {
+        public List<string> Lines { get; } = [];
+        public void Info(string message) => Lines.Add("info: " + message);
+        public void Warn(string message) => Lines.Add("warn: " + message);
     }
 
     [Test]

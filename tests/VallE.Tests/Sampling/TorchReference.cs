@@ -1,5 +1,5 @@
 using System.Text.Json;
-using VallE.Cli.Commands.Bench;
+using VallE.Benchmarking;
 using VallE.Tests.Support;
 
 namespace VallE.Tests.Sampling;

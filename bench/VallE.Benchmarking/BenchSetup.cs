@@ -2,10 +2,10 @@ using System.Diagnostics;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
-namespace VallE.Cli.Commands.Bench;
+namespace VallE.Benchmarking;
 
 /// <summary>
-/// What `valle bench` needs around the engine: the repository's Python scripts, a cached random-weight checkpoint
+/// What a bench run needs around the engine: the repository's Python scripts, a cached random-weight checkpoint
 /// per preset, and seeded random inputs shared by every implementation.
 /// </summary>
 internal static class BenchSetup
@@ -39,14 +39,15 @@ internal static class BenchSetup
     }
 
     /// <summary>The cached checkpoint of a preset, made on first use with make_bench_checkpoint.py.</summary>
-    public static string EnsureCheckpoint(CliContext ctx, string preset, string cacheDir, string python, string referenceDir)
+    public static string EnsureCheckpoint(IBenchLog log, string preset, string cacheDir, string python, string referenceDir,
+        CancellationToken cancel)
     {
         string path = Path.Combine(cacheDir, $"bench-{preset}.pt");
         if (File.Exists(path)) return path;
         Directory.CreateDirectory(cacheDir);
-        ctx.Info($"making random-weight '{preset}' checkpoint {path} (once; cached)");
+        log.Info($"making random-weight '{preset}' checkpoint {path} (once; cached)");
         var (code, _, err) = PythonProcess.Run(python,
-            [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path], 1, ctx.Cancellation);
+            [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path], 1, cancel);
         if (code != 0 || !File.Exists(path))
             throw new NativeDependencyException(
                 $"could not make the bench checkpoint with {python} (needs torch): {PythonProcess.LastLine(err)}");

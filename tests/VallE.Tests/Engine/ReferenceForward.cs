@@ -1,12 +1,15 @@
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Models;
 
-namespace VallE.Runtime.Models;
+namespace VallE.Tests.Engine;
 
 /// <summary>
 /// The AR forward pass the way upstream runs it at every step: the whole sequence <c>[text ; audio]</c> from scratch,
 /// with an explicit attention mask, no cache and no batching. Slow (quadratic work per token) and written to be read
-/// top to bottom; tests use it to prove that the KV-cached <see cref="ArDecoder"/> produces the same logits.
+/// top to bottom. Test code, not part of the engine: KvCacheTests uses it to prove that the KV-cached
+/// <see cref="ArDecoder"/> produces the same logits, WeightsDTypeTests to compare weight types teacher-forced.
 /// </summary>
-internal sealed class ReferenceForward(ValleWeights w, Cpu.CpuBackend backend)
+internal sealed class ReferenceForward(ValleWeights w, CpuBackend backend)
 {
     /// <summary>
     /// Logits <c>[AudioVocab + 1]</c> for the token after <paramref name="audio"/> (BOS included when the model

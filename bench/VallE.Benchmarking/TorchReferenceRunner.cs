@@ -3,7 +3,7 @@ using System.Text.Json;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
-namespace VallE.Cli.Commands.Bench;
+namespace VallE.Benchmarking;
 
 /// <summary>
 /// Times bench/reference/valle_reference.py (PyTorch): "upstream" is upstream's algorithm (the whole sequence

@@ -2,7 +2,7 @@ using System.Diagnostics;
 using VallE.Runtime.Models;
 using VallE.Runtime.Sampling;
 
-namespace VallE.Cli.Commands.Bench;
+namespace VallE.Benchmarking;
 
 /// <summary>
 /// Times our CPU engine on one request. The observer only takes a timestamp per AR step (step 0 = after the

@@ -1,4 +1,4 @@
-namespace VallE.Cli.Commands.Bench;
+namespace VallE.Benchmarking;
 
 /// <summary>
 /// One implementation's timing of one generation: the same checkpoint, inputs and number of frames for every row.

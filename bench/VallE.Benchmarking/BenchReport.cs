@@ -4,9 +4,9 @@ using System.Text.Json.Nodes;
 using Spectre.Console;
 using VallE.Weights;
 
-namespace VallE.Cli.Commands.Bench;
+namespace VallE.Benchmarking;
 
-/// <summary>Everything one `valle bench` run measured, printed as a table or as JSON.</summary>
+/// <summary>Everything one bench run measured, printed as a table or as JSON.</summary>
 internal sealed record BenchReport
 {
     public required string Preset { get; init; }
@@ -28,7 +28,8 @@ internal sealed record BenchReport
 
     private static string F(double v, int digits = 1) => v.ToString("F" + digits, CultureInfo.InvariantCulture);
 
-    public void WriteTable(CliContext ctx)
+    /// <summary>The table; <paramref name="rich"/> draws it with Spectre.Console (a terminal), else plain columns.</summary>
+    public void WriteTable(TextWriter output, bool rich)
     {
         var rows = new List<string[]>();
         foreach (var m in new[] { Engine }.Concat(References))
@@ -43,9 +44,9 @@ internal sealed record BenchReport
             $"{Threads} threads; text {TextTokens} tokens, prompt {PromptFrames} frames, {Frames} generated frames " +
             $"({F(Frames / BenchMeasurement.FramesPerSecond, 2)} s audio)";
 
-        if (ctx.Interactive)
+        if (rich)
         {
-            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(ctx.Out) });
+            var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(output) });
             var table = new Table().Title(Markup.Escape(title));
             foreach (string h in header) table.AddColumn(new TableColumn(h).RightAligned());
             table.Columns[0].LeftAligned();
@@ -54,14 +55,14 @@ internal sealed record BenchReport
         }
         else
         {
-            ctx.Out.WriteLine(title);
+            output.WriteLine(title);
             int[] widths = header.Select((h, i) => Math.Max(h.Length, rows.Max(r => r[i].Length))).ToArray();
-            ctx.Out.WriteLine(string.Join("  ", header.Select((h, i) => i == 0 ? h.PadRight(widths[i]) : h.PadLeft(widths[i]))));
+            output.WriteLine(string.Join("  ", header.Select((h, i) => i == 0 ? h.PadRight(widths[i]) : h.PadLeft(widths[i]))));
             foreach (var r in rows)
-                ctx.Out.WriteLine(string.Join("  ", r.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))));
+                output.WriteLine(string.Join("  ", r.Select((c, i) => i == 0 ? c.PadRight(widths[i]) : c.PadLeft(widths[i]))));
         }
 
-        foreach (var line in Notes()) ctx.Out.WriteLine(line);
+        foreach (var line in Notes()) output.WriteLine(line);
     }
 
     private IEnumerable<string> Notes()
@@ -78,7 +79,7 @@ internal sealed record BenchReport
         yield return $"machine: {Machine}; model load {F(LoadSeconds, 2)} s (not in the totals)";
     }
 
-    public void WriteJson(CliContext ctx)
+    public void WriteJson(TextWriter output)
     {
         JsonObject Row(BenchMeasurement m) => new()
         {
@@ -131,6 +132,6 @@ internal sealed record BenchReport
                 : null,
             ["torch_skipped"] = TorchSkipped,
         };
-        ctx.Out.WriteLine(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+        output.WriteLine(json.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
     }
 }
