@@ -8,11 +8,8 @@ namespace VallE.Benchmarking;
 internal sealed record BenchMeasurement(string Name, int Frames, double ArMs, double FirstStepMs, double DecodeMsPerStep,
     double NarMs, double TotalMs)
 {
-    /// <summary>EnCodec at 24 kHz: 75 frames per second of audio.</summary>
-    public const double FramesPerSecond = 75.0;
-
     public double ArMsPerToken => Frames > 0 ? ArMs / Frames : 0;
-    public double AudioSeconds => Frames / FramesPerSecond;
+    public double AudioSeconds => Frames / (double)VallE.Runtime.Codec.EncodecContract.FramesPerSecond;
     /// <summary>Real-time factor: seconds of compute per second of audio (below 1 is faster than real time).</summary>
     public double RealTimeFactor => AudioSeconds > 0 ? TotalMs / 1000.0 / AudioSeconds : 0;
 }

@@ -42,7 +42,7 @@ internal sealed record BenchReport
             "engine speedup"];
         string title = $"{Preset}: d={Config.DModel} heads={Config.NHead} layers={Config.NumLayers}, {WeightsDType}, " +
             $"{Threads} threads; text {TextTokens} tokens, prompt {PromptFrames} frames, {Frames} generated frames " +
-            $"({F(Frames / BenchMeasurement.FramesPerSecond, 2)} s audio)";
+            $"({F(Frames / (double)VallE.Runtime.Codec.EncodecContract.FramesPerSecond, 2)} s audio)";
 
         if (rich)
         {

@@ -128,7 +128,7 @@ public static class BenchRun
             throw new ArgumentOutOfRangeException(nameof(s.Preset), s.Preset, $"not one of {string.Join(", ", BenchSetup.Presets)}");
         ArgumentOutOfRangeException.ThrowIfLessThan(s.Frames, 2, nameof(s.Frames));
         ArgumentOutOfRangeException.ThrowIfLessThan(s.TextTokens, 3, nameof(s.TextTokens));
-        ArgumentOutOfRangeException.ThrowIfGreaterThan(s.Frames, 16 * s.TextTokens, nameof(s.Frames));
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(s.Frames, GenerationRequest.MaxFramesPerTextToken * s.TextTokens, nameof(s.Frames));
         ArgumentOutOfRangeException.ThrowIfLessThan(s.PromptFrames, 1, nameof(s.PromptFrames));
         ArgumentOutOfRangeException.ThrowIfLessThan(s.Threads, 1, nameof(s.Threads));
         if (s.BandwidthGBps is { } gbps && !(gbps > 0 && double.IsFinite(gbps)))

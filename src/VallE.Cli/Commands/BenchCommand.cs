@@ -1,6 +1,7 @@
 using System.CommandLine;
 using VallE.Benchmarking;
 using VallE.Runtime.Cpu;
+using VallE.Runtime.Models;
 using VallE.Weights;
 
 namespace VallE.Cli.Commands;
@@ -94,7 +95,8 @@ internal static class BenchCommand
             double? bandwidth = parse.GetValue(bandwidthOpt);
             if (bandwidth is { } gbps && !(gbps > 0 && double.IsFinite(gbps)))
                 throw new UsageException($"--bandwidth {gbps} must be a positive number of GB/s");
-            if (frames > 16 * textLen) throw new UsageException($"--frames {frames} exceeds upstream's limit of 16 per text token ({16 * textLen})");
+            int limit = GenerationRequest.MaxFramesPerTextToken * textLen;
+            if (frames > limit) throw new UsageException($"--frames {frames} exceeds upstream's limit of {GenerationRequest.MaxFramesPerTextToken} per text token ({limit})");
             WeightsDType dtype = EngineCliOptions.ParseWeightsDType(parse.GetValue(dtypeOpt));
             string torch = parse.GetValue(torchOpt) ?? "auto";
             if (!TorchChoices.Contains(torch))
