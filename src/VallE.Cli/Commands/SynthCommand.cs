@@ -82,6 +82,8 @@ internal static class SynthCommand
             var codecOptions = codec.Read(parse, ctx);
             double maxPromptSeconds = promptLimit.Read(parse);
             bool splitSentences = parse.GetValue(sentencesOpt);
+            if (text.FilePath(parse) == "-" && promptText.FilePath(parse) == "-")
+                throw new UsageException("--text-file and --prompt-text-file cannot both read standard input");
             string promptTranscript = promptText.Read(parse), textToSay = text.Read(parse);
             string checkpointPath = parse.GetValue(checkpointOpt)!, symbolsPath = parse.GetValue(symbolsOpt)!, decoderPath = parse.GetValue(decoderOpt)!;
             bool toStdout = output == AtomicFile.StandardOutput;

@@ -91,6 +91,15 @@ public class TextProbes
     }
 
     [Test]
+    public void OnlyOneTextCanComeFromStandardInput()
+    {
+        using var p = new Probe();
+        var r = p.Run(["synth", "--checkpoint", ProbeInputs.TinyModel, "--symbols", "/nonexistent", "--codec-decoder", "/nonexistent.onnx",
+            "--prompt-codes", ProbeInputs.PromptCodes, "--prompt-text-file", "-", "--text-file", "-", "--out", p.File("o.wav")]);
+        p.Fails(r, 2, "cannot both read standard input");
+    }
+
+    [Test]
     public void BinaryTextFileIsAnInputError()
     {
         ProbeInputs.RequireEspeak();
