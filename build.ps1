@@ -4,21 +4,18 @@
 #   .\build.ps1 demo      build and run tools/demo.sh's steps (needs Python with torch + onnx on PATH)
 #   .\build.ps1 build     build Release only
 #   .\build.ps1 kernels   compile native/kernels with nvcc through CMake (CUDA Toolkit must be installed)
-#   .\build.ps1 deps      fetch ONNX Runtime (npm onnxruntime-node) and check the other prerequisites
+#   .\build.ps1 deps      check the prerequisites (ONNX Runtime comes with the build: NuGet Microsoft.ML.OnnxRuntime)
 #   .\build.ps1 bench     run `valle bench`
 #
-# Windows has no apt: the .NET 10 SDK, Node.js (npm), espeak-ng and (for kernels) the CUDA Toolkit + CMake are
-# installed by hand (e.g. `winget install Microsoft.DotNet.SDK.10 OpenJS.NodeJS espeak-ng.espeak-ng Kitware.CMake`).
+# Windows has no apt: the .NET 10 SDK, espeak-ng and (for kernels) the CUDA Toolkit + CMake are installed by hand
+# (e.g. `winget install Microsoft.DotNet.SDK.10 espeak-ng.espeak-ng Kitware.CMake`).
 # Untested in CI: CI runs build.sh on Debian.
 param([Parameter(Position = 0)][string]$Command = "test", [Parameter(ValueFromRemainingArguments = $true)][string[]]$Rest)
 $ErrorActionPreference = "Stop"
 $Root = $PSScriptRoot
 $Configuration = if ($env:CONFIGURATION) { $env:CONFIGURATION } else { "Release" }
 $Deps = Join-Path $Root ".deps"
-$OrtVersion = "1.30.0"
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = "1"; $env:DOTNET_NOLOGO = "1"
-$OrtDll = Join-Path $Deps "onnxruntime/onnxruntime.dll"
-if (-not $env:VALLE_ONNXRUNTIME) { $env:VALLE_ONNXRUNTIME = $OrtDll }
 
 function Log([string]$m) { Write-Host "[build] $m" }
 function Die([string]$m) { Write-Error "[build] error: $m"; exit 1 }
@@ -28,25 +25,9 @@ function Ensure-Dotnet {
     if (-not ($sdks -match '^10\.')) { Die ".NET 10 SDK not found: install it (winget install Microsoft.DotNet.SDK.10)" }
 }
 
-function Ensure-OnnxRuntime {
-    if (Test-Path $OrtDll) { return }
-    if (-not (Get-Command npm -ErrorAction SilentlyContinue)) { Log "npm not found: ONNX Runtime not fetched (codec tests will skip)"; return }
-    Log "fetching ONNX Runtime $OrtVersion (npm onnxruntime-node)"
-    $tmp = Join-Path ([IO.Path]::GetTempPath()) ("valle-ort-" + [Guid]::NewGuid().ToString("N"))
-    New-Item -ItemType Directory $tmp | Out-Null
-    Push-Location $tmp
-    try {
-        & npm pack --silent "onnxruntime-node@$OrtVersion" | Out-Null
-        & tar -xzf "onnxruntime-node-$OrtVersion.tgz" "package/bin/napi-v6/win32/x64/onnxruntime.dll"
-        New-Item -ItemType Directory -Force (Split-Path $OrtDll) | Out-Null
-        Move-Item -Force "package/bin/napi-v6/win32/x64/onnxruntime.dll" $OrtDll
-    } finally { Pop-Location; Remove-Item -Recurse -Force $tmp -ErrorAction SilentlyContinue }
-}
-
 function Ensure-Deps {
     New-Item -ItemType Directory -Force $Deps | Out-Null
     Ensure-Dotnet
-    Ensure-OnnxRuntime
     if (-not (Get-Command espeak-ng -ErrorAction SilentlyContinue)) { Log "espeak-ng not found: phonemizer tests will skip (winget install espeak-ng.espeak-ng)" }
 }
 

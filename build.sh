@@ -8,17 +8,17 @@
 #   ./build.sh deps      install dependencies only
 #   ./build.sh bench     run `valle bench` (CPU) against the PyTorch references
 #
-# Environment: VALLE_SKIP_INSTALL=1 never calls apt/npm; CONFIGURATION=Debug builds Debug.
+# Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug.
+# ONNX Runtime is not installed here: it is the NuGet package Microsoft.ML.OnnxRuntime, restored by dotnet build
+# (its native library lands in the output folder, runtimes/<rid>/native).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 CONFIGURATION="${CONFIGURATION:-Release}"
 DEPS="$ROOT/.deps"
-ORT_VERSION="1.30.0"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
-export VALLE_ONNXRUNTIME="${VALLE_ONNXRUNTIME:-$DEPS/onnxruntime/libonnxruntime.so.1}"
 
 log() { printf '\033[1m[build]\033[0m %s\n' "$*" >&2; }
 die() { printf '[build] error: %s\n' "$*" >&2; exit 1; }
@@ -49,21 +49,6 @@ ensure_dotnet() {
   export PATH="$HOME/.dotnet:$PATH"
 }
 
-ensure_onnxruntime() {
-  # ONNX Runtime's C library, taken from the npm package onnxruntime-node (it ships libonnxruntime.so.1, CPU).
-  [ -f "$DEPS/onnxruntime/libonnxruntime.so.1" ] && return 0
-  [ "${VALLE_SKIP_INSTALL:-0}" = 1 ] && { log "ONNX Runtime not installed (VALLE_SKIP_INSTALL=1)"; return 0; }
-  command -v npm >/dev/null || apt_install npm
-  log "fetching ONNX Runtime $ORT_VERSION (npm onnxruntime-node)"
-  local tmp; tmp="$(mktemp -d)"
-  (cd "$tmp" && npm pack --silent "onnxruntime-node@$ORT_VERSION" >/dev/null \
-    && tar -xzf "onnxruntime-node-$ORT_VERSION.tgz" "package/bin/napi-v6/linux/x64/libonnxruntime.so.1")
-  mkdir -p "$DEPS/onnxruntime"
-  mv "$tmp/package/bin/napi-v6/linux/x64/libonnxruntime.so.1" "$DEPS/onnxruntime/libonnxruntime.so.1.tmp"
-  mv "$DEPS/onnxruntime/libonnxruntime.so.1.tmp" "$DEPS/onnxruntime/libonnxruntime.so.1"
-  rm -rf "$tmp"
-}
-
 ensure_deps() {
   mkdir -p "$DEPS"
   # espeak-ng: phonemizer; torch/numpy/onnx + OpenBLAS: PyTorch references and fixture generation;
@@ -71,7 +56,6 @@ ensure_deps() {
   apt_install ca-certificates espeak-ng libespeak-ng1 libespeak-ng-dev \
     python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make time
   ensure_dotnet
-  ensure_onnxruntime
 }
 
 build() {

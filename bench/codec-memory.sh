@@ -19,7 +19,6 @@ ENCODE_SECONDS="${ENCODE_SECONDS:-600}"
 ERROR_FRAMES="${ERROR_FRAMES:-3000}"
 PYTHON=/usr/bin/python3
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
-export VALLE_ONNXRUNTIME="${VALLE_ONNXRUNTIME:-$ROOT/.deps/onnxruntime/libonnxruntime.so.1}"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1
 
 [ -f "$VALLE" ] || dotnet build "$ROOT/VallE.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet

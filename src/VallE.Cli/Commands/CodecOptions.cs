@@ -3,14 +3,18 @@ using VallE.Runtime.Onnx;
 
 namespace VallE.Cli.Commands;
 
-/// <summary>Options shared by the commands that run EnCodec through ONNX Runtime (encode, decode, synth).</summary>
+/// <summary>
+/// Options shared by the commands that run EnCodec through ONNX Runtime (encode, decode, synth). ONNX Runtime itself
+/// is the Microsoft.ML.OnnxRuntime package's native library, shipped next to the application: there is no option
+/// to pick another one (see docs/audio.md, "ONNX Runtime").
+/// </summary>
 internal sealed class CodecOptions
 {
-    public Option<string?> OnnxRuntime { get; } = new("--onnxruntime")
-    {
-        HelpName = "PATH",
-        Description = "Path of libonnxruntime (default: $VALLE_ONNXRUNTIME, the build's .deps copy, then the system).",
-    };
+    /// <summary>
+    /// Removed (it chose libonnxruntime when build.sh fetched it from npm): kept hidden only to say so in one line
+    /// instead of the parser's two about an unknown option and a stray argument.
+    /// </summary>
+    private Option<string?> RemovedOnnxRuntime { get; } = new("--onnxruntime") { Hidden = true };
 
     public Option<int> Threads { get; } = new("--codec-threads")
     {
@@ -21,19 +25,20 @@ internal sealed class CodecOptions
 
     public void AddTo(Command command)
     {
-        command.Options.Add(OnnxRuntime);
         command.Options.Add(Threads);
+        command.Options.Add(RemovedOnnxRuntime);
     }
 
     public OnnxSessionOptions Read(ParseResult parse, CliContext ctx, bool preferCuda = false)
     {
+        if (parse.GetResult(RemovedOnnxRuntime) is not null)
+            throw new UsageException("--onnxruntime was removed: valle runs the ONNX Runtime it ships with (NuGet Microsoft.ML.OnnxRuntime); drop the option");
         int threads = parse.GetValue(Threads);
         if (threads is < 0 or > EngineCliOptions.MaxThreads)
             throw new UsageException($"--codec-threads {threads} must be 0..{EngineCliOptions.MaxThreads} (0 = one per core)");
         return new OnnxSessionOptions
         {
             IntraOpThreads = threads,
-            LibraryPath = parse.GetValue(OnnxRuntime),
             PreferCuda = preferCuda,
             Log = ctx.Info,
         };

@@ -1,15 +1,11 @@
 namespace VallE.Runtime.Onnx;
 
-/// <summary>Facts about the ONNX Runtime library in use (loading it if needed).</summary>
+/// <summary>Facts about the ONNX Runtime in use (the Microsoft.ML.OnnxRuntime package's native library).</summary>
 public static class OnnxRuntimeInfo
 {
-    /// <summary>Loads ONNX Runtime (see <see cref="OnnxSessionOptions.LibraryPath"/> for the lookup) and returns its path and version.</summary>
-    public static (string Path, string Version) Load(string? libraryPath = null) => OrtLibrary.EnsureLoaded(libraryPath);
+    /// <summary>Loads ONNX Runtime if needed and returns its version; <see cref="NativeDependencyException"/> when it cannot load.</summary>
+    public static string Load() => OrtRuntime.Env.GetVersionString();
 
-    /// <summary>Execution providers compiled into the loaded library.</summary>
-    public static IReadOnlyList<string> AvailableProviders(string? libraryPath = null)
-    {
-        OrtLibrary.EnsureLoaded(libraryPath);
-        return OrtLibrary.AvailableProviders();
-    }
+    /// <summary>Execution providers compiled into the loaded library (CPUExecutionProvider; CUDAExecutionProvider with the .Gpu package).</summary>
+    public static IReadOnlyList<string> AvailableProviders() => OrtRuntime.Env.GetAvailableProviders();
 }

@@ -9,8 +9,6 @@ public sealed record OnnxSessionOptions
     public int InterOpThreads { get; init; }
     /// <summary>Try the CUDA execution provider first; fall back to CPU (with a log line) when unavailable.</summary>
     public bool PreferCuda { get; init; }
-    /// <summary>Path of libonnxruntime (default: $VALLE_ONNXRUNTIME, the build's copy, then the system).</summary>
-    public string? LibraryPath { get; init; }
     /// <summary>Receives one-line notes (provider fallback); null: silent.</summary>
     public Action<string>? Log { get; init; }
 

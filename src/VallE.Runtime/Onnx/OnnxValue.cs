@@ -1,84 +1,60 @@
-using System.Runtime.InteropServices;
+using Ort = Microsoft.ML.OnnxRuntime;
 
 namespace VallE.Runtime.Onnx;
 
 /// <summary>
-/// A tensor handed to or returned by ONNX Runtime. Inputs wrap a managed array without copying (pinned until
-/// disposed); outputs own memory ONNX Runtime allocated, readable as a span until disposed.
+/// A tensor handed to or returned by ONNX Runtime (the package's <see cref="Ort.OrtValue"/>). Inputs wrap a managed
+/// array without copying (pinned until disposed); outputs own memory ONNX Runtime allocated, readable as a span
+/// until disposed.
 /// </summary>
-public sealed unsafe class OnnxValue : IDisposable
+public sealed class OnnxValue : IDisposable
 {
-    internal OrtValueHandle Handle { get; }
-    private GCHandle _pin;
+    internal Ort.OrtValue Value { get; }
+    private bool _disposed;
 
     public OrtElementType ElementType { get; }
     public long[] Shape { get; }
     public long ElementCount { get; }
 
-    private OnnxValue(OrtValueHandle handle, OrtElementType type, long[] shape, GCHandle pin)
+    private OnnxValue(Ort.OrtValue value, OrtElementType type, long[] shape)
     {
-        Handle = handle;
+        Value = value;
         ElementType = type;
         Shape = shape;
         ElementCount = shape.Aggregate(1L, (a, b) => a * b);
-        _pin = pin;
     }
 
     /// <summary>A float32 tensor over <paramref name="data"/> (no copy; do not change the array while in use).</summary>
-    public static OnnxValue FromFloat32(float[] data, params long[] shape) => Create(data, shape, OrtElementType.Float32, sizeof(float));
+    public static OnnxValue FromFloat32(float[] data, params long[] shape) => Create(data, shape, OrtElementType.Float32);
 
     /// <summary>An int64 tensor over <paramref name="data"/> (no copy).</summary>
-    public static OnnxValue FromInt64(long[] data, params long[] shape) => Create(data, shape, OrtElementType.Int64, sizeof(long));
+    public static OnnxValue FromInt64(long[] data, params long[] shape) => Create(data, shape, OrtElementType.Int64);
 
-    private static OnnxValue Create(Array data, long[] shape, OrtElementType type, int itemSize)
+    private static OnnxValue Create<T>(T[] data, long[] shape, OrtElementType type) where T : unmanaged
     {
-        OrtLibrary.EnsureLoaded();
+        _ = OrtRuntime.Env;
         long count = shape.Aggregate(1L, (a, b) => a * b);
         if (shape.Any(d => d < 0) || count != data.LongLength)
             throw new ArgumentException($"shape [{string.Join(", ", shape)}] does not hold {data.LongLength} elements");
-        var pin = GCHandle.Alloc(data, GCHandleType.Pinned);
-        var handle = new OrtValueHandle();
-        try
-        {
-            nint value;
-            fixed (long* dims = shape)
-            {
-                OrtLibrary.Check(((delegate* unmanaged<nint, void*, nuint, long*, nuint, int, nint*, nint>)OrtLibrary.Api[OrtNative.CreateTensorWithDataAsOrtValue])(
-                    OrtLibrary.CpuMemory.DangerousGetHandle(), (void*)pin.AddrOfPinnedObject(), (nuint)(count * itemSize),
-                    dims, (nuint)shape.Length, (int)type, &value));
-            }
-            handle.Own(value);
-            return new OnnxValue(handle, type, (long[])shape.Clone(), pin);
-        }
-        catch
-        {
-            handle.Dispose();
-            pin.Free();
-            throw;
-        }
+        long[] dims = (long[])shape.Clone();
+        Ort.OrtValue value;
+        try { value = Ort.OrtValue.CreateTensorValueFromMemory(data, dims); }
+        catch (Ort.OnnxRuntimeException e) { throw OrtRuntime.Wrap(e, "cannot create an ONNX Runtime tensor"); }
+        return new OnnxValue(value, type, dims);
     }
 
-    /// <summary>Wraps an output value ORT returned; reads its type and shape.</summary>
-    internal static OnnxValue FromOutput(nint value)
+    /// <summary>Wraps (and owns) an output value ONNX Runtime returned; reads its type and shape.</summary>
+    internal static OnnxValue FromOutput(Ort.OrtValue value)
     {
-        var handle = new OrtValueHandle();
-        handle.Own(value);
         try
         {
-            void** api = OrtLibrary.Api;
-            int isTensor;
-            OrtLibrary.Check(((delegate* unmanaged<nint, int*, nint>)api[OrtNative.IsTensor])(value, &isTensor));
-            if (isTensor == 0) throw new InvalidInputException("the model returned a non-tensor output (sequence or map)");
-            nint infoPtr;
-            OrtLibrary.Check(((delegate* unmanaged<nint, nint*, nint>)api[OrtNative.GetTensorTypeAndShape])(value, &infoPtr));
-            using var info = new OrtTensorInfoHandle();
-            info.Own(infoPtr);
-            var (type, shape) = OnnxSession.ReadTensorInfo(infoPtr);
-            return new OnnxValue(handle, type, shape, default);
+            if (!value.IsTensor) throw new InvalidInputException("the model returned a non-tensor output (sequence or map)");
+            var info = value.GetTensorTypeAndShape();
+            return new OnnxValue(value, (OrtElementType)(int)info.ElementDataType, info.Shape);
         }
         catch
         {
-            handle.Dispose();
+            value.Dispose();
             throw;
         }
     }
@@ -92,18 +68,17 @@ public sealed unsafe class OnnxValue : IDisposable
             : typeof(T) == typeof(double) ? OrtElementType.Float64
             : OrtElementType.Undefined;
         if (expected != ElementType) throw new InvalidOperationException($"tensor holds {ElementType}, not {typeof(T).Name}");
-        ObjectDisposedException.ThrowIf(Handle.IsClosed, this);
+        ObjectDisposedException.ThrowIf(_disposed, this);
         if (ElementCount == 0) return [];
-        void* data;
-        OrtLibrary.Check(((delegate* unmanaged<nint, void**, nint>)OrtLibrary.Api[OrtNative.GetTensorMutableData])(Handle.DangerousGetHandle(), &data));
-        return new ReadOnlySpan<T>(data, checked((int)ElementCount));
+        return Value.GetTensorDataAsSpan<T>();
     }
 
     public T[] ToArray<T>() where T : unmanaged => Span<T>().ToArray();
 
     public void Dispose()
     {
-        Handle.Dispose();
-        if (_pin.IsAllocated) _pin.Free();
+        if (_disposed) return;
+        _disposed = true;
+        Value.Dispose();
     }
 }

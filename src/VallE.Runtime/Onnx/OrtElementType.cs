@@ -1,6 +1,6 @@
 namespace VallE.Runtime.Onnx;
 
-/// <summary>ONNXTensorElementDataType values (the subset a codec model uses is named; others print as numbers).</summary>
+/// <summary>ONNXTensorElementDataType values (equal to the package's <c>TensorElementType</c>; the subset a codec model uses is named, others print as numbers).</summary>
 public enum OrtElementType
 {
     Undefined = 0,

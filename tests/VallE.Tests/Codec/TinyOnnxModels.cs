@@ -6,7 +6,7 @@ namespace VallE.Tests.Codec;
 /// The tiny hand-built ONNX models of tiny_onnx_models.py (beside this file): a convolutional decoder and encoder
 /// with a 5-frame receptive field (exact tests of chunk stitching), a decoder that emits NaN, and a slow model to
 /// cancel. Made with /usr/bin/python3 and its `onnx` package on first use, cached under artifacts/tiny-onnx/ keyed
-/// by a hash of the script; tests skip when ONNX Runtime or python3-onnx is missing.
+/// by a hash of the script; tests skip when python3-onnx is missing.
 /// </summary>
 internal static class TinyOnnxModels
 {

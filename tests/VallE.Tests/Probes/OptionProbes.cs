@@ -1,8 +1,10 @@
+using VallE.Tests.Support;
+
 namespace VallE.Tests.Probes;
 
 /// <summary>
 /// Options (hardening class 11): one validation of the sampling values, applied before anything is loaded (so a
-/// missing checkpoint is not even opened), one line for a bad ONNX Runtime library.
+/// missing checkpoint is not even opened), one line for a broken ONNX Runtime library or the removed --onnxruntime.
 /// </summary>
 public class OptionProbes
 {
@@ -46,12 +48,34 @@ public class OptionProbes
         Assert.That(File.ReadAllBytes(p.File("t0.npy")), Is.EqualTo(File.ReadAllBytes(p.File("k1.npy"))));
     }
 
+    /// <summary>
+    /// ONNX Runtime is the Microsoft.ML.OnnxRuntime package's library beside valle.dll. A copy of the application
+    /// whose libonnxruntime.so is not a library fails in one line, exit 3 (no TypeInitializationException trace).
+    /// </summary>
     [Test]
-    public void BadOnnxRuntimeLibraryIsOneLine()
+    public void BrokenOnnxRuntimeLibraryIsOneLine()
+    {
+        if (!OperatingSystem.IsLinux() || System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture != System.Runtime.InteropServices.Architecture.X64)
+            Assert.Ignore("checks the linux-x64 copy of libonnxruntime");
+        string codes = ProbeInputs.PromptCodes, decoder = ProbeInputs.CodecDecoder;
+        using var p = new Probe();
+        using var app = new TempDir();
+        string source = Path.GetDirectoryName(ValleProcess.ValleDll)!;
+        foreach (string file in Directory.EnumerateFiles(source)) File.Copy(file, Path.Combine(app.Path, Path.GetFileName(file)));
+        string native = Path.Combine(app.Path, "runtimes", "linux-x64", "native");
+        Directory.CreateDirectory(native);
+        foreach (string file in Directory.EnumerateFiles(Path.Combine(source, "runtimes", "linux-x64", "native")))
+            File.Copy(file, Path.Combine(native, Path.GetFileName(file)));
+        File.WriteAllText(Path.Combine(native, "libonnxruntime.so"), "not a library");
+        var r = p.Run(["decode", codes, "--codec-decoder", decoder, "--out", p.File("o.wav")], valleDll: Path.Combine(app.Path, "valle.dll"));
+        p.Fails(r, 3, "ONNX Runtime");
+    }
+
+    [Test]
+    public void RemovedOnnxRuntimeOptionIsOneUsageLine()
     {
         using var p = new Probe();
-        string fake = p.Input("libonnxruntime.so", "not a library");
-        var r = p.Run(["decode", ProbeInputs.PromptCodes, "--codec-decoder", ProbeInputs.CodecDecoder, "--out", p.File("o.wav"), "--onnxruntime", fake]);
-        p.Fails(r, 3, fake);
+        var r = p.Run(["decode", ProbeInputs.PromptCodes, "--codec-decoder", ProbeInputs.CodecDecoder, "--out", p.File("o.wav"), "--onnxruntime", "/x/libonnxruntime.so"]);
+        p.Fails(r, 2, "--onnxruntime was removed");
     }
 }

@@ -34,8 +34,9 @@ public static class ValleProcess
     /// <summary>Runs <c>valle ARGS</c>; kills it (and fails the test) after <paramref name="timeout"/>.</summary>
     /// <param name="stdin">bytes fed to standard input (closed afterwards); null: an empty stdin.</param>
     /// <param name="interruptWhen">sends SIGINT once this is true of the stderr seen so far (polled every 20 ms).</param>
+    /// <param name="valleDll">another build's valle.dll (default: the one beside the tests).</param>
     public static Result Run(string[] args, byte[]? stdin = null, TimeSpan? timeout = null,
-        Func<string, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null)
+        Func<string, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null, string? valleDll = null)
     {
         string rssFile = Path.Combine(Path.GetTempPath(), $"valle-rss-{Guid.NewGuid():N}");
         bool timed = File.Exists(GnuTime);
@@ -44,7 +45,7 @@ public static class ValleProcess
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         if (timed) foreach (string a in new[] { "-f", "%M", "-o", rssFile, "dotnet" }) psi.ArgumentList.Add(a);
-        psi.ArgumentList.Add(ValleDll);
+        psi.ArgumentList.Add(valleDll ?? ValleDll);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
         psi.Environment.Remove("VALLE_DEBUG");

@@ -5,29 +5,18 @@ using VallE.Tests.Support;
 
 namespace VallE.Tests.Onnx;
 
-public unsafe class OrtBindingTests
+/// <summary><see cref="OnnxSession"/> and <see cref="OnnxValue"/> over the Microsoft.ML.OnnxRuntime package.</summary>
+public class OnnxSessionTests
 {
     [Test]
-    public void LoadsTheLibraryAndReportsVersionAndProviders()
+    public void LoadsThePackagesLibraryAndReportsVersionAndProviders()
     {
-        EncodecTestModels.RequireOnnxRuntime();
-        var (path, version) = OnnxRuntimeInfo.Load();
+        string version = OnnxRuntimeInfo.Load();
         Assert.That(version, Does.Match(@"^1\.\d+\.\d+"));
-        Assert.That(path, Is.Not.Empty);
         Assert.That(OnnxRuntimeInfo.AvailableProviders(), Does.Contain("CPUExecutionProvider"));
-    }
-
-    [Test]
-    public void StatusBecomesAnExceptionWithCodeAndMessage()
-    {
-        EncodecTestModels.RequireOnnxRuntime();
-        byte[] msg = "boom from the test\0"u8.ToArray();
-        nint status;
-        fixed (byte* m = msg) status = ((delegate* unmanaged<int, byte*, nint>)OrtLibrary.Api[OrtNative.CreateStatus])(2, m);
-        var e = Assert.Throws<OnnxRuntimeException>(() => OrtLibrary.Check(status, "ctx"));
-        Assert.That(e!.Message, Is.EqualTo("ctx: boom from the test"));
-        Assert.That(e.ErrorCode, Is.EqualTo(2));
-        Assert.That(e, Is.InstanceOf<InvalidInputException>());
+        // The package's native library is copied beside the application (here: the tests), not fetched by build.sh.
+        if (OperatingSystem.IsLinux() && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64)
+            Assert.That(Path.Combine(AppContext.BaseDirectory, "runtimes", "linux-x64", "native", "libonnxruntime.so"), Does.Exist);
     }
 
     [Test]
@@ -52,7 +41,11 @@ public unsafe class OrtBindingTests
         using var session = OnnxSession.Open(EncodecTestModels.Decoder);
         using var wrongType = OnnxValue.FromFloat32(new float[16], 1, 8, 2);
         var e = Assert.Throws<OnnxRuntimeException>(() => session.Run([("codes", wrongType)], ["audio"]));
-        Assert.That(e!.Message, Does.StartWith(EncodecTestModels.Decoder + ": inference failed"));
+        Assert.That(e!.Message, Does.StartWith(EncodecTestModels.Decoder + ": inference failed: "));
+        // The package's "[ErrorCode:InvalidArgument]" prefix becomes the code (2); the message stays one line.
+        Assert.That(e.Message, Does.Not.Contain("[ErrorCode").And.Not.Contain("\n"));
+        Assert.That(e.ErrorCode, Is.EqualTo(2));
+        Assert.That(e, Is.InstanceOf<InvalidInputException>());
         using var unknown = OnnxValue.FromInt64(new long[16], 1, 8, 2);
         Assert.Throws<OnnxRuntimeException>(() => session.Run([("nope", unknown)], ["audio"]));
         var ok = session.Run([("codes", unknown)], ["audio"]);
@@ -75,17 +68,10 @@ public unsafe class OrtBindingTests
         using var dir = TestPaths.CreateTempDir();
         File.WriteAllBytes(dir.File("junk.onnx"), [1, 2, 3, 4, 5]);
         var e = Assert.Throws<OnnxRuntimeException>(() => OnnxSession.Open(dir.File("junk.onnx")));
-        Assert.That(e!.Message, Does.StartWith(dir.File("junk.onnx") + ": cannot load ONNX model"));
+        Assert.That(e!.Message, Does.StartWith(dir.File("junk.onnx") + ": cannot load ONNX model: "));
+        Assert.That(e.Message, Does.Not.Contain("[ErrorCode").And.Not.Contain("\n"));
+        Assert.That(e.ErrorCode, Is.Not.Zero);
         Assert.That(Assert.Throws<InvalidInputException>(() => OnnxSession.Open(dir.File("none.onnx")))!.Message, Does.Contain("file not found"));
         Assert.Throws<InvalidInputException>(() => EncodecDecoder.Open(dir.Path));
-    }
-
-    [Test]
-    public void ExplicitMissingLibraryIsANativeDependencyErrorNamingIt()
-    {
-        EncodecTestModels.RequireOnnxRuntime();
-        // Already loaded in this process: asking for another file is refused with both paths named.
-        var e = Assert.Throws<NativeDependencyException>(() => OnnxRuntimeInfo.Load("/nonexistent/libonnxruntime.so.1"));
-        Assert.That(e!.Message, Does.Contain("/nonexistent/libonnxruntime.so.1"));
     }
 }
