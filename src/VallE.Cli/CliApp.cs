@@ -27,8 +27,6 @@ public static class CliApp
 
     public static int Run(string[] args, CliContext ctx)
     {
-        int tooLong = Guard(ctx, () => { CommandLineLimits.Check(args); return ExitCodes.Success; });
-        if (tooLong != ExitCodes.Success) return tooLong;
         var root = BuildRoot(ctx);
         ParseResult parse = root.Parse(args);
         var config = new InvocationConfiguration

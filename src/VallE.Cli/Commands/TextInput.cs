@@ -5,8 +5,8 @@ namespace VallE.Cli.Commands;
 
 /// <summary>
 /// A text that comes either inline (<c>--text</c>) or from a file (<c>--text-file PATH</c>, <c>-</c> = standard
-/// input), exactly one of the two. Long text belongs in a file: command lines have limits of their own (see
-/// <see cref="CommandLineLimits"/>). Files are read as UTF-8 (a BOM is dropped) up to <see cref="MaxBytes"/>.
+/// input), exactly one of the two. Long text belongs in a file: the system caps one argument at 128 KiB. Files are
+/// read as UTF-8 (a BOM is dropped) up to <see cref="MaxBytes"/>.
 /// </summary>
 internal sealed class TextInput
 {
@@ -85,27 +85,4 @@ internal sealed class TextInput
     }
 
     private static string Show(string path) => path == "-" ? "standard input" : path;
-}
-
-/// <summary>
-/// Limits on the command line itself. ONNX Runtime (1.30) reads <c>/proc/self/cmdline</c> when it loads and
-/// recurses once per character: a command line of some tens of kilobytes overflows the stack and the process
-/// dies ("Internal CLR error", exit 134) before any message can be shown. No text needs that: long text goes
-/// through <c>--text-file</c>. Checked before anything runs, for every command alike.
-/// </summary>
-internal static class CommandLineLimits
-{
-    /// <summary>Well below the crash (observed from ~29 KB) and far above any sentence typed by hand.</summary>
-    public const int MaxTotalChars = 16 * 1024;
-
-    public static void Check(IReadOnlyList<string> args)
-    {
-        long total = args.Sum(a => (long)a.Length + 1);
-        if (total <= MaxTotalChars) return;
-        int longest = Enumerable.Range(0, args.Count).MaxBy(i => args[i].Length);
-        string which = longest > 0 && args[longest - 1].StartsWith('-') ? $"the value of {args[longest - 1]}" : $"argument {longest + 1}";
-        throw new InvalidInputException(
-            $"the command line is {total} characters long ({which} has {args[longest].Length}); the limit is {MaxTotalChars}: " +
-            "pass long text with --text-file PATH (or --text-file - to read standard input)");
-    }
 }

@@ -12,24 +12,32 @@ public class TextProbes
         "--prompt-text", "Go to her.", "--out", p.File(output), "--threads", "1", "--max-duration", "0.2", .. extra,
     ];
 
-    /// <summary>A 29 KB --text used to abort the runtime (exit 134) inside ONNX Runtime; now: exit 3 pointing at --text-file.</summary>
+    /// <summary>
+    /// A 29 KB --text used to abort the runtime (exit 134) when ONNX Runtime loaded. Now long text on the command line
+    /// is treated like text from a file: here too long for one utterance, which says so (exit 3, pointing at
+    /// --sentences) after the codec encoder has loaded.
+    /// </summary>
     [TestCase(30_000)]
     [TestCase(100_000)]
-    public void HugeTextArgumentIsRefusedWithAHint(int length)
+    public void HugeTextArgumentEndsCleanly(int length)
     {
         ProbeInputs.RequireEspeak();
         using var p = new Probe();
         string text = string.Concat(Enumerable.Repeat("Hello there. ", length / 13 + 1))[..length];
-        var r = p.Run([.. Synth(p, "out.wav"), "--prompt-wav", ProbeInputs.PromptWav, "--codec-encoder", ProbeInputs.CodecEncoder, "--text", text]);
-        p.Fails(r, 3, "--text-file", maxSeconds: 15);
+        var r = p.Run(["synth", "--checkpoint", ProbeInputs.TinyModel, "--symbols", ProbeInputs.Symbols,
+            "--codec-decoder", ProbeInputs.CodecDecoder, "--codec-encoder", ProbeInputs.CodecEncoder, "--prompt-wav", ProbeInputs.PromptWav,
+            "--prompt-text", "Go to her.", "--out", p.File("out.wav"), "--threads", "1", "--text", text]);
+        p.Fails(r, 3, "--sentences", maxSeconds: 30);
     }
 
     [Test]
-    public void HugeArgumentToPhonemizeIsRefusedToo()
+    public void HugeArgumentToPhonemizeWorks()
     {
+        ProbeInputs.RequireEspeak();
         using var p = new Probe();
-        var r = p.Run(["phonemize", new string('a', 40_000)]);
-        p.Fails(r, 3, "--text-file", maxSeconds: 15);
+        var r = p.Run(["phonemize", string.Concat(Enumerable.Repeat("word ", 8000))]);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Probe.Bounded(r, 30, 1024);
     }
 
     /// <summary>100 KB of text from a file without --sentences: too many tokens for one utterance, said at once.</summary>
