@@ -4,7 +4,6 @@ using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Weights.IO;
-using VallE.Weights.NumPy;
 
 namespace VallE.Cli.Commands;
 
@@ -79,15 +78,5 @@ internal static class DecodeCommand
     }
 
     /// <summary>Reads a code matrix file: int64/int32 <c>[T, 8]</c> or <c>[1, T, 8]</c>.</summary>
-    internal static (long[] Codes, int Frames) ReadCodes(string path)
-    {
-        NpyArray array = Npy.Read(path);
-        long[] shape = array.Shape;
-        if (shape.Length == 3 && shape[0] == 1) shape = shape[1..];
-        if (shape.Length != 2 || shape[1] != EncodecContract.Quantizers || shape[0] < 1)
-            throw new InvalidInputException($"{path}: codes must be [T, {EncodecContract.Quantizers}] (T >= 1), found {array}");
-        if (array.Type is not (NpyType.Int64 or NpyType.Int32))
-            throw new InvalidInputException($"{path}: codes must be int64 (or int32), found {array.Type}");
-        return (array.ToInt64(), checked((int)shape[0]));
-    }
+    internal static (long[] Codes, int Frames) ReadCodes(string path) => CodesFile.Read(path);
 }

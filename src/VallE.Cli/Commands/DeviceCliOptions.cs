@@ -1,6 +1,5 @@
 using System.CommandLine;
 using VallE.Runtime.Cuda;
-using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
 using VallE.Runtime.Pipeline;
 using VallE.Weights;
@@ -37,33 +36,11 @@ internal sealed class DeviceCliOptions
     }
 
     /// <summary>
-    /// The generator for <paramref name="checkpoint"/> on the requested device. The caller owns both the returned
-    /// generator and <paramref name="gpu"/> (null when running on the CPU).
+    /// The generator for <paramref name="checkpoint"/> on the requested device (<see cref="CodeGeneratorFactory"/>,
+    /// errors naming <c>--device</c>). The caller owns both the returned generator and <paramref name="gpu"/> (null
+    /// when running on the CPU).
     /// </summary>
     public static ICodeGenerator CreateGenerator(CliContext ctx, DeviceKind kind, ModelCheckpoint checkpoint,
-        EngineOptions engineOptions, out CudaDevice? gpu)
-    {
-        gpu = null;
-        CudaDevice? device;
-        try
-        {
-            device = DeviceSelection.Resolve(kind, ctx.Info);
-        }
-        catch (NativeDependencyException e)
-        {
-            throw new NativeDependencyException($"--device cuda: {e.Message}", e);
-        }
-        if (device is not null)
-        {
-            if (CudaValle.Supports(checkpoint.Config, out string reason))
-            {
-                gpu = device;
-                return new CudaCodeGenerator(device, checkpoint);
-            }
-            device.Dispose();
-            if (kind == DeviceKind.Cuda) throw new InvalidInputException($"--device cuda: {reason}");
-            ctx.Info($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
-        }
-        return new CpuCodeGenerator(CpuModelLoader.Load(checkpoint, engineOptions));
-    }
+        EngineOptions engineOptions, out CudaDevice? gpu) =>
+        CodeGeneratorFactory.Create(kind, checkpoint, engineOptions, ctx.Info, out gpu, "--device", CpuModelLoader.Load);
 }

@@ -21,6 +21,8 @@ public interface ICodeGenerator : IDisposable
 /// <summary>The CPU engine (<see cref="ValleModel"/>); owns the model (Dispose disposes it, retiring its worker threads).</summary>
 public sealed class CpuCodeGenerator(ValleModel model) : ICodeGenerator
 {
+    /// <summary>The loaded CPU model.</summary>
+    public ValleModel Model => model;
     public ModelConfig Config => model.Config;
     public string Device => "cpu";
     public bool SplitsArAndNar => true;

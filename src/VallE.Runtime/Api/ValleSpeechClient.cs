@@ -1,0 +1,509 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.CompilerServices;
+using System.Text.Json;
+using Microsoft.Extensions.AI;
+using VallE.Runtime.Audio;
+using VallE.Runtime.Codec;
+using VallE.Runtime.Cuda;
+using VallE.Runtime.Models;
+using VallE.Runtime.Onnx;
+using VallE.Runtime.Pipeline;
+using VallE.Runtime.Sampling;
+using VallE.Runtime.Text;
+using VallE.Weights;
+
+namespace VallE;
+
+#pragma warning disable MEAI001 // ITextToSpeechClient and its types are experimental in Microsoft.Extensions.AI 11.
+
+/// <summary>
+/// VALL-E text to speech as a Microsoft.Extensions.AI <see cref="ITextToSpeechClient"/>: lifeiteng VALL-E / VALL-F
+/// checkpoints, espeak-ng text front end, EnCodec (ONNX) codec, 24 kHz mono output.
+/// <para>
+/// The constructor does all the loading: the checkpoint (on the device <see cref="ValleSpeechClientOptions.Device"/>
+/// selects, as the CLI's <c>--device</c>), the symbol table, the codec decoder, and every voice (WAV voices are encoded
+/// with the EnCodec encoder there, once; the encoder is closed afterwards). Bad files throw
+/// <see cref="InvalidInputException"/> (<see cref="NativeDependencyException"/> for a missing or broken native
+/// library, e.g. espeak-ng or CUDA with <c>Device = "cuda"</c>); bad options <see cref="ArgumentException"/>.
+/// </para>
+/// <para>
+/// Thread safety: every member may be called from any thread, but the engine is not re-entrant, so calls are
+/// serialised on a <see cref="SemaphoreSlim"/>: concurrent calls wait their turn (asynchronously) and give the same
+/// audio as the same calls made one after another. A streaming call holds the client from its first update until
+/// its enumeration ends or is disposed (<c>await foreach</c> does that), so consume updates promptly.
+/// </para>
+/// <para>
+/// Cancellation: the token is honoured while waiting for the client and within one AR step or NAR stage while
+/// synthesising (<see cref="OperationCanceledException"/>). <see cref="Dispose"/> cancels a call in progress, waits
+/// for it to stop and releases the model; later calls throw <see cref="ObjectDisposedException"/>.
+/// </para>
+/// </summary>
+public sealed class ValleSpeechClient : ITextToSpeechClient
+{
+    /// <summary>Output sample rate (Hz).</summary>
+    public const int SampleRate = EncodecContract.SampleRate;
+    /// <summary>Silence between sentences when <see cref="GetAudioAsync"/> joins them.</summary>
+    public const double SentenceGapSeconds = 0.2;
+
+    private const string WavMediaType = "audio/wav";
+    private const string PcmMediaType = "audio/pcm";
+
+    private readonly ICodeGenerator _generator;
+    private readonly CudaDevice? _gpu;
+    private readonly EncodecDecoder _decoder;
+    private readonly SymbolTable _symbols;
+    private readonly Dictionary<string, long[,]> _voices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, ValleVoice> _voiceSources = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, Synthesizer> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
+    private readonly Lock _languageLock = new();
+    private readonly string _defaultLanguage;
+    private readonly IProgress<ValleProgress>? _progress;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private readonly CancellationTokenSource _disposing = new();
+    private readonly TextToSpeechClientMetadata _metadata;
+    private readonly string _modelId;
+    private int _disposed;
+
+    /// <summary>Loads the model, codec, symbol table and voices (see the class remarks for errors).</summary>
+    public ValleSpeechClient(ValleSpeechClientOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        if (string.IsNullOrWhiteSpace(options.Checkpoint)) throw new ArgumentException("Checkpoint is required", nameof(options));
+        if (string.IsNullOrWhiteSpace(options.CodecDecoder)) throw new ArgumentException("CodecDecoder is required", nameof(options));
+        DeviceKind device;
+        try { device = DeviceSelection.Parse(options.Device ?? "auto"); }
+        catch (ArgumentException e) { throw new ArgumentException($"Device: {e.Message}", nameof(options), e); }
+        if (options.Threads is < 0 or > 1024) throw new ArgumentException($"Threads {options.Threads} must be 0..1024 (null or 0 = all cores)", nameof(options));
+        if (!(options.MaxPromptSeconds > 0)) throw new ArgumentException("MaxPromptSeconds must be > 0", nameof(options));
+        foreach (var (name, voice) in options.Voices)
+        {
+            if (string.IsNullOrWhiteSpace(name)) throw new ArgumentException("a voice id must not be empty", nameof(options));
+            if (voice is null) throw new ArgumentException($"voice '{name}' is null", nameof(options));
+            if (voice.NeedsEncoder && string.IsNullOrWhiteSpace(options.CodecEncoder))
+                throw new ArgumentException($"voice '{name}' is a WAV recording: CodecEncoder (encodec_encoder.onnx) is required to encode it", nameof(options));
+        }
+        _progress = options.Progress;
+        _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? EspeakPhonemizer.DefaultLanguage : options.Language;
+        var log = options.Log ?? (static _ => { });
+        var onnx = new OnnxSessionOptions { IntraOpThreads = options.Threads ?? 0, Log = options.Log };
+
+        EncodecDecoder? decoder = null;
+        ICodeGenerator? generator = null;
+        CudaDevice? gpu = null;
+        try
+        {
+            // Cheap checks first (symbols, voices, codec), the model last.
+            using var checkpoint = ModelCheckpoint.Open(options.Checkpoint);
+            if (checkpoint.Config.Family == ModelFamily.VallEX)
+                throw new InvalidInputException($"{options.Checkpoint}: VALL-E X checkpoints need their own (BPE) text front end, which this build does not have; use a lifeiteng VALL-E/VALL-F checkpoint");
+            if (string.IsNullOrWhiteSpace(options.Symbols))
+                throw new ArgumentException("Symbols (unique_text_tokens.k2symbols) is required for lifeiteng VALL-E checkpoints", nameof(options));
+            _symbols = SymbolTable.Load(options.Symbols);
+            if (checkpoint.Config.TextVocab > 0 && _symbols.Count > checkpoint.Config.TextVocab)
+                throw new InvalidInputException($"the symbol table {_symbols.Source} has {_symbols.Count} symbols but the model's text embedding has " +
+                    $"{checkpoint.Config.TextVocab} rows: is it the table this checkpoint was trained with?");
+            var defaultFrontEnd = CreateFrontEnd(_defaultLanguage);
+
+            EncodecEncoder? encoder = null;
+            try
+            {
+                foreach (var (name, voice) in options.Voices)
+                {
+                    if (voice.NeedsEncoder) encoder ??= EncodecEncoder.Open(options.CodecEncoder!, onnx);
+                    _voices[name] = voice.Load(encoder, options.MaxPromptSeconds, CancellationToken.None);
+                    _voiceSources[name] = voice;
+                }
+            }
+            finally
+            {
+                encoder?.Dispose();
+            }
+            decoder = EncodecDecoder.Open(options.CodecDecoder, onnx);
+            generator = CodeGeneratorFactory.Create(device, checkpoint,
+                new EngineOptions { Threads = options.Threads ?? 0 }, log, out gpu, nameof(options.Device));
+            _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd, decoder);
+        }
+        catch
+        {
+            generator?.Dispose();
+            gpu?.Dispose();
+            decoder?.Dispose();
+            throw;
+        }
+        _generator = generator;
+        _gpu = gpu;
+        _decoder = decoder;
+        _modelId = Path.GetFileName(Path.TrimEndingDirectorySeparator(options.Checkpoint));
+        _metadata = new TextToSpeechClientMetadata("valle", null, _modelId);
+    }
+
+    /// <summary>The voice ids this client speaks with.</summary>
+    public IReadOnlyCollection<string> VoiceIds => _voices.Keys;
+
+    /// <summary>"cpu" or "cuda": where the model runs.</summary>
+    public string Device => _generator.Device;
+
+    /// <summary>
+    /// Speaks <paramref name="text"/> in the voice <see cref="TextToSpeechOptions.VoiceId"/> names (or the only voice).
+    /// The response holds one <see cref="DataContent"/>: <c>audio/wav</c> (24 kHz mono PCM16), or raw little-endian
+    /// 16-bit samples (<c>audio/pcm</c>) with <see cref="TextToSpeechOptions.AudioFormat"/> <c>"pcm"</c>. Its
+    /// <see cref="TextToSpeechResponse.AdditionalProperties"/> hold <c>audio_seconds</c>, the stage times
+    /// (<c>text_ms</c>, <c>ar_ms</c>, <c>nar_ms</c>, <c>codec_ms</c>, <c>total_ms</c>), <c>ar_steps</c>, <c>frames</c>,
+    /// <c>stop_reason</c>, <c>sentences</c>, <c>clipped_samples</c> and <c>device</c>; <see cref="TextToSpeechResponse.Usage"/>
+    /// counts the generated codec frames (75 per second) as output audio tokens.
+    /// </summary>
+    public async Task<TextToSpeechResponse> GetAudioAsync(string text, TextToSpeechOptions? options = null, CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        Call call = Prepare(text, options, splitByDefault: false);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        try
+        {
+            await _gate.WaitAsync(linked.Token).ConfigureAwait(false);
+            try
+            {
+                ThrowIfDisposed();
+                return await Task.Run(() => Synthesize(call, linked.Token), linked.Token).ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _disposed) != 0 && !cancellationToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(ValleSpeechClient));
+        }
+    }
+
+    /// <summary>
+    /// Speaks <paramref name="text"/> sentence by sentence (unless <see cref="ValleSpeechOptions.SplitSentences"/> is
+    /// false), yielding one <see cref="TextToSpeechResponseUpdateKind.AudioUpdated"/> update per sentence as soon as it
+    /// is synthesised. Each holds that sentence's audio as one <see cref="DataContent"/> (a complete WAV file, or raw
+    /// PCM16 with <c>AudioFormat = "pcm"</c>) and in its AdditionalProperties <c>sentence</c>, <c>sentences</c>,
+    /// <c>text</c> and the same timing keys as <see cref="GetAudioAsync"/>. The whole text is checked (tokenized)
+    /// before the first sentence is synthesised.
+    /// </summary>
+    public async IAsyncEnumerable<TextToSpeechResponseUpdate> GetStreamingAudioAsync(string text, TextToSpeechOptions? options = null,
+        [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    {
+        ThrowIfDisposed();
+        Call call = Prepare(text, options, splitByDefault: true);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
+        CancellationToken token = linked.Token;
+        await WaitForTurn(token, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            string responseId = NewResponseId();
+            var observer = call.Progress is null ? null : new ProgressObserver(call.Progress, call.Sentences);
+            using var pieces = call.Synthesizer.Run(call.Request, observer, token).GetEnumerator();
+            while (true)
+            {
+                SynthesizedPiece? piece = await Next(pieces, token, cancellationToken).ConfigureAwait(false);
+                if (piece is null) break;
+                if (observer is not null) observer.Sentence = piece.Index + 1;
+                byte[] wav = Encode([piece], out long clipped);
+                var props = Stats([piece], clipped, Math.Max(0, wav.Length - WavHeaderBytes) / 2);
+                props["sentence"] = piece.Index;
+                props["sentences"] = piece.Count;
+                props["text"] = piece.Text;
+                yield return new TextToSpeechResponseUpdate([Content(wav, call.Pcm)])
+                {
+                    Kind = TextToSpeechResponseUpdateKind.AudioUpdated,
+                    ResponseId = responseId,
+                    ModelId = _modelId,
+                    AdditionalProperties = props,
+                };
+            }
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// This client for its own type, <see cref="ITextToSpeechClient"/> or <see cref="object"/>; its
+    /// <see cref="TextToSpeechClientMetadata"/>; the code generator (<see cref="ICodeGenerator"/>,
+    /// <see cref="CpuCodeGenerator"/> or <see cref="CudaCodeGenerator"/>), the CPU <see cref="ValleModel"/> and the
+    /// <see cref="ModelConfig"/>. Null for anything else and for any <paramref name="serviceKey"/>.
+    /// </summary>
+    public object? GetService(Type serviceType, object? serviceKey = null)
+    {
+        ArgumentNullException.ThrowIfNull(serviceType);
+        if (serviceKey is not null) return null;
+        if (serviceType == typeof(TextToSpeechClientMetadata)) return _metadata;
+        if (serviceType.IsInstanceOfType(this)) return this;
+        if (serviceType.IsInstanceOfType(_generator)) return _generator;
+        if (_generator is CpuCodeGenerator cpu && serviceType.IsInstanceOfType(cpu.Model)) return cpu.Model;
+        if (serviceType == typeof(ModelConfig)) return _generator.Config;
+        return null;
+    }
+
+    /// <summary>Cancels a call in progress, waits for it to stop, and releases the model and codec. Idempotent.</summary>
+    public void Dispose()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _disposing.Cancel();
+        _gate.Wait();   // the call in progress (if any) has stopped; the gate stays taken so nothing runs again
+        _generator.Dispose();
+        _gpu?.Dispose();
+        _decoder.Dispose();
+    }
+
+    // ---- one call ----
+
+    private sealed record Call(Synthesizer Synthesizer, SynthesisRequest Request, bool Pcm, int Sentences, IProgress<ValleProgress>? Progress);
+
+    private const int WavHeaderBytes = 44;
+
+    private Call Prepare(string text, TextToSpeechOptions? options, bool splitByDefault)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        if (string.IsNullOrWhiteSpace(text)) throw new ArgumentException("the text to speak is empty", nameof(text));
+        var typed = options as ValleSpeechOptions;
+        var extra = options?.AdditionalProperties;
+
+        long[,] voice = ResolveVoice(options?.VoiceId);
+        bool pcm = options?.AudioFormat?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "wav" or "audio/wav" or "audio/x-wav" or "audio/wave" => false,
+            "pcm" or "audio/pcm" or "s16le" or "pcm16" => true,
+            _ => throw new ArgumentException($"AudioFormat '{options!.AudioFormat}' is not supported: use \"wav\" (default) or \"pcm\" (raw 16-bit little-endian, 24 kHz mono)", nameof(options)),
+        };
+        var defaults = new SamplingOptions();
+        var sampling = new SamplingOptions
+        {
+            TopK = typed?.TopK ?? Int(extra, "top_k") ?? defaults.TopK,
+            TopP = typed?.TopP ?? Float(extra, "top_p") ?? defaults.TopP,
+            Temperature = typed?.Temperature ?? Float(extra, "temperature") ?? defaults.Temperature,
+            MinP = typed?.MinP ?? Float(extra, "min_p") ?? defaults.MinP,
+            RepetitionPenalty = typed?.RepetitionPenalty ?? Float(extra, "repetition_penalty") ?? defaults.RepetitionPenalty,
+            RepetitionWindow = typed?.RepetitionWindow ?? Int(extra, "repetition_window") ?? defaults.RepetitionWindow,
+            Seed = typed?.Seed ?? ULong(extra, "seed"),
+        };
+        sampling.Validate();   // ArgumentOutOfRangeException naming the property
+        double? maxDuration = typed?.MaxDuration ?? Double(extra, "max_duration");
+        int? maxFrames = null;
+        if (maxDuration is { } seconds)
+        {
+            if (!(seconds > 0) || seconds > 3600)
+                throw new ArgumentOutOfRangeException(nameof(ValleSpeechOptions.MaxDuration), seconds, "MaxDuration (max_duration) must be in (0, 3600] seconds");
+            maxFrames = (int)Math.Ceiling(seconds * EncodecContract.FramesPerSecond);
+        }
+        bool split = typed?.SplitSentences ?? Bool(extra, "split_sentences") ?? splitByDefault;
+        Synthesizer synthesizer = ForLanguage(options?.Language);
+        var request = new SynthesisRequest
+        {
+            PromptText = TranscriptOf(options?.VoiceId),
+            Text = text,
+            PromptCodes = voice,
+            Sampling = sampling,
+            MaxFrames = maxFrames,
+            SplitSentences = split,
+        };
+        int sentences = split ? Math.Max(1, SentenceSplitter.Split(text).Count) : 1;
+        return new Call(synthesizer, request, pcm, sentences, typed?.Progress ?? _progress);
+    }
+
+    private long[,] ResolveVoice(string? voiceId)
+    {
+        if (voiceId is null)
+        {
+            if (_voices.Count == 1) return _voices.Values.First();
+            throw new ArgumentException(_voices.Count == 0
+                ? "this client has no voices: add one to ValleSpeechClientOptions.Voices"
+                : $"VoiceId is required: this client has {_voices.Count} voices ({string.Join(", ", _voices.Keys.Order(StringComparer.Ordinal))})", "options");
+        }
+        if (_voices.TryGetValue(voiceId, out var codes)) return codes;
+        throw new ArgumentException($"unknown VoiceId '{voiceId}' (voices: {string.Join(", ", _voices.Keys.Order(StringComparer.Ordinal))})", "options");
+    }
+
+    private string TranscriptOf(string? voiceId) =>
+        voiceId is null ? _voiceSources.Values.First().Transcript : _voiceSources[voiceId].Transcript;
+
+    /// <summary>The synthesizer whose text front end speaks <paramref name="language"/> (espeak-ng code), made on first use.</summary>
+    private Synthesizer ForLanguage(string? language)
+    {
+        string key = string.IsNullOrWhiteSpace(language) ? _defaultLanguage : language.Trim();
+        lock (_languageLock)
+        {
+            if (_byLanguage.TryGetValue(key, out var s)) return s;
+            TextFrontEnd frontEnd;
+            try { frontEnd = CreateFrontEnd(key); }
+            catch (InvalidInputException e) when (e is not NativeDependencyException)
+            {
+                throw new ArgumentException($"Language: {e.Message}", "options", e);
+            }
+            s = new Synthesizer(_generator, frontEnd, _decoder);
+            _byLanguage[key] = s;
+            return s;
+        }
+    }
+
+    private TextFrontEnd CreateFrontEnd(string language) => new(new EspeakPhonemizer(language), _symbols);
+
+    private TextToSpeechResponse Synthesize(Call call, CancellationToken token)
+    {
+        var observer = call.Progress is null ? null : new ProgressObserver(call.Progress, call.Sentences);
+        var pieces = new List<SynthesizedPiece>();
+        foreach (var piece in call.Synthesizer.Run(call.Request, observer, token))
+        {
+            pieces.Add(piece);
+            if (observer is not null) observer.Sentence = piece.Index + 1;
+        }
+        byte[] wav = Encode(pieces, out long clipped);
+        return new TextToSpeechResponse([Content(wav, call.Pcm)])
+        {
+            ResponseId = NewResponseId(),
+            ModelId = _modelId,
+            AdditionalProperties = Stats(pieces, clipped, (wav.Length - WavHeaderBytes) / 2),
+            Usage = new UsageDetails
+            {
+                OutputAudioTokenCount = pieces.Sum(p => (long)p.Frames),
+                OutputTokenCount = pieces.Sum(p => (long)p.Frames),
+                TotalTokenCount = pieces.Sum(p => (long)p.Frames),
+            },
+        };
+    }
+
+    /// <summary>The pieces as one PCM16 WAV (joined with <see cref="SentenceGapSeconds"/> of silence).</summary>
+    private static byte[] Encode(IReadOnlyList<SynthesizedPiece> pieces, out long clipped)
+    {
+        var stream = new MemoryStream();
+        var writer = new WavStreamWriter(stream, SampleRate, WavOutputFormat.Pcm16);
+        foreach (var piece in pieces)
+        {
+            if (piece.Index > 0 && pieces.Count > 1) writer.AppendSilence((int)(SentenceGapSeconds * SampleRate));
+            writer.Append(piece.Samples);
+        }
+        writer.Finish();
+        clipped = writer.Clipped;
+        return stream.ToArray();
+    }
+
+    private static DataContent Content(byte[] wav, bool pcm) =>
+        pcm ? new DataContent(wav.AsMemory(WavHeaderBytes), PcmMediaType) : new DataContent(wav, WavMediaType);
+
+    private AdditionalPropertiesDictionary Stats(IReadOnlyList<SynthesizedPiece> pieces, long clipped, long samples)
+    {
+        var t = StageTimes.Zero;
+        foreach (var p in pieces) t += p.Times;
+        return new AdditionalPropertiesDictionary
+        {
+            ["audio_seconds"] = samples / (double)SampleRate,
+            ["text_ms"] = t.TextMs,
+            ["ar_ms"] = t.ArMs,
+            ["nar_ms"] = t.NarMs,
+            ["codec_ms"] = t.CodecMs,
+            ["total_ms"] = t.TotalMs,
+            ["ar_steps"] = pieces.Sum(p => p.ArSteps),
+            ["frames"] = pieces.Sum(p => p.Frames),
+            ["stop_reason"] = pieces.Count == 1 ? pieces[0].StopReason : string.Join(",", pieces.Select(p => p.StopReason)),
+            ["sentences"] = pieces.Count,
+            ["clipped_samples"] = clipped,
+            ["device"] = _generator.Device,
+        };
+    }
+
+    private async Task WaitForTurn(CancellationToken token, CancellationToken callerToken)
+    {
+        try
+        {
+            await _gate.WaitAsync(token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _disposed) != 0 && !callerToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(ValleSpeechClient));
+        }
+        if (Volatile.Read(ref _disposed) != 0)
+        {
+            _gate.Release();
+            throw new ObjectDisposedException(nameof(ValleSpeechClient));
+        }
+    }
+
+    private async Task<SynthesizedPiece?> Next(IEnumerator<SynthesizedPiece> pieces, CancellationToken token, CancellationToken callerToken)
+    {
+        try
+        {
+            return await Task.Run(() => pieces.MoveNext() ? pieces.Current : null, token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _disposed) != 0 && !callerToken.IsCancellationRequested)
+        {
+            throw new ObjectDisposedException(nameof(ValleSpeechClient));
+        }
+    }
+
+    private void ThrowIfDisposed() => ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
+
+    private static string NewResponseId() => Guid.NewGuid().ToString("N");
+
+    // ---- AdditionalProperties values: numbers (any numeric type, JsonElement or invariant string) ----
+
+    private static decimal? Number(AdditionalPropertiesDictionary? props, string key)
+    {
+        if (props is null || !props.TryGetValue(key, out object? value) || value is null) return null;
+        try
+        {
+            return value switch
+            {
+                JsonElement { ValueKind: JsonValueKind.Number } j => j.GetDecimal(),
+                JsonElement { ValueKind: JsonValueKind.String } j => decimal.Parse(j.GetString()!, NumberStyles.Float, CultureInfo.InvariantCulture),
+                JsonElement { ValueKind: JsonValueKind.Null } => null,
+                string s => decimal.Parse(s, NumberStyles.Float, CultureInfo.InvariantCulture),
+                bool => throw new FormatException(),
+                IConvertible c => c.ToDecimal(CultureInfo.InvariantCulture),
+                _ => throw new FormatException(),
+            };
+        }
+        catch (Exception e) when (e is FormatException or OverflowException or InvalidCastException or InvalidOperationException)
+        {
+            throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {value} is not a finite number", "options", e);
+        }
+    }
+
+    private static int? Int(AdditionalPropertiesDictionary? props, string key) => Number(props, key) switch
+    {
+        null => null,
+        decimal d when d == decimal.Truncate(d) && d >= int.MinValue && d <= int.MaxValue => (int)d,
+        var d => throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {d} must be an integer", "options"),
+    };
+
+    private static ulong? ULong(AdditionalPropertiesDictionary? props, string key) => Number(props, key) switch
+    {
+        null => null,
+        decimal d when d == decimal.Truncate(d) && d >= 0 && d <= ulong.MaxValue => (ulong)d,
+        var d => throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {d} must be an integer >= 0", "options"),
+    };
+
+    private static float? Float(AdditionalPropertiesDictionary? props, string key) => (float?)Number(props, key);
+
+    private static double? Double(AdditionalPropertiesDictionary? props, string key) => (double?)Number(props, key);
+
+    private static bool? Bool(AdditionalPropertiesDictionary? props, string key)
+    {
+        if (props is null || !props.TryGetValue(key, out object? value) || value is null) return null;
+        return value switch
+        {
+            bool b => b,
+            JsonElement { ValueKind: JsonValueKind.True } => true,
+            JsonElement { ValueKind: JsonValueKind.False } => false,
+            string s when bool.TryParse(s, out bool b) => b,
+            _ => throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {value} must be true or false", "options"),
+        };
+    }
+
+    /// <summary>Turns AR/NAR logits callbacks into <see cref="ValleProgress"/> reports.</summary>
+    private sealed class ProgressObserver(IProgress<ValleProgress> progress, int sentences) : IInferenceObserver
+    {
+        public int Sentence { get; set; }
+
+        public void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits) =>
+            progress.Report(new ValleProgress(Sentence, sentences, ValleStage.Ar, step, step));
+
+        public void OnNarLogits(int sequence, int stage, int frames, ReadOnlySpan<float> logits) =>
+            progress.Report(new ValleProgress(Sentence, sentences, ValleStage.Nar, stage, frames));
+    }
+}

@@ -1,0 +1,37 @@
+using VallE.Runtime.Audio;
+using VallE.Runtime.Text;
+
+namespace VallE;
+
+/// <summary>
+/// What a <see cref="ValleSpeechClient"/> loads. Read once by the constructor: later changes (voices included) do not
+/// affect a client already made.
+/// </summary>
+public sealed class ValleSpeechClientOptions
+{
+    /// <summary>VALL-E checkpoint (<c>.pt</c>, converted folder or <c>.safetensors</c>). Required.</summary>
+    public string? Checkpoint { get; set; }
+    /// <summary>
+    /// k2 symbol table the model was trained with (<c>unique_text_tokens.k2symbols</c>). Required for lifeiteng
+    /// VALL-E / VALL-F checkpoints (the only family this client speaks with); null only where a family needs none.
+    /// </summary>
+    public string? Symbols { get; set; }
+    /// <summary>EnCodec decoder ONNX model. Required.</summary>
+    public string? CodecDecoder { get; set; }
+    /// <summary>EnCodec encoder ONNX model; required when a voice is a WAV recording (<see cref="ValleVoice.FromWav"/>).</summary>
+    public string? CodecEncoder { get; set; }
+    /// <summary><c>cpu</c>, <c>cuda</c> or <c>auto</c> (CUDA when a usable GPU and a supported checkpoint, else the CPU). The codec always runs on the CPU.</summary>
+    public string Device { get; set; } = "auto";
+    /// <summary>CPU threads of the model and the codec; null = all cores.</summary>
+    public int? Threads { get; set; }
+    /// <summary>The voices by id (<see cref="Microsoft.Extensions.AI.TextToSpeechOptions.VoiceId"/>); ordinal, case-sensitive.</summary>
+    public IDictionary<string, ValleVoice> Voices { get; } = new Dictionary<string, ValleVoice>(StringComparer.Ordinal);
+    /// <summary>espeak-ng language of the text front end when a call gives no <c>Language</c>.</summary>
+    public string Language { get; set; } = EspeakPhonemizer.DefaultLanguage;
+    /// <summary>Longest voice recording accepted, in seconds.</summary>
+    public double MaxPromptSeconds { get; set; } = PromptAudio.DefaultMaxPromptSeconds;
+    /// <summary>Progress of every call (a call's <see cref="ValleSpeechOptions.Progress"/> replaces it); may be null.</summary>
+    public IProgress<ValleProgress>? Progress { get; set; }
+    /// <summary>Informational lines (e.g. <c>auto</c> falling back to the CPU); may be null.</summary>
+    public Action<string>? Log { get; set; }
+}

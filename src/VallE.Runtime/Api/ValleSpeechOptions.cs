@@ -1,0 +1,61 @@
+using Microsoft.Extensions.AI;
+
+namespace VallE;
+
+#pragma warning disable MEAI001 // ITextToSpeechClient and its types are experimental in Microsoft.Extensions.AI 11.
+
+/// <summary>
+/// <see cref="TextToSpeechOptions"/> with VALL-E's sampling settings as typed properties. Each one left null falls
+/// back to the same setting in <see cref="TextToSpeechOptions.AdditionalProperties"/> (keys <c>top_k</c>,
+/// <c>top_p</c>, <c>temperature</c>, <c>min_p</c>, <c>repetition_penalty</c>, <c>repetition_window</c>, <c>seed</c>,
+/// <c>max_duration</c>, <c>split_sentences</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
+/// with those keys works the same, e.g. through a pipeline that only knows the base type.
+/// </summary>
+public class ValleSpeechOptions : TextToSpeechOptions
+{
+    public ValleSpeechOptions() { }
+
+    /// <summary>A shallow copy of <paramref name="other"/>.</summary>
+    protected ValleSpeechOptions(ValleSpeechOptions? other) : base(other)
+    {
+        if (other is null) return;
+        TopK = other.TopK;
+        TopP = other.TopP;
+        Temperature = other.Temperature;
+        MinP = other.MinP;
+        RepetitionPenalty = other.RepetitionPenalty;
+        RepetitionWindow = other.RepetitionWindow;
+        Seed = other.Seed;
+        MaxDuration = other.MaxDuration;
+        SplitSentences = other.SplitSentences;
+        Progress = other.Progress;
+    }
+
+    /// <summary>Top-k (<c>top_k</c>); &lt;= 0 disables it, 1 is greedy. Upstream's default: -100.</summary>
+    public int? TopK { get; set; }
+    /// <summary>Nucleus sampling (<c>top_p</c>), [0, 1]; 1 (default) disables it.</summary>
+    public float? TopP { get; set; }
+    /// <summary><c>temperature</c> &gt;= 0 (0 is greedy); default 1.</summary>
+    public float? Temperature { get; set; }
+    /// <summary><c>min_p</c>, [0, 1]; 0 (default) disables it.</summary>
+    public float? MinP { get; set; }
+    /// <summary><c>repetition_penalty</c> &gt; 0; 1 (default) disables it.</summary>
+    public float? RepetitionPenalty { get; set; }
+    /// <summary>How many recent tokens the repetition penalty looks at (<c>repetition_window</c>); default 0.</summary>
+    public int? RepetitionWindow { get; set; }
+    /// <summary>Sampler seed (<c>seed</c>); the same seed, text and voice give the same audio on the same device. Null: random.</summary>
+    public ulong? Seed { get; set; }
+    /// <summary>Cap on generated audio per utterance in seconds (<c>max_duration</c>), (0, 3600]; null: the model's own limit.</summary>
+    public double? MaxDuration { get; set; }
+    /// <summary>
+    /// Synthesise sentence by sentence with the full voice prompt (<c>split_sentences</c>). Default: false for
+    /// <see cref="ValleSpeechClient.GetAudioAsync"/> (one utterance; pieces are joined with 0.2 s of silence when
+    /// true), true for <see cref="ValleSpeechClient.GetStreamingAudioAsync"/> (one update per sentence).
+    /// </summary>
+    public bool? SplitSentences { get; set; }
+    /// <summary>Progress of this call, replacing <see cref="ValleSpeechClientOptions.Progress"/>.</summary>
+    public IProgress<ValleProgress>? Progress { get; set; }
+
+    /// <inheritdoc/>
+    public override TextToSpeechOptions Clone() => new ValleSpeechOptions(this);
+}

@@ -1,0 +1,80 @@
+using VallE.Runtime.Codec;
+using VallE.Runtime.Pipeline;
+
+namespace VallE;
+
+/// <summary>
+/// A voice for <see cref="ValleSpeechClient"/>: a few seconds of recorded speech (a WAV file, or its EnCodec codes)
+/// and the transcript of what is said in it. The client encodes every voice once, in its constructor.
+/// </summary>
+public sealed class ValleVoice
+{
+    private readonly long[,]? _codes;
+
+    /// <summary>The words spoken in the recording (upstream's <c>--text-prompts</c>).</summary>
+    public string Transcript { get; }
+    /// <summary>The recording (any WAV: mixed to mono, resampled to 24 kHz), or null for a codes voice.</summary>
+    public string? WavPath { get; }
+    /// <summary>The recording's EnCodec codes (<c>.npy</c>, int64 <c>[T, 8]</c>), or null.</summary>
+    public string? CodesPath { get; }
+
+    private ValleVoice(string transcript, string? wavPath, string? codesPath, long[,]? codes)
+    {
+        if (string.IsNullOrWhiteSpace(transcript)) throw new ArgumentException("the transcript of a voice must not be empty", nameof(transcript));
+        Transcript = transcript;
+        WavPath = wavPath;
+        CodesPath = codesPath;
+        _codes = codes;
+    }
+
+    /// <summary>A voice from a recording; encoded with <see cref="ValleSpeechClientOptions.CodecEncoder"/> (required then).</summary>
+    public static ValleVoice FromWav(string path, string transcript) => new(transcript, RequirePath(path), null, null);
+
+    /// <summary>A voice from EnCodec codes saved as NumPy (int64 or int32 <c>[T, 8]</c>); needs no encoder.</summary>
+    public static ValleVoice FromCodes(string path, string transcript) => new(transcript, null, RequirePath(path), null);
+
+    /// <summary>A voice from EnCodec codes in memory, <c>[T, 8]</c> frame-major (the array is copied).</summary>
+    public static ValleVoice FromCodes(long[,] codes, string transcript)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        if (codes.GetLength(0) < 1 || codes.GetLength(1) != EncodecContract.Quantizers)
+            throw new ArgumentException($"codes must be [T, {EncodecContract.Quantizers}] with T >= 1, got [{codes.GetLength(0)}, {codes.GetLength(1)}]", nameof(codes));
+        return new(transcript, null, null, (long[,])codes.Clone());
+    }
+
+    internal bool NeedsEncoder => WavPath is not null;
+
+    /// <summary>The prompt codes <c>[T, 8]</c>: read or encoded (the caller passes the encoder for WAV voices).</summary>
+    internal long[,] Load(EncodecEncoder? encoder, double maxPromptSeconds, CancellationToken cancellation)
+    {
+        long[,] codes;
+        string source;
+        if (WavPath is not null)
+        {
+            return Synthesizer.EncodePrompt(encoder!, WavPath, maxPromptSeconds, cancellation);
+        }
+        if (CodesPath is not null)
+        {
+            var (flat, frames) = CodesFile.Read(CodesPath);
+            codes = Synthesizer.ToMatrix(flat, frames);
+            source = CodesPath;
+        }
+        else
+        {
+            codes = _codes!;
+            source = "codes";
+        }
+        int n = codes.GetLength(0);
+        double seconds = n / (double)EncodecContract.FramesPerSecond;
+        if (seconds > maxPromptSeconds)
+            throw new InvalidInputException(FormattableString.Invariant(
+                $"{source}: prompt is {seconds:F1} s long ({n} frames); the limit is {maxPromptSeconds} s (MaxPromptSeconds)"));
+        return codes;
+    }
+
+    private static string RequirePath(string path)
+    {
+        if (string.IsNullOrWhiteSpace(path)) throw new ArgumentException("a voice needs a file path", nameof(path));
+        return path;
+    }
+}
