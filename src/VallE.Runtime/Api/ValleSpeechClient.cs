@@ -30,8 +30,9 @@ namespace VallE;
 /// <para>
 /// Thread safety: every member may be called from any thread, but the engine is not re-entrant, so calls are
 /// serialised on a <see cref="SemaphoreSlim"/>: concurrent calls wait their turn (asynchronously) and give the same
-/// audio as the same calls made one after another. A streaming call holds the client from its first update until
-/// its enumeration ends or is disposed (<c>await foreach</c> does that), so consume updates promptly.
+/// audio as the same calls made one after another. A streaming call takes its turn sentence by sentence (it holds
+/// the model while it synthesises a sentence, never while the caller handles an update), so a slow or abandoned
+/// consumer blocks neither other calls nor <see cref="Dispose"/>.
 /// </para>
 /// <para>
 /// Cancellation: the token is honoured while waiting for the client and within one AR step or NAR stage while
@@ -192,16 +193,25 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         Call call = Prepare(text, options, splitByDefault: true);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _disposing.Token);
         CancellationToken token = linked.Token;
-        await WaitForTurn(token, cancellationToken).ConfigureAwait(false);
-        try
+        string responseId = NewResponseId();
+        var observer = call.Progress is null ? null : new ProgressObserver(call.Progress, call.Sentences);
+        using var pieces = call.Synthesizer.Run(call.Request, observer, token).GetEnumerator();
+        while (true)
         {
-            string responseId = NewResponseId();
-            var observer = call.Progress is null ? null : new ProgressObserver(call.Progress, call.Sentences);
-            using var pieces = call.Synthesizer.Run(call.Request, observer, token).GetEnumerator();
-            while (true)
+            // The model is held for one sentence at a time, never across a yield: a consumer that stops
+            // iterating (or never disposes the enumerator) cannot block other calls or Dispose.
+            await WaitForTurn(token, cancellationToken).ConfigureAwait(false);
+            SynthesizedPiece? piece;
+            try
             {
-                SynthesizedPiece? piece = await Next(pieces, token, cancellationToken).ConfigureAwait(false);
-                if (piece is null) break;
+                piece = await Next(pieces, token, cancellationToken).ConfigureAwait(false);
+            }
+            finally
+            {
+                _gate.Release();
+            }
+            if (piece is null) break;
+            {
                 if (observer is not null) observer.Sentence = piece.Index + 1;
                 byte[] wav = Encode([piece], out long clipped);
                 var props = Stats([piece], clipped, Math.Max(0, wav.Length - WavHeaderBytes) / 2);
@@ -216,10 +226,6 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                     AdditionalProperties = props,
                 };
             }
-        }
-        finally
-        {
-            _gate.Release();
         }
     }
 

@@ -215,6 +215,20 @@ public class ValleSpeechClientTests
         await Assert.ThrowsAsync<ObjectDisposedException>(async () => { await foreach (var _ in client.GetStreamingAudioAsync("Hi.", Fast())) { } });
     }
 
+    /// <summary>A consumer that stops after one update and never disposes its enumerator blocks nothing.</summary>
+    [Test]
+    public async Task AnAbandonedStreamBlocksNeitherOtherCallsNorDispose()
+    {
+        var client = new ValleSpeechClient(Options());
+        var stream = client.GetStreamingAudioAsync("One. Two. Three.", Fast()).GetAsyncEnumerator();
+        Assert.That(await stream.MoveNextAsync(), Is.True);
+        var other = client.GetAudioAsync("Hi.", Fast());
+        Assert.That(other.Wait(TimeSpan.FromSeconds(60)), Is.True, "another call waited behind the abandoned stream");
+        var dispose = Task.Run(client.Dispose);
+        Assert.That(dispose.Wait(TimeSpan.FromSeconds(60)), Is.True, "Dispose waited behind the abandoned stream");
+        Assert.That(async () => await stream.MoveNextAsync(), Throws.InstanceOf<ObjectDisposedException>());
+    }
+
     [Test]
     public void DisposeCancelsACallInProgress()
     {
