@@ -6,6 +6,7 @@
 #   .\build.ps1 kernels   compile native/kernels with nvcc through CMake (CUDA Toolkit must be installed)
 #   .\build.ps1 deps      check the prerequisites (ONNX Runtime comes with the build: NuGet Microsoft.ML.OnnxRuntime)
 #   .\build.ps1 bench     run `valle bench`
+#   .\build.ps1 pack      NuGet packages VallE.Weights + VallE.Runtime into artifacts/packages ($env:VERSION overrides)
 #
 # Windows has no apt: the .NET 10 SDK, espeak-ng and (for kernels) the CUDA Toolkit + CMake are installed by hand
 # (e.g. `winget install Microsoft.DotNet.SDK.10 espeak-ng.espeak-ng Kitware.CMake`).
@@ -55,6 +56,18 @@ function Build-Kernels {
     & cmake --build $build --config Release; if ($LASTEXITCODE) { exit $LASTEXITCODE }
 }
 
+function Pack {
+    $out = Join-Path $Root "artifacts/packages"
+    $version = $env:VERSION
+    if (-not $version) { $version = ([xml](Get-Content (Join-Path $Root "Directory.Build.props"))).Project.PropertyGroup.Version | Where-Object { $_ } | Select-Object -First 1 }
+    Remove-Item -Recurse -Force $out -ErrorAction SilentlyContinue
+    Log "dotnet pack $version -> artifacts/packages"
+    foreach ($p in "VallE.Weights", "VallE.Runtime") {
+        & dotnet pack (Join-Path $Root "src/$p/$p.csproj") -c Release -o $out "-p:Version=$version" -nologo -clp:ErrorsOnly -v:quiet
+        if ($LASTEXITCODE) { exit $LASTEXITCODE }
+    }
+}
+
 switch ($Command) {
     "deps" { Ensure-Deps }
     "build" { Ensure-Deps; Build }
@@ -62,5 +75,6 @@ switch ($Command) {
     "kernels" { Build-Kernels }
     "demo" { Ensure-Deps; Build; & bash (Join-Path $Root "tools/demo.sh") @Rest; exit $LASTEXITCODE }
     "bench" { Ensure-Deps; Build; Valle bench @Rest }
-    default { Die "unknown command '$Command' (use: test, demo, build, kernels, deps, bench)" }
+    "pack" { Ensure-Dotnet; Pack }
+    default { Die "unknown command '$Command' (use: test, demo, build, kernels, deps, bench, pack)" }
 }

@@ -7,8 +7,10 @@
 #   ./build.sh kernels   compile native/kernels with nvcc (installs Debian's nvidia-cuda-toolkit if needed)
 #   ./build.sh deps      install dependencies only
 #   ./build.sh bench     run `valle bench` (CPU) against the PyTorch references
+#   ./build.sh pack      NuGet packages VallE.Weights + VallE.Runtime into artifacts/packages
 #
-# Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug.
+# Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug; VERSION=x.y.z overrides the
+# package version (default: <Version> of Directory.Build.props).
 # ONNX Runtime is not installed here: it is the NuGet package Microsoft.ML.OnnxRuntime, restored by dotnet build
 # (its native library lands in the output folder, runtimes/<rid>/native).
 set -euo pipefail
@@ -63,6 +65,53 @@ build() {
   dotnet build "$ROOT/VallE.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet
 }
 
+PACKAGES="$ROOT/artifacts/packages"
+package_version() {
+  if [ -n "${VERSION:-}" ]; then echo "$VERSION"; return; fi
+  sed -n 's:.*<Version>\(.*\)</Version>.*:\1:p' "$ROOT/Directory.Build.props" | head -1
+}
+
+pack() {
+  # Always Release; a fresh folder so it holds exactly this version's packages.
+  local version; version="$(package_version)"
+  rm -rf "$PACKAGES"; mkdir -p "$PACKAGES"
+  log "dotnet pack $version -> artifacts/packages"
+  local p
+  for p in VallE.Weights VallE.Runtime; do
+    dotnet pack "$ROOT/src/$p/$p.csproj" -c Release -o "$PACKAGES" -p:Version="$version" -nologo -clp:ErrorsOnly -v:quiet \
+      || die "dotnet pack $p failed"
+  done
+  if [ -f "$ROOT/build/kernels/libvalle_kernels.so" ]; then
+    log "packed the CUDA kernels (build/kernels/libvalle_kernels.so -> runtimes/linux-x64/native/)"
+  else
+    log "no build/kernels/libvalle_kernels.so: VallE.Runtime packed without the CUDA kernels (./build.sh kernels builds them)"
+  fi
+  ls "$PACKAGES"/*.nupkg >&2
+}
+
+# The package check (counted as one test by `./build.sh test`): packs, then builds tests/PackageConsumer (not in
+# VallE.sln, no project reference) against artifacts/packages and synthesises "Hello." through ITextToSpeechClient.
+# Prints "passed", "failed" or "skipped: reason" on stdout; details on stderr.
+package_test() {
+  local shared; shared="$(cd "$ROOT/.." && pwd)/shared"
+  [ -f "$shared/fixtures/valle/valle-tiny/checkpoint.pt" ] || { echo "skipped: no ../shared/fixtures (valle-tiny)"; return; }
+  local decoder; decoder="$(ls "$ROOT"/artifacts/encodec-random/seed0-*/encodec_decoder.onnx 2>/dev/null | head -1 || true)"
+  [ -n "$decoder" ] || { echo "skipped: no artifacts/encodec-random/seed0-*/encodec_decoder.onnx (the NUnit suite exports it with python3-torch)"; return; }
+  local version; version="$(package_version)"
+  ( pack ) >&2 || { echo "failed"; return; }
+  # Only our packages are dropped from the isolated folder: the others (ONNX Runtime: ~500 MB) are kept between runs.
+  rm -rf "$ROOT"/artifacts/consumer-packages/valle.* "$ROOT/artifacts/consumer"
+  log "package consumer: restore VallE.Runtime $version from artifacts/packages, synthesise through ITextToSpeechClient"
+  if dotnet build "$ROOT/tests/PackageConsumer/PackageConsumer.csproj" -c Release -p:ValleVersion="$version" \
+       -nologo -clp:ErrorsOnly -v:quiet >&2 \
+     && dotnet "$ROOT"/artifacts/consumer/bin/Release/net10.0/*/PackageConsumer.dll "$decoder" "$shared" \
+       "$ROOT/artifacts/consumer/hello.wav" >&2; then
+    echo "passed"
+  else
+    echo "failed"
+  fi
+}
+
 valle() { dotnet "$ROOT/src/VallE.Cli/bin/$CONFIGURATION/net10.0/valle.dll" "$@"; }
 
 run_tests() {
@@ -83,9 +132,18 @@ run_tests() {
   local total passed failed executed skipped
   total="$(get total)"; passed="$(get passed)"; failed="$(get failed)"; executed="$(get executed)"
   skipped=$(( total - executed ))
+  # The NuGet package check runs after the suite and counts as one more test.
+  local pkg; pkg="$(package_test)"
+  log "package consumer (tests/PackageConsumer): $pkg"
+  case "$pkg" in
+    passed) passed=$(( passed + 1 )) ;;
+    skipped*) skipped=$(( skipped + 1 )) ;;
+    *) failed=$(( failed + 1 )); [ "$rc" -ne 0 ] || rc=1 ;;
+  esac
   if [ "$skipped" -gt 0 ]; then
     log "skipped tests and why:"
     grep -o 'testName="[^"]*"[^>]*outcome="NotExecuted"' "$trx" | sed 's/testName="\([^"]*\)".*/  - \1/' | head -40 >&2 || true
+    case "$pkg" in skipped*) echo "  - PackageConsumer: ${pkg#skipped: }" >&2 ;; esac
   fi
   echo "$passed passed, $failed failed, $skipped skipped"
   return "$rc"
@@ -99,5 +157,6 @@ case "$cmd" in
   kernels) exec "$ROOT/native/build-kernels.sh" "$@" ;;
   demo) ensure_deps; build; exec "$ROOT/tools/demo.sh" "$@" ;;
   bench) ensure_deps; build; valle bench "$@" ;;
-  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench)" ;;
+  pack) ensure_dotnet; pack ;;
+  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench, pack)" ;;
 esac

@@ -16,7 +16,8 @@ namespace VallE.Runtime.Cuda;
 /// <para>
 /// Environment overrides (a path to the file): <c>VALLE_CUDART_LIB</c>, <c>VALLE_CUBLAS_LIB</c>,
 /// <c>VALLE_KERNELS_LIB</c>. Without <c>VALLE_KERNELS_LIB</c> the kernels are looked for beside the assemblies,
-/// then in <c>build/kernels</c> of a source checkout above them (what <c>./build.sh kernels</c> produces), then
+/// then in <c>runtimes/linux-&lt;arch&gt;/native</c> under them (the NuGet package's native asset), then in
+/// <c>build/kernels</c> of a source checkout above them (what <c>./build.sh kernels</c> produces), then
 /// through the system loader.
 /// </para>
 /// </summary>
@@ -152,6 +153,13 @@ internal static class CudaLibraries
     private static string[] KernelCandidates()
     {
         var list = new List<string> { Path.Combine(AppContext.BaseDirectory, KernelsFile) };
+        // The VallE.Runtime package's native asset: an application built without a RuntimeIdentifier keeps it in
+        // runtimes/<rid>/native under its output folder (with one, it lands beside the assemblies, above).
+        if (OperatingSystem.IsLinux())
+        {
+            string arch = RuntimeInformation.ProcessArchitecture.ToString().ToLowerInvariant();
+            list.Add(Path.Combine(AppContext.BaseDirectory, "runtimes", $"linux-{arch}", "native", KernelsFile));
+        }
         for (string? dir = AppContext.BaseDirectory; dir is not null; dir = Path.GetDirectoryName(dir))
         {
             if (File.Exists(Path.Combine(dir, "VallE.sln")))
