@@ -27,8 +27,6 @@ namespace VallE.Cli.Commands;
 /// </summary>
 internal static class SynthCommand
 {
-    /// <summary>Silence between sentences in the joined output.</summary>
-    private const double SentenceGapSeconds = 0.2;
 
     public static Command Create(CliContext ctx)
     {
@@ -155,8 +153,7 @@ internal static class SynthCommand
                     foreach (var piece in synthesizer.Run(request, progress, ctx.Cancellation))
                     {
                         progress?.Clear();
-                        if (piece.Index > 0) joined.AppendSilence((int)(SentenceGapSeconds * EncodecContract.SampleRate));
-                        joined.Append(piece.Samples);
+                        SentenceJoin.Append(joined, piece.Samples, first: piece.Index == 0);
                         if (piece.Count > 1 && !toStdout)
                         {
                             string path = SentencePath(output, piece.Index);

@@ -45,7 +45,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     /// <summary>Output sample rate (Hz).</summary>
     public const int SampleRate = EncodecContract.SampleRate;
     /// <summary>Silence between sentences when <see cref="GetAudioAsync"/> joins them.</summary>
-    public const double SentenceGapSeconds = 0.2;
+    public const double SentenceGapSeconds = SentenceJoin.GapSeconds;
 
     private const string WavMediaType = "audio/wav";
     private const string PcmMediaType = "audio/pcm";
@@ -379,11 +379,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     {
         var stream = new MemoryStream();
         var writer = new WavStreamWriter(stream, SampleRate, WavOutputFormat.Pcm16);
-        foreach (var piece in pieces)
-        {
-            if (piece.Index > 0 && pieces.Count > 1) writer.AppendSilence((int)(SentenceGapSeconds * SampleRate));
-            writer.Append(piece.Samples);
-        }
+        for (int i = 0; i < pieces.Count; i++) SentenceJoin.Append(writer, pieces[i].Samples, first: i == 0);
         writer.Finish();
         clipped = writer.Clipped;
         return stream.ToArray();

@@ -113,6 +113,15 @@ public class ValleSpeechClientTests
             Assert.That(updates[i].AdditionalProperties!["sentences"], Is.EqualTo(3));
         }
         Assert.That(updates[1].AdditionalProperties!["text"], Is.EqualTo("Two!"));
+
+        // Each update is its sentence alone; the joined response is the same sentences with a pause between them.
+        var joined = Audio(await Client.GetAudioAsync("One. Two! Three?", new ValleSpeechOptions
+        {
+            VoiceId = "codes", Seed = 3, MaxDuration = 0.3, SplitSentences = true,
+        }));
+        long streamed = updates.Sum(u => u.Contents.OfType<DataContent>().Single().Data.Length - 44L);
+        long gap = 2 * (long)(VallE.Runtime.Pipeline.SentenceJoin.GapSeconds * 24000);
+        Assert.That(joined.Length - 44L, Is.EqualTo(streamed + 2 * gap));
     }
 
     [Test]
