@@ -8,6 +8,7 @@
 #   ./build.sh deps      install dependencies only
 #   ./build.sh bench     run `valle bench` (CPU) against the PyTorch references
 #   ./build.sh pack      NuGet packages VallE.Weights + VallE.Runtime into artifacts/packages
+#   ./build.sh publish   the `valle` command, ReadyToRun-compiled (starts ~1.5x faster), into artifacts/valle
 #
 # Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug; VERSION=x.y.z overrides the
 # package version (default: <Version> of Directory.Build.props).
@@ -149,6 +150,19 @@ run_tests() {
   return "$rc"
 }
 
+publish() {
+  # ReadyToRun: the CLI's code is compiled ahead of time, so a short job does not spend its first ~200 ms in the JIT
+  # (hot loops are still re-jitted for this CPU by tiered compilation). Framework-dependent: needs the .NET 10 runtime.
+  local arch rid out="$ROOT/artifacts/valle"
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) die "no ReadyToRun target for $(uname -m)" ;; esac
+  rid="linux-$arch"
+  log "dotnet publish ($rid, ReadyToRun) -> $out"
+  rm -rf "$out"
+  dotnet publish "$ROOT/src/VallE.Cli/VallE.Cli.csproj" -c Release -r "$rid" --self-contained false \
+    -p:PublishReadyToRun=true -o "$out" -nologo -clp:ErrorsOnly -v:quiet
+  log "run it as $out/valle (or: dotnet $out/valle.dll)"
+}
+
 cmd="${1:-test}"; shift || true
 case "$cmd" in
   deps) ensure_deps ;;
@@ -158,5 +172,6 @@ case "$cmd" in
   demo) ensure_deps; build; exec "$ROOT/tools/demo.sh" "$@" ;;
   bench) ensure_deps; build; valle bench "$@" ;;
   pack) ensure_dotnet; pack ;;
-  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench, pack)" ;;
+  publish) ensure_dotnet; publish ;;
+  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench, pack, publish)" ;;
 esac
