@@ -30,12 +30,14 @@ internal sealed class PromptLimitCliOptions
         return seconds;
     }
 
-    /// <summary>The same limit for a prompt given as codes (75 frames per second).</summary>
-    public static void CheckFrames(string path, int frames, double maxSeconds)
+    /// <summary>Runs a prompt load or check, naming this option when the prompt is over the limit.</summary>
+    public static T Enforce<T>(Func<T> load)
     {
-        double seconds = frames / (double)EncodecContract.FramesPerSecond;
-        if (seconds > maxSeconds)
-            throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
-                "{0}: prompt is {1:F1} s long ({2} frames); the limit is {3} s (--max-prompt-seconds)", path, seconds, frames, maxSeconds));
+        try { return load(); }
+        catch (InvalidInputException e) when (e.Setting == "maxSeconds") { throw OptionErrors.WithFlag(e, " (--max-prompt-seconds)"); }
     }
+
+    /// <summary><see cref="PromptAudio.CheckFrames"/>, naming this option.</summary>
+    public static void CheckFrames(string path, int frames, double maxSeconds) =>
+        Enforce(() => { PromptAudio.CheckFrames(path, frames, maxSeconds); return 0; });
 }

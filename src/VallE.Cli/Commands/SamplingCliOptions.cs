@@ -1,6 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
-using VallE.Runtime.Codec;
+using VallE.Runtime.Models;
 using VallE.Runtime.Sampling;
 
 namespace VallE.Cli.Commands;
@@ -45,6 +45,7 @@ internal sealed class SamplingCliOptions
         [nameof(SamplingOptions.MinP)] = "--min-p",
         [nameof(SamplingOptions.RepetitionPenalty)] = "--repetition-penalty",
         [nameof(SamplingOptions.RepetitionWindow)] = "--repetition-window",
+        ["MaxDuration"] = "--max-duration",
     };
 
     public SamplingOptions Read(ParseResult parse)
@@ -70,9 +71,13 @@ internal sealed class SamplingCliOptions
     public int? MaxFrames(ParseResult parse)
     {
         if (parse.GetValue(_maxDuration) is not { } seconds) return null;
-        if (!(seconds > 0) || seconds > 3600) throw new UsageException($"--max-duration {Show(seconds)} must be in (0, 3600] seconds");
-        return (int)Math.Ceiling(seconds * EncodecContract.FramesPerSecond);
+        try
+        {
+            return GenerationRequest.MaxFramesFor(seconds);
+        }
+        catch (ArgumentException e)
+        {
+            throw OptionErrors.ToUsage(e, Flags);
+        }
     }
-
-    private static string Show(double v) => v.ToString(CultureInfo.InvariantCulture);
 }

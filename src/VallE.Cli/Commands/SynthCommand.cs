@@ -98,14 +98,7 @@ internal static class SynthCommand
             if (promptWav is not null)
             {
                 using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
-                try
-                {
-                    promptCodes = Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation);
-                }
-                catch (InvalidInputException e) when (e.Setting == "maxSeconds")
-                {
-                    throw OptionErrors.WithFlag(e, " (--max-prompt-seconds)");
-                }
+                promptCodes = PromptLimitCliOptions.Enforce(() => Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation));
             }
             else
             {
@@ -121,7 +114,7 @@ internal static class SynthCommand
             ICodeGenerator generator;
             using (var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides))
             {
-                CheckSymbolsFit(symbols, checkpoint.Config);
+                Synthesizer.CheckCanSpeak(checkpoint.Config, symbols);
                 generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out gpu);
             }
             using var ownedGpu = gpu;
@@ -204,16 +197,6 @@ internal static class SynthCommand
         return Path.Combine(dir, $"{Path.GetFileNameWithoutExtension(output)}.{index + 1:D3}.wav");
     }
 
-    /// <summary>
-    /// A symbol table with more entries than the model has text-embedding rows would hand the model ids it cannot
-    /// embed: refused up front, naming both sizes (usually the table of another model).
-    /// </summary>
-    internal static void CheckSymbolsFit(SymbolTable symbols, ModelConfig config)
-    {
-        if (config.TextVocab > 0 && symbols.Count > config.TextVocab)
-            throw new InvalidInputException($"the symbol table {symbols.Source} has {symbols.Count} symbols but the model's text embedding has " +
-                $"{config.TextVocab} rows: is it the table this checkpoint was trained with?");
-    }
 
     /// <summary>A one-line progress display on stderr (terminals only), redrawn at most 10 times a second.</summary>
     private sealed class ProgressLine(TextWriter err) : IInferenceObserver

@@ -96,14 +96,11 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         {
             // Cheap checks first (symbols, voices, codec), the model last.
             using var checkpoint = ModelCheckpoint.Open(options.Checkpoint);
-            if (checkpoint.Config.Family == ModelFamily.VallEX)
-                throw new InvalidInputException($"{options.Checkpoint}: VALL-E X checkpoints need their own (BPE) text front end, which this build does not have; use a lifeiteng VALL-E/VALL-F checkpoint");
+            Synthesizer.CheckCanSpeak(checkpoint.Config);   // the family, before anything else loads
             if (string.IsNullOrWhiteSpace(options.Symbols))
                 throw new ArgumentException("Symbols (unique_text_tokens.k2symbols) is required for lifeiteng VALL-E checkpoints", nameof(options));
             _symbols = SymbolTable.Load(options.Symbols);
-            if (checkpoint.Config.TextVocab > 0 && _symbols.Count > checkpoint.Config.TextVocab)
-                throw new InvalidInputException($"the symbol table {_symbols.Source} has {_symbols.Count} symbols but the model's text embedding has " +
-                    $"{checkpoint.Config.TextVocab} rows: is it the table this checkpoint was trained with?");
+            Synthesizer.CheckCanSpeak(checkpoint.Config, _symbols);
             var defaultFrontEnd = CreateFrontEnd(_defaultLanguage);
 
             EncodecEncoder? encoder = null;
@@ -291,13 +288,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         };
         sampling.Validate();   // ArgumentOutOfRangeException naming the property
         double? maxDuration = typed?.MaxDuration ?? Double(extra, "max_duration");
-        int? maxFrames = null;
-        if (maxDuration is { } seconds)
-        {
-            if (!(seconds > 0) || seconds > 3600)
-                throw new ArgumentOutOfRangeException(nameof(ValleSpeechOptions.MaxDuration), seconds, "MaxDuration (max_duration) must be in (0, 3600] seconds");
-            maxFrames = (int)Math.Ceiling(seconds * EncodecContract.FramesPerSecond);
-        }
+        int? maxFrames = maxDuration is { } seconds ? GenerationRequest.MaxFramesFor(seconds) : null;
         bool split = typed?.SplitSentences ?? Bool(extra, "split_sentences") ?? splitByDefault;
         Synthesizer synthesizer = ForLanguage(options?.Language);
         var request = new SynthesisRequest

@@ -1,3 +1,4 @@
+using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Pipeline;
 
@@ -64,11 +65,7 @@ public sealed class ValleVoice
             codes = _codes!;
             source = "codes";
         }
-        int n = codes.GetLength(0);
-        double seconds = n / (double)EncodecContract.FramesPerSecond;
-        if (seconds > maxPromptSeconds)
-            throw new InvalidInputException(FormattableString.Invariant(
-                $"{source}: prompt is {seconds:F1} s long ({n} frames); the limit is {maxPromptSeconds} s (MaxPromptSeconds)"));
+        PromptAudio.CheckFrames(source, codes.GetLength(0), maxPromptSeconds);
         return codes;
     }
 

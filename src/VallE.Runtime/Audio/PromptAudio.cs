@@ -25,15 +25,27 @@ public static class PromptAudio
         {
             if (!(limit > 0) || double.IsInfinity(limit))
                 throw new ArgumentOutOfRangeException(nameof(maxSeconds), limit, "the prompt length limit must be a positive number of seconds");
-            double seconds = WavReader.ReadHeader(path).DurationSeconds;
-            if (seconds > limit)
-                throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
-                    "{0}: prompt is {1:0.0##} s long; the limit is {2:0.###} s", path, seconds, limit)) { Setting = nameof(maxSeconds) };
+            CheckLength(path, WavReader.ReadHeader(path).DurationSeconds, limit);
         }
         WavAudio audio = WavReader.Read(path);
         source = audio.Format;
         if (audio.Frames == 0) throw new InvalidInputException($"{path}: the WAV file holds no audio");
         float[] mono = audio.DownmixToMono();
         return audio.Format.SampleRate == sampleRate ? mono : Resampler.Resample(mono, audio.Format.SampleRate, sampleRate);
+    }
+
+    /// <summary>The same limit for a prompt given as codes (75 frames per second).</summary>
+    public static void CheckFrames(string source, int frames, double maxSeconds) =>
+        CheckLength(source, frames / (double)Codec.EncodecContract.FramesPerSecond, maxSeconds);
+
+    /// <summary>
+    /// The one prompt-length rule: longer than <paramref name="maxSeconds"/> is an <see cref="InvalidInputException"/>
+    /// whose <see cref="InvalidInputException.Setting"/> is <c>maxSeconds</c> (callers add how to raise it).
+    /// </summary>
+    private static void CheckLength(string source, double seconds, double maxSeconds)
+    {
+        if (seconds > maxSeconds)
+            throw new InvalidInputException(string.Format(CultureInfo.InvariantCulture,
+                "{0}: prompt is {1:0.0##} s long; the limit is {2:0.###} s", source, seconds, maxSeconds)) { Setting = "maxSeconds" };
     }
 }

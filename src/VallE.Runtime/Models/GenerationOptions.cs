@@ -46,6 +46,21 @@ public sealed record GenerationRequest
     /// </summary>
     public const int MaxFramesPerTextToken = 16;
 
+    /// <summary>Longest audio budget <see cref="MaxFramesFor"/> accepts, in seconds.</summary>
+    public const double MaxDurationLimitSeconds = 3600;
+
+    /// <summary>
+    /// <see cref="MaxFrames"/> for at most <paramref name="seconds"/> of generated audio (75 frames per second,
+    /// rounded up). An <see cref="ArgumentOutOfRangeException"/> named <c>MaxDuration</c> outside (0, 3600] s.
+    /// </summary>
+    public static int MaxFramesFor(double seconds)
+    {
+        if (!(seconds > 0) || seconds > MaxDurationLimitSeconds)
+            throw new ArgumentOutOfRangeException("MaxDuration",
+                $"MaxDuration {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be in (0, {MaxDurationLimitSeconds}] seconds");
+        return (int)Math.Ceiling(seconds * Codec.EncodecContract.FramesPerSecond);
+    }
+
     /// <summary>Text token ids <c>[S]</c>: &lt;bos&gt;, prompt transcript, target text, &lt;eos&gt; (upstream's <c>x</c>).</summary>
     public required long[] TextTokens { get; init; }
     /// <summary>Acoustic prompt codes <c>[T', NumQuantizers]</c>, frame-major (upstream's <c>y</c>).</summary>

@@ -27,10 +27,26 @@ public sealed class Synthesizer
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _text = text ?? throw new ArgumentNullException(nameof(text));
         _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
-        if (model.Config.Family == VallE.Weights.ModelFamily.VallEX)
-            throw new InvalidInputException("synth speaks with lifeiteng VALL-E/VALL-F checkpoints; VALL-E X needs its own (BPE) text front end, which this build does not have");
-        if (model.Config.NumQuantizers != EncodecContract.Quantizers)
-            throw new InvalidInputException($"the model uses {model.Config.NumQuantizers} codebooks; EnCodec 6 kbps has {EncodecContract.Quantizers}");
+        CheckCanSpeak(model.Config, text.Symbols);
+    }
+
+    /// <summary>
+    /// Whether text can be spoken with this model and symbol table: a lifeiteng family (VALL-E X needs its own BPE
+    /// front end), EnCodec's 8 codebooks, and no more symbols than the model has text-embedding rows (more would hand
+    /// it ids it cannot embed: usually the table of another model). Callers run it as soon as the checkpoint's
+    /// configuration is known, before the model loads.
+    /// </summary>
+    /// <param name="symbols">null: check the model alone (before a table is loaded).</param>
+    public static void CheckCanSpeak(VallE.Weights.ModelConfig config, SymbolTable? symbols = null)
+    {
+        ArgumentNullException.ThrowIfNull(config);
+        if (config.Family == VallE.Weights.ModelFamily.VallEX)
+            throw new InvalidInputException("text-to-speech here speaks with lifeiteng VALL-E/VALL-F checkpoints; VALL-E X needs its own (BPE) text front end, which this build does not have");
+        if (config.NumQuantizers != EncodecContract.Quantizers)
+            throw new InvalidInputException($"the model uses {config.NumQuantizers} codebooks; EnCodec 6 kbps has {EncodecContract.Quantizers}");
+        if (symbols is not null && config.TextVocab > 0 && symbols.Count > config.TextVocab)
+            throw new InvalidInputException($"the symbol table {symbols.Source} has {symbols.Count} symbols but the model's text embedding has " +
+                $"{config.TextVocab} rows: is it the table this checkpoint was trained with?");
     }
 
     /// <summary>Synthesises the request; yields one piece per sentence (or one for the whole text).</summary>
