@@ -1,0 +1,150 @@
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Sampling;
+
+namespace VallE.Runtime.Backends;
+
+/// <summary>The operations of <see cref="IComputeBackend"/>, for <see cref="IComputeBackend.Supports"/>.</summary>
+public enum OpKind
+{
+    GatherSum,
+    AddPositions,
+    Linear,
+    Add,
+    Norm,
+    Conv,
+    Copy,
+    Attention,
+    AttentionDecode,
+    ArgMax,
+    Sample,
+    Increment,
+}
+
+/// <summary>Activation fused after a linear layer's bias.</summary>
+public enum Activation
+{
+    None,
+    Relu,
+}
+
+/// <summary>
+/// What a model needs of an operation: its kind and, where it matters, the weight type, head size or vocabulary.
+/// </summary>
+public readonly record struct OpRequirement(OpKind Op, WeightsDType DType = WeightsDType.F32, int HeadDim = 0, int Vocab = 0)
+{
+    public override string ToString() => Op switch
+    {
+        OpKind.Linear => $"linear with {DType} weights",
+        OpKind.Attention or OpKind.AttentionDecode => $"{Op} with head size {HeadDim}",
+        OpKind.Sample or OpKind.ArgMax => $"{Op} over {Vocab} tokens",
+        _ => Op.ToString(),
+    };
+}
+
+/// <summary>
+/// The operations the VALL-E model (<see cref="Models.ValleModel"/>) is written over, in the spirit of
+/// ggml-backend: a backend owns memory (tensors, weights, caches, samplers) and implements operations; it holds no
+/// model logic. Implementations: <c>Cpu.CpuComputeBackend</c> (the reference: SIMD kernels on a worker pool)
+/// and <c>Cuda.CudaComputeBackend</c> (kernels + cuBLAS on one stream; the AR step recorded as a CUDA graph).
+/// <para>
+/// All float arithmetic is float32. Ops only enqueue work on device backends; <see cref="Read(TensorRows, Span{int})"/>
+/// is the one point where the host waits for the device. A backend is used by one thread at a time.
+/// </para>
+/// Shapes: an op's tensors are <see cref="TensorRows"/> views; the row counts of its inputs and outputs must agree and
+/// the widths must match the weights, or the op throws <see cref="ArgumentException"/> (a bug in the model, not bad input).
+/// </summary>
+public interface IComputeBackend : IDisposable
+{
+    /// <summary>"cpu" or "cuda".</summary>
+    string Name { get; }
+
+    /// <summary>Whether this backend runs <paramref name="requirement"/>; if not, <paramref name="reason"/> says why.</summary>
+    bool Supports(OpRequirement requirement, out string reason);
+
+    // ---- memory --------------------------------------------------------------------------------------------
+
+    Tensor Allocate(TensorType type, int rows, int cols);
+    /// <summary>Copies host values into <paramref name="destination"/> (row-major; exactly its element count).</summary>
+    void Write(TensorRows destination, ReadOnlySpan<float> values);
+    void Write(TensorRows destination, ReadOnlySpan<int> values);
+    /// <summary>Copies <paramref name="source"/> to the host, after every op enqueued before it has finished.</summary>
+    void Read(TensorRows source, Span<float> values);
+    void Read(TensorRows source, Span<int> values);
+
+    // ---- weights and state ---------------------------------------------------------------------------------
+
+    DeviceTable CreateTable(string name, ReadOnlySpan<float> values, int rows, int dim);
+    /// <param name="bias">empty: no bias.</param>
+    DeviceLinear CreateLinear(string name, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, int outFeatures, int inFeatures, WeightsDType dtype);
+    /// <param name="stageScaleShift">AdaLN: per stage, <c>2 · dim</c> values (scale then shift); null for LayerNorm.</param>
+    DeviceNorm CreateNorm(string name, ReadOnlySpan<float> gamma, ReadOnlySpan<float> beta, float eps, float[][]? stageScaleShift);
+    /// <param name="weight">Conv1d weight <c>[dim, dim, kernel]</c>.</param>
+    DeviceConv CreateConv(string name, ReadOnlySpan<float> weight, ReadOnlySpan<float> bias, ReadOnlySpan<float> bnScale,
+        ReadOnlySpan<float> bnShift, int dim, int kernel);
+    DevicePositions CreatePositions(string name, int dim, float alpha);
+    DeviceKvCache CreateKvCache(string name, int slots, int layers, int capacity, int dim, bool keepsHistory);
+    /// <param name="historyCapacity">tokens of repetition history kept per slot.</param>
+    DeviceSamplers CreateSamplers(IReadOnlyList<SamplingOptions> options, int vocab, int historyCapacity);
+    IStepGraph CreateStepGraph();
+
+    // ---- operations ----------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// <c>dst[r] = Σ_j tables[j][ids[r, j]]</c>, summed in table order (j = 0 first), for the first
+    /// <c>tables.Length</c> columns of the int32 <paramref name="ids"/>. Ids were validated by the caller; a backend
+    /// that meets one outside its table throws (CPU) or writes NaN (devices).
+    /// </summary>
+    void GatherSum(ReadOnlySpan<DeviceTable> tables, TensorRows ids, TensorRows destination);
+
+    /// <summary><c>x[r] += alpha · pe[firstPosition + r]</c>.</summary>
+    void AddPositions(DevicePositions positions, TensorRows x, int firstPosition);
+
+    /// <summary><c>x[r] += alpha · pe[positions[r]]</c>, positions an int32 column (decode steps: one row per sequence).</summary>
+    void AddPositions(DevicePositions positions, TensorRows x, TensorRows rowPositions);
+
+    /// <summary><c>y = act(x · Wᵀ + b)</c>.</summary>
+    void Linear(DeviceLinear weights, TensorRows x, TensorRows y, Activation activation = Activation.None);
+
+    /// <summary><c>x += delta</c>.</summary>
+    void Add(TensorRows x, TensorRows delta);
+
+    /// <summary><c>y = norm(x)</c> (AdaLN with <paramref name="stage"/>'s pair); <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    void Norm(DeviceNorm norm, int stage, TensorRows x, TensorRows y);
+
+    /// <summary><c>x += delta; y = norm(x)</c>: the residual add and the norm after it; <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    void AddNorm(DeviceNorm norm, int stage, TensorRows x, TensorRows delta, TensorRows y);
+
+    /// <summary>Conv + BatchNorm + ReLU over the rows of ONE sequence (time = rows); <paramref name="y"/> must not be <paramref name="x"/>.</summary>
+    void Conv(DeviceConv conv, TensorRows x, TensorRows y);
+
+    void Copy(TensorRows source, TensorRows destination);
+
+    /// <summary>
+    /// Self-attention of a pass (prefill, NAR stage). <paramref name="qkv"/>: <c>[rows, 3·dim]</c>, q | k | v of every
+    /// row (torch's packed in_proj). For each segment, the keys and values of its rows are written to cache slot
+    /// <see cref="AttentionSegment.Slot"/> at positions <c>[Start, Start + Length)</c> of layer
+    /// <paramref name="layer"/>; then every row attends, with q scaled by 1/√headDim before the product (as torch),
+    /// over the keys <see cref="AttentionSegment.VisibleKeys"/> allows. <paramref name="output"/>: <c>[rows, dim]</c>
+    /// (before out_proj). Segment rows index the views, not the tensors.
+    /// </summary>
+    void Attention(DeviceKvCache cache, int layer, int heads, TensorRows qkv, ReadOnlySpan<AttentionSegment> segments, TensorRows output);
+
+    /// <summary>
+    /// One decode step: row r is the newest position of the sequence in cache slot <c>slots[r]</c>, whose length
+    /// after this step is <c>lengths[r]</c> (int32 column): its key/value go to position <c>lengths[r] - 1</c> and it
+    /// attends to keys <c>[0, lengths[r])</c>.
+    /// </summary>
+    void AttentionDecode(DeviceKvCache cache, int layer, int heads, TensorRows qkv, ReadOnlySpan<int> slots, TensorRows lengths, TensorRows output);
+
+    /// <summary>Index of the largest value per row (the first on ties, as torch.argmax) into an int32 column.</summary>
+    void ArgMax(TensorRows logits, TensorRows output);
+
+    /// <summary>
+    /// One token per row with the sampler of slot <c>slots[r]</c> (<see cref="TokenSampler"/>'s specification),
+    /// appended to that slot's history; <paramref name="argMax"/> gets the raw logits' argmax (upstream's stop rule).
+    /// </summary>
+    void Sample(DeviceSamplers samplers, TensorRows logits, ReadOnlySpan<int> slots, TensorRows tokens, TensorRows argMax);
+
+    /// <summary><c>counters[r] += delta</c> (int32): advances positions and lengths inside a recorded step.</summary>
+    void Increment(TensorRows counters, int delta);
+}
