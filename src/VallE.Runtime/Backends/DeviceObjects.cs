@@ -104,7 +104,7 @@ public abstract class DeviceSamplers(IComputeBackend owner, IReadOnlyList<Sampli
 
 /// <summary>
 /// A step that repeats with the same shape: the AR decode step. <see cref="Run"/> executes the body; a backend that
-/// can record it (CUDA graphs) records it on the first run of a <paramref name="version"/> and replays the recording
+/// can record it (CUDA graphs) records it on the first run of a version and replays the recording
 /// after, so the body must take everything that changes between runs from tensors (positions, lengths, tokens),
 /// and the caller bumps the version whenever anything the body passes as a host value changes (the batch).
 /// </summary>
