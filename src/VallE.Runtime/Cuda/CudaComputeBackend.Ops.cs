@@ -70,9 +70,9 @@ public sealed partial class CudaComputeBackend
         var w = Own<CudaLinear>(weights, nameof(weights));
         var xt = Own(x, TensorType.F32, nameof(x));
         var yt = Own(y, TensorType.F32, nameof(y));
-        CheckWidth($"Linear {w.Name}", x, w.InFeatures, nameof(x));
-        CheckWidth($"Linear {w.Name}", y, w.OutFeatures, nameof(y));
-        SameRows($"Linear {w.Name}", x, y);
+        CheckWidth("Linear", x, w.InFeatures, nameof(x), w);
+        CheckWidth("Linear", y, w.OutFeatures, nameof(y), w);
+        SameRows("Linear", x, y, w);
         if (Overlap(x, y)) throw new ArgumentException($"Linear {w.Name}: y overlaps x", nameof(y));
         if (x.Count == 0) return;
         CudaBlas.LinearF32(_device, xt.At(x), w.Weight.Pointer, yt.At(y), x.Count, w.InFeatures, w.OutFeatures);
@@ -101,10 +101,10 @@ public sealed partial class CudaComputeBackend
         var n = Own<CudaNorm>(norm, nameof(norm));
         var xt = Own(x, TensorType.F32, nameof(x));
         var yt = Own(y, TensorType.F32, nameof(y));
-        CheckWidth($"Norm {n.Name}", x, n.Dim, nameof(x));
-        CheckWidth($"Norm {n.Name}", y, n.Dim, nameof(y));
-        SameRows($"Norm {n.Name}", x, y);
-        CheckAliasing($"Norm {n.Name}", x, y, nameof(y));
+        CheckWidth("Norm", x, n.Dim, nameof(x), n);
+        CheckWidth("Norm", y, n.Dim, nameof(y), n);
+        SameRows("Norm", x, y, n);
+        CheckAliasing("Norm", x, y, nameof(y), n);
         var (scale, shift) = n.Stage(stage);
         if (x.Count == 0) return;
         CudaKernels.AddLayerNorm(_device, xt.At(x), 0, 0, n.Gamma.Pointer, n.Beta.Pointer, scale, shift, n.Eps, CudaDType.F32, yt.At(y),
@@ -122,16 +122,16 @@ public sealed partial class CudaComputeBackend
         var xt = Own(x, TensorType.F32, nameof(x));
         var dt = Own(delta, TensorType.F32, nameof(delta));
         var yt = Own(y, TensorType.F32, nameof(y));
-        string op = $"AddNorm {n.Name}";
-        CheckWidth(op, x, n.Dim, nameof(x));
-        CheckWidth(op, delta, n.Dim, nameof(delta));
-        CheckWidth(op, y, n.Dim, nameof(y));
-        SameRows(op, x, delta);
-        SameRows(op, x, y);
-        CheckAliasing(op, x, delta, nameof(delta));
-        CheckAliasing(op, x, y, nameof(y));
+        const string op = "AddNorm";
+        CheckWidth(op, x, n.Dim, nameof(x), n);
+        CheckWidth(op, delta, n.Dim, nameof(delta), n);
+        CheckWidth(op, y, n.Dim, nameof(y), n);
+        SameRows(op, x, delta, n);
+        SameRows(op, x, y, n);
+        CheckAliasing(op, x, delta, nameof(delta), n);
+        CheckAliasing(op, x, y, nameof(y), n);
         // y = delta is fine for the kernel: each row's block reads its delta before a barrier and writes y after it.
-        CheckAliasing(op, delta, y, nameof(y));
+        CheckAliasing(op, delta, y, nameof(y), n);
         var (scale, shift) = n.Stage(stage);
         if (x.Count == 0) return;
         if (SameView(x, y))
@@ -157,9 +157,9 @@ public sealed partial class CudaComputeBackend
         var c = Own<CudaConv>(conv, nameof(conv));
         Own(x, TensorType.F32, nameof(x));
         Own(y, TensorType.F32, nameof(y));
-        CheckWidth($"Conv {c.Name}", x, c.Dim, nameof(x));
-        CheckWidth($"Conv {c.Name}", y, c.Dim, nameof(y));
-        SameRows($"Conv {c.Name}", x, y);
+        CheckWidth("Conv", x, c.Dim, nameof(x), c);
+        CheckWidth("Conv", y, c.Dim, nameof(y), c);
+        SameRows("Conv", x, y, c);
         if (Overlap(x, y)) throw new ArgumentException($"Conv {c.Name}: y overlaps x", nameof(y));
         if (x.Count == 0) return;
         int n = checked((int)x.Elements);
@@ -291,14 +291,18 @@ public sealed partial class CudaComputeBackend
 
     // ---- shape checks ---------------------------------------------------------------------------------------
 
-    private static void CheckWidth(string op, TensorRows rows, int cols, string name)
+    // The op's name and its weights' are formatted only when a check fails: no string is built per call.
+    private static string What(string op, DeviceObject? weights) => weights is null ? op : $"{op} {weights.Name}";
+
+    private static void CheckWidth(string op, TensorRows rows, int cols, string name, DeviceObject? weights = null)
     {
-        if (rows.Cols != cols) throw new ArgumentException($"{op}: {name} is {rows} where {cols} columns are needed", name);
+        if (rows.Cols != cols)
+            throw new ArgumentException($"{What(op, weights)}: {name} is {rows} where {cols} columns are needed", name);
     }
 
-    private static void SameRows(string op, TensorRows a, TensorRows b)
+    private static void SameRows(string op, TensorRows a, TensorRows b, DeviceObject? weights = null)
     {
-        if (a.Count != b.Count) throw new ArgumentException($"{op}: {a} and {b} differ in rows");
+        if (a.Count != b.Count) throw new ArgumentException($"{What(op, weights)}: {a} and {b} differ in rows");
     }
 
     private static bool SameView(TensorRows a, TensorRows b) =>
@@ -308,9 +312,9 @@ public sealed partial class CudaComputeBackend
         ReferenceEquals(a.Tensor, b.Tensor) && a.Count > 0 && b.Count > 0 && a.First < b.First + b.Count && b.First < a.First + a.Count;
 
     /// <summary>Row-wise kernels take the very same rows or disjoint ones, never a shifted overlap.</summary>
-    private static void CheckAliasing(string op, TensorRows a, TensorRows b, string name)
+    private static void CheckAliasing(string op, TensorRows a, TensorRows b, string name, DeviceObject? weights = null)
     {
-        if (Overlap(a, b) && !SameView(a, b)) throw new ArgumentException($"{op}: {b} partly overlaps {a}", name);
+        if (Overlap(a, b) && !SameView(a, b)) throw new ArgumentException($"{What(op, weights)}: {b} partly overlaps {a}", name);
     }
 
     private static void CheckSlots(string op, ReadOnlySpan<int> slots, int count)
