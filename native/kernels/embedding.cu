@@ -56,6 +56,17 @@ __global__ void embed_sum_pos_kernel(const T* const* __restrict__ tables, const 
   }
 }
 
+// x[r, c] += alpha * pe(pos(r), c), pos(r) = d_positions ? d_positions[r] : pos0 + r: the positional term alone,
+// added to rows an earlier op produced (the backend's AddPositions). One block per row.
+__global__ void add_positions_kernel(float* x, int dim, int x_stride, float alpha, const float* __restrict__ inv_freq,
+                                     int pos0, const int32_t* __restrict__ d_positions) {
+  int r = blockIdx.x;
+  int pos = d_positions ? d_positions[r] : pos0 + r;
+  float* row = x + (int64_t)r * x_stride;
+  const float coef = (float)(-(log(10000.0) / (double)dim));
+  for (int c = threadIdx.x; c < dim; c += blockDim.x) row[c] += alpha * sine_pe(pos, c, coef, inv_freq);
+}
+
 int threads_for(int dim) { return dim >= 256 ? 256 : ((dim + 31) / 32) * 32; }
 
 }  // namespace
@@ -88,4 +99,13 @@ VALLE_API int valle_embed_sum_pos(int table_dtype, const void* const* tables, co
         inv_freq, pos0, out, out_stride);
     return launch_status();
   });
+}
+
+VALLE_API int valle_add_positions(float* x, int rows, int dim, int x_stride, float alpha, const float* inv_freq,
+                                  int pos0, const int32_t* d_positions, void* stream) {
+  if (rows < 0 || dim <= 0 || x_stride < dim || !x) return VALLE_ERR_INVALID_VALUE;
+  if (rows == 0) return 0;
+  add_positions_kernel<<<rows, threads_for(dim), 0, as_stream(stream)>>>(x, dim, x_stride, alpha, inv_freq, pos0,
+                                                                          d_positions);
+  return launch_status();
 }

@@ -21,7 +21,7 @@
 #endif
 
 // ABI version: bumped whenever a signature changes; C# refuses a library whose version differs.
-#define VALLE_KERNELS_ABI_VERSION 3
+#define VALLE_KERNELS_ABI_VERSION 4
 VALLE_API int valle_kernels_abi_version(void);
 
 // The library links the CUDA runtime statically (so that one build runs under CUDA 11.8 to 13 drivers without a
@@ -66,6 +66,13 @@ VALLE_API int valle_embed_sum_pos(int table_dtype, const void* const* tables, co
                                   const int32_t* codes, int code_stride, int n_tokens, int dim, float x_scale,
                                   float alpha, int use_pe, const float* inv_freq, int pos0, float* out,
                                   int out_stride, void* stream);
+// The positional term alone, added in place (rows produced by another op, e.g. a summed embedding):
+//   x[r, :] += alpha * pe(pos(r), :),   pos(r) = d_positions ? d_positions[r] : pos0 + r
+// with pe and inv_freq exactly as valle_embed_pos (angle = p * w_i in fp32, sinf / cosf). x: f32 [rows, dim] with
+// row stride x_stride; d_positions: DEVICE int32[rows] (one position per row, e.g. per sequence of a decode step)
+// or NULL. Added in ABI 4.
+VALLE_API int valle_add_positions(float* x, int rows, int dim, int x_stride, float alpha, const float* inv_freq,
+                                  int pos0, const int32_t* d_positions, void* stream);
 
 // ---- normalisation ------------------------------------------------------------------------------------------
 // Fused residual add + LayerNorm (+ AdaLN), one row per block, fp32 statistics (two-pass mean / variance):

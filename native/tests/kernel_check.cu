@@ -146,6 +146,34 @@ static void test_embed_sum() {
   cudaFree(dtab); cudaFree(dv); cudaFree(dc); cudaFree(out);
 }
 
+// valle_add_positions: in place, with a row stride wider than dim, a host inv_freq table (as the backend passes
+// SinePositions.Frequencies) and positions from pos0 or from a device column.
+static void test_add_positions(bool device_positions) {
+  const int rows = 9, dim = 1027, stride = 1100, pos0 = 5;
+  const float alpha = 0.6f;
+  auto x = rnd(rows * stride, 21);
+  std::vector<float> inv((dim + 1) / 2);
+  float coef = (float)(-(std::log(10000.0) / dim));
+  for (size_t i = 0; i < inv.size(); i++) inv[i] = std::exp((float)(2 * i) * coef);
+  std::vector<int> positions(rows);
+  for (int r = 0; r < rows; r++) positions[r] = (r * 37 + 3) % 500;
+  float *dx = up(x), *dinv = up(inv);
+  int* dpos = up(positions);
+  CUDA_OK(valle_add_positions(dx, rows, dim, stride, alpha, dinv, pos0, device_positions ? dpos : nullptr, g_stream));
+  std::vector<float> e = x;
+  for (int r = 0; r < rows; r++) {
+    int p = device_positions ? positions[r] : pos0 + r;
+    for (int c = 0; c < dim; c++) {
+      float a = (float)p * inv[c / 2];
+      e[r * stride + c] += alpha * ((c & 1) ? std::cos(a) : std::sin(a));
+    }
+  }
+  // Columns past dim (the stride's padding) must stay untouched: compared exactly through e.
+  check(close(down(dx, e.size()), e, 1e-5f, "add_positions"),
+        device_positions ? "add_positions device positions" : "add_positions pos0");
+  cudaFree(dx); cudaFree(dinv); cudaFree(dpos);
+}
+
 static void test_layernorm(bool delta, bool ada) {
   for (int dim : {1, 17, 1024, 1027}) {
     const int rows = 3;
@@ -357,6 +385,8 @@ int main() {
   test_embed(false);
   test_embed(true);
   test_embed_sum();
+  test_add_positions(false);
+  test_add_positions(true);
   for (bool delta : {false, true})
     for (bool ada : {false, true}) test_layernorm(delta, ada);
   test_prefill(1, 1, 1, 1, 64, true);

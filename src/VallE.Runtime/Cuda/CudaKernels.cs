@@ -27,6 +27,15 @@ public static unsafe class CudaKernels
         Check(ValleKernelsNative.EmbedSumPos((int)tableDtype, tablePointers, vocabs, books, codes, codeStride, count, dim,
             xScale, alpha, positional ? 1 : 0, inverseFrequencies, position0, output, outputStride, d.Stream), "valle_embed_sum_pos");
 
+    /// <summary>
+    /// <c>x[r] += alpha · pe(pos(r))</c> in place, <c>pos(r) = devicePositions ? devicePositions[r] : position0 + r</c>
+    /// (valle_add_positions; the same angle and sin/cos as <see cref="EmbedPositional"/>).
+    /// </summary>
+    public static void AddPositions(CudaDevice d, nint x, int rows, int dim, int xStride, float alpha, nint inverseFrequencies,
+        int position0, nint devicePositions) =>
+        Check(ValleKernelsNative.AddPositions(x, rows, dim, xStride, alpha, inverseFrequencies, position0, devicePositions, d.Stream),
+            "valle_add_positions");
+
     public static void AddLayerNorm(CudaDevice d, nint x, nint delta, nint deltaBias, nint gamma, nint beta,
         nint adaScale, nint adaShift, float eps, CudaDType yDtype, nint y, int rows, int dim) =>
         Check(ValleKernelsNative.AddLayerNorm(x, delta, deltaBias, gamma, beta, adaScale, adaShift, eps, (int)yDtype, y, rows, dim, d.Stream),

@@ -34,7 +34,7 @@ internal static unsafe partial class ValleKernelsNative
 {
     private const string Lib = CudaLibraries.KernelsName;
 
-    public const int AbiVersion = 3;
+    public const int AbiVersion = 4;
     public const int ActNone = 0;
     public const int ActRelu = 1;
     public const int DecodeChunk = 256;
@@ -60,6 +60,10 @@ internal static unsafe partial class ValleKernelsNative
     public static partial int EmbedSumPos(int tableDtype, nint tables, nint vocabs, int nBooks, nint codes, int codeStride,
         int nTokens, int dim, float xScale, float alpha, int usePe, nint invFreq, int pos0, nint output, int outStride,
         nint stream);
+
+    [LibraryImport(Lib, EntryPoint = "valle_add_positions")]
+    public static partial int AddPositions(nint x, int rows, int dim, int xStride, float alpha, nint invFreq, int pos0,
+        nint dPositions, nint stream);
 
     [LibraryImport(Lib, EntryPoint = "valle_add_layernorm")]
     public static partial int AddLayerNorm(nint x, nint delta, nint deltaBias, nint gamma, nint beta, nint adaScale,
