@@ -1,14 +1,17 @@
 using BenchmarkDotNet.Attributes;
+using VallE.Runtime.Backends;
+using VallE.Runtime.Cpu;
 using VallE.Runtime.Cuda;
-using VallE.Runtime.Cuda.Model;
+using VallE.Runtime.Models;
 
 namespace VallE.Bench.Cuda;
 
 /// <summary>
 /// One AR decode step of a VALL-E-sized decoder (12 layers, d_model 1024, 16 heads, random fp32 weights) on the
-/// GPU, at a KV length of <see cref="Length"/>: eager launches vs one CUDA graph replay. Each invocation waits for
-/// the GPU, so the time is the step's latency. The floor is the weight + KV bytes read per step divided by the
-/// GPU's memory bandwidth (~604 MB of fp32 weights: ~0.13 ms on an H200's 4.8 TB/s).
+/// GPU through the model's own <see cref="Transformer.Decode"/> over <see cref="CudaComputeBackend"/>, at a KV length
+/// of <see cref="Length"/>: eager launches vs one recorded step (<see cref="IStepGraph"/>, a CUDA graph). Each
+/// invocation waits for the GPU, so the time is the step's latency. The floor is the weight + KV bytes read per step
+/// divided by the GPU's memory bandwidth (~604 MB of fp32 weights: ~0.13 ms on an H200's 4.8 TB/s).
 /// Needs a GPU: without one GlobalSetup fails with the probe's reason.
 /// Run: <c>dotnet run -c Release --project bench/VallE.Bench -- --filter '*CudaDecodeStep*'</c>.
 /// </summary>
@@ -21,55 +24,57 @@ public class CudaDecodeStepBenchmark
     public int Length { get; set; }
 
     private CudaDevice _device = null!;
-    private CudaDecoderStack _stack = null!;
-    private CudaBuffer _x = null!, _positions = null!, _lengths = null!;
-    private CudaGraph _graph = null!;
+    private CudaComputeBackend _backend = null!;
+    private DecoderWeights _weights = null!;
+    private DeviceKvCache _cache = null!;
+    private DecoderScratch _scratch = null!;
+    private Tensor _x = null!, _lengths = null!;
+    private IStepGraph _graph = null!;
+    private Action _step = null!;
 
     [GlobalSetup]
     public void Setup()
     {
         _device = CudaDevice.TryCreate(out string reason) ?? throw new InvalidOperationException($"no CUDA device: {reason}");
-        var weights = new Dictionary<string, float[]>();
+        _backend = new CudaComputeBackend(_device, ownsDevice: false);
+        var b = _backend;
         var rng = new Random(1);
         float[] Rand(int n, float scale) { var a = new float[n]; for (int i = 0; i < n; i++) a[i] = (float)(rng.NextDouble() * 2 - 1) * scale; return a; }
+        DeviceNorm Norm(string name) => b.CreateNorm(name, Enumerable.Repeat(1f, Dim).ToArray(), new float[Dim], 1e-5f, null);
+        var layers = new LayerWeights[Layers];
         for (int l = 0; l < Layers; l++)
         {
             string p = $"ar_decoder.layers.{l}";
-            weights[p + ".self_attn.in_proj_weight"] = Rand(3 * Dim * Dim, 0.03f);
-            weights[p + ".self_attn.in_proj_bias"] = Rand(3 * Dim, 0.01f);
-            weights[p + ".self_attn.out_proj.weight"] = Rand(Dim * Dim, 0.03f);
-            weights[p + ".self_attn.out_proj.bias"] = Rand(Dim, 0.01f);
-            weights[p + ".linear1.weight"] = Rand(FeedForward * Dim, 0.03f);
-            weights[p + ".linear1.bias"] = Rand(FeedForward, 0.01f);
-            weights[p + ".linear2.weight"] = Rand(Dim * FeedForward, 0.015f);
-            weights[p + ".linear2.bias"] = Rand(Dim, 0.01f);
-            foreach (string n in new[] { ".norm1", ".norm2" })
-            {
-                weights[p + n + ".weight"] = Enumerable.Repeat(1f, Dim).ToArray();
-                weights[p + n + ".bias"] = new float[Dim];
-            }
+            layers[l] = new LayerWeights(
+                b.CreateLinear(p + ".self_attn.in_proj", Rand(3 * Dim * Dim, 0.03f), Rand(3 * Dim, 0.01f), 3 * Dim, Dim, WeightsDType.F32),
+                b.CreateLinear(p + ".self_attn.out_proj", Rand(Dim * Dim, 0.03f), Rand(Dim, 0.01f), Dim, Dim, WeightsDType.F32),
+                b.CreateLinear(p + ".linear1", Rand(FeedForward * Dim, 0.03f), Rand(FeedForward, 0.01f), FeedForward, Dim, WeightsDType.F32),
+                b.CreateLinear(p + ".linear2", Rand(Dim * FeedForward, 0.015f), Rand(Dim, 0.01f), Dim, FeedForward, WeightsDType.F32),
+                Norm(p + ".norm1"), Norm(p + ".norm2"));
         }
-        weights["ar_decoder.norm.weight"] = Enumerable.Repeat(1f, Dim).ToArray();
-        weights["ar_decoder.norm.bias"] = new float[Dim];
-        _stack = new CudaDecoderStack(_device, new DictionaryWeightSource(weights), "ar_decoder", Layers, Dim, Heads, FeedForward,
-            true, 1e-5f, null, maxRows: 1, batch: 1, kvCapacity: Capacity);
-        _x = _device.Upload<float>(Rand(Dim, 1f));
-        _positions = _device.Upload<int>([Length - 1]);
-        _lengths = _device.Upload<int>([Length]);
-        _graph = CudaGraph.Capture(_device, () => _stack.DecodeStep(_x.Pointer, _positions.Pointer, _lengths.Pointer));
+        _weights = new DecoderWeights(layers, Norm("ar_decoder.norm"), Dim, Heads, NormFirst: true);
+        _cache = b.CreateKvCache("ar_decoder", 1, Layers, Capacity, Dim, keepsHistory: true);
+        _scratch = new DecoderScratch(b, 1, Dim, FeedForward);
+        _x = b.Allocate(TensorType.F32, 1, Dim);
+        b.Write(_x.All, Rand(Dim, 1f));
+        _lengths = b.Allocate(TensorType.I32, 1, 1);
+        b.Write(_lengths.All, [Length]);
+        _graph = b.CreateStepGraph();
+        // The lengths stay put (no Increment), so every replay is the same step at the same length.
+        _step = () => Transformer.Decode(b, _weights, _cache, _x.All, [0], _lengths.All, _scratch, CancellationToken.None);
     }
 
     [Benchmark(Baseline = true)]
     public void Eager()
     {
-        _stack.DecodeStep(_x.Pointer, _positions.Pointer, _lengths.Pointer);
+        _step();
         _device.Synchronize();
     }
 
     [Benchmark]
     public void Graph()
     {
-        _graph.Launch();
+        _graph.Run(1, _step);
         _device.Synchronize();
     }
 
@@ -78,9 +83,13 @@ public class CudaDecodeStepBenchmark
     {
         _graph?.Dispose();
         _x?.Dispose();
-        _positions?.Dispose();
         _lengths?.Dispose();
-        _stack?.Dispose();
+        _scratch?.Dispose();
+        _cache?.Dispose();
+        if (_weights is not null)
+            foreach (var l in _weights.Layers)
+                foreach (var o in new DeviceObject[] { l.InProj, l.OutProj, l.Linear1, l.Linear2, l.Norm1, l.Norm2 }) o.Dispose();
+        _backend?.Dispose();
         _device?.Dispose();
     }
 }

@@ -4,7 +4,6 @@ using System.Globalization;
 using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cuda;
-using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
@@ -181,7 +180,7 @@ internal static class SynthCommand
             string first = pieceCount > 1 ? string.Format(CultureInfo.InvariantCulture, "; first audio {0:F2} s after start", firstAudioSeconds) : "";
             (toStdout ? ctx.Err : ctx.Out).WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, " +
-                (generator.SplitsArAndNar ? "AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s" : "AR+NAR {6:F2} s ({7} steps)") +
+                "AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s" +
                 ", codec {10:F2} s; model load {11:F2} s ({13}) -> {12}",
                 audioSeconds, synthSeconds, audioSeconds > 0 ? synthSeconds / audioSeconds : 0, first,
                 t.TextMs / 1000, promptMs / 1000, t.ArMs / 1000, steps, steps > 0 ? t.ArMs / steps : 0, t.NarMs / 1000,

@@ -229,7 +229,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     /// <summary>
     /// This client for its own type, <see cref="ITextToSpeechClient"/> or <see cref="object"/>; its
     /// <see cref="TextToSpeechClientMetadata"/>; the code generator (<see cref="ICodeGenerator"/>,
-    /// <see cref="CpuCodeGenerator"/> or <see cref="CudaCodeGenerator"/>), the CPU <see cref="ValleModel"/> and the
+    /// <see cref="ValleCodeGenerator"/>), the <see cref="ValleModel"/> and the
     /// <see cref="ModelConfig"/>. Null for anything else and for any <paramref name="serviceKey"/>.
     /// </summary>
     public object? GetService(Type serviceType, object? serviceKey = null)
@@ -239,7 +239,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         if (serviceType == typeof(TextToSpeechClientMetadata)) return _metadata;
         if (serviceType.IsInstanceOfType(this)) return this;
         if (serviceType.IsInstanceOfType(_generator)) return _generator;
-        if (_generator is CpuCodeGenerator cpu && serviceType.IsInstanceOfType(cpu.Model)) return cpu.Model;
+        if (_generator is ValleCodeGenerator g && serviceType.IsInstanceOfType(g.Model)) return g.Model;
         if (serviceType == typeof(ModelConfig)) return _generator.Config;
         return null;
     }

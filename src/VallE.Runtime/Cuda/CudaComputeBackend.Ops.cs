@@ -149,7 +149,7 @@ public sealed partial class CudaComputeBackend
 
     /// <summary>
     /// HOST FALLBACK (no conv kernel): reads <paramref name="x"/> back (waiting for the stream), computes
-    /// <see cref="CudaConvHost"/> and writes <paramref name="y"/>. Supported, but not inside a recorded step.
+    /// the CPU backend's <see cref="Cpu.ConvBlock"/> and writes <paramref name="y"/>. Supported, but not inside a recorded step.
     /// </summary>
     public void Conv(DeviceConv conv, TensorRows x, TensorRows y)
     {
@@ -167,7 +167,7 @@ public sealed partial class CudaComputeBackend
         var input = _hostScratch.AsSpan(0, n);
         var output = _hostScratch.AsSpan(n, n);
         Read(x, input);
-        CudaConvHost.Forward(c.Weight, c.Bias, c.BnScale, c.BnShift, c.Dim, c.Kernel, input, x.Count, output);
+        c.Block.Apply(input, x.Count, output);
         Write(y, output);
     }
 

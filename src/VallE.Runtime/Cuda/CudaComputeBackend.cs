@@ -194,10 +194,10 @@ public sealed partial class CudaComputeBackend : IComputeBackend
         CheckUsable("CreateConv");
         ArgumentOutOfRangeException.ThrowIfLessThan(dim, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(kernel, 1);
-        if (weight.Length != (long)dim * dim * kernel || (bias.Length != 0 && bias.Length != dim) || bnScale.Length != dim || bnShift.Length != dim)
+        if (weight.Length != (long)dim * dim * kernel || bias.Length != dim || bnScale.Length != dim || bnShift.Length != dim)
             throw new ArgumentException($"{name}: weight {weight.Length}, bias {bias.Length}, BN {bnScale.Length}/{bnShift.Length} values " +
                                         $"for Conv1d({dim}, {dim}, {kernel})", nameof(weight));
-        return new CudaConv(this, name, dim, kernel, weight.ToArray(), bias.ToArray(), bnScale.ToArray(), bnShift.ToArray());
+        return new CudaConv(this, name, dim, kernel, new Cpu.ConvBlock(weight.ToArray(), bias.ToArray(), bnScale.ToArray(), bnShift.ToArray(), dim, kernel));
     }
 
     public DevicePositions CreatePositions(string name, int dim, float alpha)

@@ -74,16 +74,12 @@ internal sealed class CudaNorm(IComputeBackend owner, string name, int dim, int 
 
 /// <summary>
 /// Conv1d + folded BatchNorm + ReLU, kept on the HOST: CUDA has no conv kernel, so <see cref="CudaComputeBackend.Conv"/>
-/// reads the rows back, runs <see cref="CudaConvHost"/> and writes the result (the text prenet only, once per request).
+/// reads the rows back, runs the CPU backend's <see cref="Cpu.ConvBlock"/> (the one implementation) and writes the
+/// result (the text prenet only, once per request).
 /// </summary>
-internal sealed class CudaConv(IComputeBackend owner, string name, int dim, int kernel, float[] weight, float[] bias, float[] bnScale,
-    float[] bnShift) : DeviceConv(owner, name, dim, kernel)
+internal sealed class CudaConv(IComputeBackend owner, string name, int dim, int kernel, Cpu.ConvBlock block) : DeviceConv(owner, name, dim, kernel)
 {
-    public float[] Weight { get; } = weight;
-    /// <summary>Empty: no bias.</summary>
-    public float[] Bias { get; } = bias;
-    public float[] BnScale { get; } = bnScale;
-    public float[] BnShift { get; } = bnShift;
+    public Cpu.ConvBlock Block { get; } = block;
 }
 
 /// <summary>The sine positional encoding: the inverse frequencies <c>w_i</c> on the device; angles are computed per launch.</summary>

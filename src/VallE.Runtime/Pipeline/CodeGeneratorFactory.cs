@@ -1,5 +1,4 @@
 using VallE.Runtime.Cuda;
-using VallE.Runtime.Cuda.Model;
 using VallE.Runtime.Models;
 using VallE.Weights;
 
@@ -39,11 +38,14 @@ public static class CodeGeneratorFactory
         }
         if (device is not null)
         {
-            if (CudaValle.Supports(checkpoint.Config, out string reason))
+            // The same model on the CUDA backend, unless the backend lacks an operation this checkpoint needs.
+            var backend = new CudaComputeBackend(device, ownsDevice: false);
+            string? missing = ModelRequirements.Missing(checkpoint.Config, engineOptions.WeightsDType, backend);
+            if (missing is null)
             {
                 try
                 {
-                    var generator = new CudaCodeGenerator(device, checkpoint);
+                    var generator = new ValleCodeGenerator(ValleModel.Load(checkpoint, engineOptions, backend));
                     gpu = device;
                     return generator;
                 }
@@ -53,11 +55,12 @@ public static class CodeGeneratorFactory
                     throw;
                 }
             }
+            backend.Dispose();
             device.Dispose();
-            if (kind == DeviceKind.Cuda) throw new InvalidInputException($"{setting} cuda: {reason}");
-            log($"the CUDA engine cannot run this checkpoint ({reason}); running on the CPU");
+            if (kind == DeviceKind.Cuda) throw new InvalidInputException($"{setting} cuda: {missing}");
+            log($"{missing}; running on the CPU");
         }
         ValleModel model = loadCpu is null ? ValleModel.Load(checkpoint, engineOptions) : loadCpu(checkpoint, engineOptions);
-        return new CpuCodeGenerator(model);
+        return new ValleCodeGenerator(model);
     }
 }

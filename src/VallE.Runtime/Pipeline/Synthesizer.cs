@@ -19,9 +19,9 @@ public sealed class Synthesizer
     private readonly EncodecDecoder _decoder;
 
     public Synthesizer(ValleModel model, TextFrontEnd text, EncodecDecoder decoder)
-        : this(new CpuCodeGenerator(model ?? throw new ArgumentNullException(nameof(model))), text, decoder) { }
+        : this(new ValleCodeGenerator(model ?? throw new ArgumentNullException(nameof(model))), text, decoder) { }
 
-    /// <summary>Synthesis on any backend (<see cref="CpuCodeGenerator"/>, <see cref="CudaCodeGenerator"/>); the caller owns <paramref name="model"/>.</summary>
+    /// <summary>Synthesis on any backend (<see cref="ValleCodeGenerator"/>); the caller owns <paramref name="model"/>.</summary>
     public Synthesizer(ICodeGenerator model, TextFrontEnd text, EncodecDecoder decoder)
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));

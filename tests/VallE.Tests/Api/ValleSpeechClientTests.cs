@@ -194,7 +194,7 @@ public class ValleSpeechClientTests
         ITextToSpeechClient c = Client;
         Assert.That(c.GetService<ValleSpeechClient>(), Is.SameAs(Client));
         Assert.That(c.GetService<ITextToSpeechClient>(), Is.SameAs(Client));
-        Assert.That(c.GetService<ICodeGenerator>(), Is.InstanceOf<CpuCodeGenerator>());
+        Assert.That(c.GetService<ICodeGenerator>(), Is.InstanceOf<ValleCodeGenerator>());
         Assert.That(c.GetService<VallE.Runtime.Models.ValleModel>(), Is.Not.Null);
         Assert.That(c.GetService<TextToSpeechClientMetadata>()!.ProviderName, Is.EqualTo("valle"));
         Assert.That(c.GetService<ValleSpeechClient>("key"), Is.Null);

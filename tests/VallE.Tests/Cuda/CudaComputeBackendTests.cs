@@ -75,18 +75,6 @@ public class CudaComputeBackendTests
         Assert.That(CudaSamplers.SeedOf(new SamplingOptions()), Is.Not.EqualTo(CudaSamplers.SeedOf(new SamplingOptions())));
     }
 
-    [Test]
-    public void HostConv_EqualsTheCpuPrenetConvBlock([Values(1, 3, 5)] int kernel)
-    {
-        const int dim = 6, rows = 9;
-        float[] w = Random(dim * dim * kernel, 1), b = Random(dim, 2), scale = Random(dim, 3), shift = Random(dim, 4), x = Random(rows * dim, 5);
-        var expected = new float[rows * dim];
-        new TextPrenet.ConvBlock(w, b, scale, shift, dim, kernel).Apply(x, rows, expected);
-        var got = new float[rows * dim];
-        CudaConvHost.Forward(w, b, scale, shift, dim, kernel, x, rows, got);
-        Assert.That(got, Is.EqualTo(expected), "same float32 summation order: bitwise equal");
-    }
-
     // ---- GPU: ops against references ----------------------------------------------------------------------
 
     private static CudaComputeBackend Backend() => new(RequireDevice());
@@ -486,7 +474,7 @@ public class CudaComputeBackendTests
         using var yt = b.Allocate(TensorType.F32, rows + 2, dim);
         b.Conv(conv, xt.Slice(1, rows), yt.Slice(2, rows));   // one sequence: rows 1..10 of x
         var expected = new float[rows * dim];
-        new TextPrenet.ConvBlock(w, bias, scale, shift, dim, kernel).Apply(x.AsSpan(dim, rows * dim), rows, expected);
+        new ConvBlock(w, bias, scale, shift, dim, kernel).Apply(x.AsSpan(dim, rows * dim), rows, expected);
         AssertClose(ReadF(b, yt.Slice(2, rows)), expected, 0f, "conv");
     }
 }
