@@ -24,7 +24,7 @@ public class ArBatchBenchmark
     /// <summary>CpuBackend threads; 0 = all cores.</summary>
     [Params(0)] public int Threads { get; set; }
 
-    private CpuBackend _backend = null!;
+    private CpuComputeBackend _backend = null!;
     private ArDecoder _decoder = null!;
     private ArInput[] _inputs = [];
 
@@ -37,8 +37,8 @@ public class ArBatchBenchmark
             PrefixMode = 1, TextVocab = 512,
         };
         using var checkpoint = RandomCheckpoint(config, seed: 1);
-        _backend = new CpuBackend(Threads);
-        var weights = ValleWeights.Load(checkpoint, WeightsDType.F32, _backend);
+        _backend = new CpuComputeBackend(new CpuBackend(Threads));
+        var weights = ValleWeights.Load(checkpoint, WeightsDType.F32, _backend, _backend.Pool);
         _decoder = new ArDecoder(weights, _backend);
         var rng = new Random(2);
         _inputs = Enumerable.Range(0, 8).Select(i => new ArInput(

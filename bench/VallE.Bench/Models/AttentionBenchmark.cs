@@ -26,8 +26,8 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
     [Params(0)] public int Threads { get; set; }
 
     private CpuBackend _backend = null!;
-    private TransformerLayer _layer = null!;
-    private Workspace _ws = null!;
+    private AttentionJob _job = null!;
+    private float[] _qkv = [], _attn = [];
     private Segment[] _segments = [];
     private Segment[] _decodeSegments = [];
 
@@ -35,16 +35,12 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
     public void Setup()
     {
         _backend = new CpuBackend(Threads, blockedAttention: Blocked);
-        // Attention reads only the caches and the projected q/k/v, so the layer's weights can stay unset.
-        _layer = new TransformerLayer
-        {
-            Index = 0, Dim = Dim, Heads = Heads, NormFirst = true,
-            InProj = null!, OutProj = null!, Linear1 = null!, Linear2 = null!, Norm1 = null!, Norm2 = null!,
-        };
-        _ws = new Workspace(Rows, Dim, 4 * Dim, Rows, _backend);
+        _job = new AttentionJob(_backend);
+        _qkv = new float[Rows * 3 * Dim];
+        _attn = new float[Rows * Dim];
         var cache = new KvCache(1, Rows, Dim);
         var rng = new Random(1);
-        foreach (var a in new[] { _ws.Qkv, cache.Keys(0), cache.Values(0) })
+        foreach (var a in new[] { _qkv, cache.Keys(0), cache.Values(0) })
             for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 2 - 1);
         _segments = [new Segment(cache, Row: 0, Start: 0, Length: Rows, TextLength: 0, Causal: false)];
         // A decode step's attention: the last position's query against all Rows keys, for all 6 layers of the model.
@@ -57,21 +53,15 @@ public class AttentionBenchmark : IWeightStreamingBenchmark
     [Benchmark]
     public void Attend()
     {
-        var job = _ws.Job;
-        int items = job.Set(_layer, _segments);
-        _backend.For(items, ref job);
+        _job.Run(new AttentionShape(0, Dim, Heads), _segments, _qkv, 0, _attn, 0, Rows, Rows);
     }
 
     /// <summary>One decode step's attention (one query row, Rows keys) in each of 6 layers.</summary>
     [Benchmark]
     public void DecodeStep()
     {
-        var job = _ws.Job;
         for (int layer = 0; layer < 6; layer++)
-        {
-            int items = job.Set(_layer, _decodeSegments);
-            _backend.For(items, ref job);
-        }
+            _job.Run(new AttentionShape(0, Dim, Heads), _decodeSegments, _qkv, 0, _attn, 0, 1, Rows);
     }
 
     public static long WeightBytes(BenchmarkCase c) => 0;

@@ -27,7 +27,7 @@ public sealed class CpuBackend : IDisposable
     /// <param name="threads">Threads a parallel loop uses, the caller included; 0 = <see cref="Environment.ProcessorCount"/>.</param>
     /// <param name="isa">Instruction set of the kernels; null = the best this CPU has (<see cref="BestIsa"/>). Tests and
     /// benchmarks lower it to run the AVX2 or scalar paths; it cannot be raised above <see cref="BestIsa"/>.</param>
-    /// <param name="blockedAttention">Attention with blocked register kernels (<see cref="Models.BlockAttention"/>)
+    /// <param name="blockedAttention">Attention with blocked register kernels (<see cref="BlockAttention"/>)
     /// where the ISA allows; false = the per-row path everywhere (tests and benchmarks compare the two).</param>
     public CpuBackend(int threads = 0, KernelIsa? isa = null, bool blockedAttention = true)
     {

@@ -1,4 +1,4 @@
-using VallE.Runtime.Cpu;
+using VallE.Runtime.Backends;
 using VallE.Runtime.Sampling;
 using VallE.Weights;
 
@@ -9,30 +9,21 @@ namespace VallE.Runtime.Models;
 internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int[]? Languages, SamplingOptions Sampling, int MaxFrames);
 
 /// <summary>
-/// The autoregressive decoder with a KV cache. Upstream recomputes the whole sequence at every step; this
-/// produces the same numbers with ONE prefill over <c>[text; BOS?; prompt codebook 0]</c> and then one new position
-/// per step, for a batch of independent utterances whose decode steps share each layer's weight reads.
+/// The autoregressive decoder with a KV cache, over backend operations. Upstream recomputes the whole sequence at
+/// every step; this produces the same numbers with ONE prefill over <c>[text; BOS?; prompt codebook 0]</c> and then
+/// one new position per step, for a batch of independent utterances whose decode steps share each layer's weight
+/// reads. Everything a step changes lives in backend tensors (tokens, KV lengths, audio positions), so the step is
+/// the same sequence of operations every time and a backend may record and replay it (<see cref="IStepGraph"/>);
+/// the host reads back two ints per sequence per step to apply upstream's stop rules.
 /// </summary>
-internal sealed class ArDecoder
+internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
 {
-    private readonly ValleWeights _w;
-    private readonly CpuBackend _backend;
-
-    public ArDecoder(ValleWeights weights, CpuBackend backend)
-    {
-        _w = weights;
-        _backend = backend;
-    }
-
-    /// <summary>Per-utterance state: its cache, tokens so far and sampler, all allocated before decoding.</summary>
+    /// <summary>Per-utterance state on the host: its tokens so far and how it ended.</summary>
     private sealed class Sequence
     {
         public required ArInput Input { get; init; }
-        public required KvCache Cache { get; init; }
-        public required TokenSampler Sampler { get; init; }
         public required int[] Generated { get; init; }
         public int Count;          // generated tokens so far
-        public bool Done;
         public string StopReason = "";
         public int Steps;
         public int AudioPrefix;    // BOS (if any) + prompt frames
@@ -43,107 +34,170 @@ internal sealed class ArDecoder
     public (int[][] Tokens, int[] Steps, string[] StopReasons) Run(IReadOnlyList<ArInput> inputs, IInferenceObserver? observer,
         CancellationToken cancellation = default)
     {
-        var c = _w.Config;
-        int d = _w.ArDecoder.Dim, vocab = c.AudioVocab + 1, bos = c.PrependBos ? 1 : 0;
+        var c = w.Config;
+        var dec = w.ArDecoder;
+        int d = dec.Dim, vocab = c.AudioVocab + 1, bos = c.PrependBos ? 1 : 0, n = inputs.Count;
 
-        // Everything sized up front: caches for the longest each sequence may get, scratch for the prefill.
-        var seqs = new Sequence[inputs.Count];
-        int prefillRows = 0, maxKeys = 0, maxAudio = 0;
-        for (int s = 0; s < seqs.Length; s++)
+        // Everything sized up front: the cache for the longest a sequence may get, scratch for the prefill.
+        var seqs = new Sequence[n];
+        int prefillRows = 0, capacity = 0, maxAudio = 0, maxText = 0, maxHistory = 0;
+        for (int s = 0; s < n; s++)
         {
             var input = inputs[s];
             int upstreamLimit = GenerationRequest.MaxFramesPerTextToken * input.Text.Length + 1 - bos; // upstream stops once len(y) - len(prompt) > 16 * len(text)
             int maxGenerated = Math.Max(0, Math.Min(upstreamLimit, input.MaxFrames));
             int audioPrefix = bos + input.PromptFirstCodebook.Length;
-            int capacity = input.Text.Length + audioPrefix + maxGenerated + 1;
-            seqs[s] = new Sequence
-            {
-                Input = input,
-                Cache = new KvCache(_w.ArDecoder.Layers.Length, capacity, d),
-                Sampler = new TokenSampler(input.Sampling, vocab),
-                Generated = new int[maxGenerated + 1],
-                AudioPrefix = audioPrefix,
-            };
+            seqs[s] = new Sequence { Input = input, Generated = new int[maxGenerated + 1], AudioPrefix = audioPrefix };
             prefillRows += input.Text.Length + audioPrefix;
-            maxKeys = Math.Max(maxKeys, capacity);
+            capacity = Math.Max(capacity, input.Text.Length + audioPrefix + maxGenerated + 1);
             maxAudio = Math.Max(maxAudio, audioPrefix + maxGenerated + 1);
+            maxText = Math.Max(maxText, input.Text.Length);
+            maxHistory = Math.Max(maxHistory, maxGenerated + 1);
         }
-        int maxRows = Math.Max(prefillRows, seqs.Length);
-        _w.ArAudioPosition.EnsureCapacity(maxAudio);
-        _w.ArTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(maxRows, d, _w.ArDecoder.FeedForwardDim, maxKeys, _backend);
-        var x = new float[maxRows * d];
-        var last = new float[seqs.Length * d];
-        var logits = new float[seqs.Length * vocab];
-        var prenetScratch = _w.ArAudioPrenet is { } ap ? new float[maxRows * ap.ScratchPerRow] : [];
-        var segments = new Segment[seqs.Length];
-        var active = new int[seqs.Length]; // sequence index of each row of the current step
+        int maxRows = Math.Max(prefillRows, n);
+        w.ArAudioPosition.EnsureCapacity(maxAudio);
+        w.ArTextPosition.EnsureCapacity(maxText);
 
-        // Prefill: [text ; BOS? ; prompt codebook 0] of every sequence, stacked.
-        int row = 0;
-        for (int s = 0; s < seqs.Length; s++)
+        var owned = new List<IDisposable>();
+        T Own<T>(T o) where T : IDisposable { owned.Add(o); return o; }
+        try
         {
-            var q = seqs[s];
-            int S = q.TextLength;
-            TextEncoder.Encode(_backend, q.Input.Text, _w.ArTextEmbedding, _w.ArLanguageEmbedding, q.Input.Languages,
-                _w.ArTextPrenet, _w.ArTextPosition, x.AsSpan(row * d, S * d));
-            var audio = x.AsSpan((row + S) * d, q.AudioPrefix * d);
-            if (bos == 1) _w.ArAudioEmbedding.CopyTo(c.BosToken, audio[..d]);
-            for (int t = 0; t < q.Input.PromptFirstCodebook.Length; t++)
-                _w.ArAudioEmbedding.CopyTo(q.Input.PromptFirstCodebook[t], audio.Slice((bos + t) * d, d));
-            _w.ArAudioPrenet?.Apply(_backend, audio, q.AudioPrefix, prenetScratch);
-            _w.ArAudioPosition.Apply(audio, 0, q.AudioPrefix);
-            segments[s] = new Segment(q.Cache, row, 0, S + q.AudioPrefix, S, Causal: true);
-            active[s] = s;
-            row += S + q.AudioPrefix;
-        }
-        DecoderStack.Forward(_w.ArDecoder, x, row, segments.AsSpan(0, seqs.Length), 0, ws, cancellation);
-        for (int s = 0; s < seqs.Length; s++)
-            x.AsSpan((segments[s].Row + segments[s].Length - 1) * d, d).CopyTo(last.AsSpan(s * d, d));
-        int rows = seqs.Length;
+            var x = Own(b.Allocate(TensorType.F32, maxRows, d));
+            var ids = Own(b.Allocate(TensorType.I32, maxRows, 2));
+            var textScratch = Own(b.Allocate(TensorType.F32, w.ArTextPrenet is null ? 1 : maxText, d));
+            int prenetRows = w.ArAudioPrenet is null ? 1 : maxRows;
+            var prenetA = Own(b.Allocate(TensorType.F32, prenetRows, Inputs.AudioPrenetWidth));
+            var prenetC = Own(b.Allocate(TensorType.F32, prenetRows, Inputs.AudioPrenetWidth));
+            var last = Own(b.Allocate(TensorType.F32, n, d));
+            var logits = Own(b.Allocate(TensorType.F32, n, vocab));
+            var tokens = Own(b.Allocate(TensorType.I32, n, 1));
+            var argMax = Own(b.Allocate(TensorType.I32, n, 1));
+            var lengths = Own(b.Allocate(TensorType.I32, n, 1));        // KV length of each row's sequence after its step
+            var audioPositions = Own(b.Allocate(TensorType.I32, n, 1)); // audio position of each row's newest token
+            var cache = Own(b.CreateKvCache("ar_decoder", n, dec.Layers.Length, capacity, d, keepsHistory: true));
+            var samplers = Own(b.CreateSamplers(inputs.Select(i => i.Sampling).ToArray(), vocab, maxHistory));
+            var scratch = Own(new DecoderScratch(b, maxRows, d, dec.FeedForwardDim));
+            var graph = Own(b.CreateStepGraph());
 
-        while (true)
-        {
-            _w.ArPredictLayer.Forward(_backend, last.AsSpan(0, rows * d), rows, logits.AsSpan(0, rows * vocab));
+            var active = new int[n];        // slot (sequence index) of each row of the current step
+            var hostTokens = new int[n];
+            var hostArgMax = new int[n];
+            var hostCounters = new int[n];
+            var hostLogits = observer is null ? [] : new float[n * vocab];
+            int rows = n;
 
-            // Pick a token per active sequence; upstream's stop rules decide who continues.
-            int next = 0;
-            for (int r = 0; r < rows; r++)
+            // Picks a token per row: the sampler of the row's sequence, on the backend.
+            void PickTokens()
             {
-                var q = seqs[active[r]];
-                var l = logits.AsSpan(r * vocab, vocab);
-                observer?.OnArLogits(active[r], q.Steps, l);
-                q.Steps++;
-                int argmax = TokenSampler.ArgMax(l);
-                int token = q.Sampler.Sample(l, q.Generated.AsSpan(0, q.Count));
-                if (ArStopRule.Check(c, token, argmax, q.Count, q.TextLength, q.Input.MaxFrames) is { } reason)
+                if (observer is not null)
                 {
-                    q.StopReason = reason;
-                    q.Done = true;
-                    continue;
+                    b.Read(logits.Slice(0, rows), hostLogits.AsSpan(0, rows * vocab));
+                    for (int r = 0; r < rows; r++)
+                        observer.OnArLogits(active[r], seqs[active[r]].Steps, hostLogits.AsSpan(r * vocab, vocab));
                 }
-                q.Generated[q.Count++] = token;
-                active[next++] = active[r];
+                b.Sample(samplers, logits.Slice(0, rows), active.AsSpan(0, rows), tokens.Slice(0, rows), argMax.Slice(0, rows));
             }
-            rows = next;
-            if (rows == 0) break;
 
-            // One new position per still-active sequence: its token's embedding at its own audio position.
-            for (int r = 0; r < rows; r++)
+            // Prefill: [text ; BOS? ; prompt codebook 0] of every sequence, stacked.
+            var hostIds = new int[prefillRows * 2];
+            var segments = new AttentionSegment[n];
+            int row = 0;
+            for (int s = 0; s < n; s++)
             {
-                var q = seqs[active[r]];
-                int audioPos = q.AudioPrefix + q.Count - 1;
-                var xr = x.AsSpan(r * d, d);
-                _w.ArAudioEmbedding.CopyTo(q.Generated[q.Count - 1], xr);
-                _w.ArAudioPrenet?.Apply(_backend, xr, 1, prenetScratch);
-                _w.ArAudioPosition.Apply(xr, audioPos, 1);
-                segments[r] = new Segment(q.Cache, r, q.TextLength + audioPos, 1, q.TextLength, Causal: true);
+                var q = seqs[s];
+                int S = q.TextLength, A = q.AudioPrefix;
+                for (int i = 0; i < S; i++)
+                {
+                    hostIds[(row + i) * 2] = (int)q.Input.Text[i];
+                    hostIds[(row + i) * 2 + 1] = q.Input.Languages?[i] ?? 0;
+                }
+                if (bos == 1) hostIds[(row + S) * 2] = c.BosToken;
+                for (int t = 0; t < q.Input.PromptFirstCodebook.Length; t++) hostIds[(row + S + bos + t) * 2] = (int)q.Input.PromptFirstCodebook[t];
+                segments[s] = new AttentionSegment(s, row, 0, S + A, S, Causal: true);
+                active[s] = s;
+                row += S + A;
             }
-            DecoderStack.Forward(_w.ArDecoder, x, rows, segments.AsSpan(0, rows), 0, ws, cancellation);
-            x.AsSpan(0, rows * d).CopyTo(last);
-        }
+            b.Write(ids.Slice(0, prefillRows), hostIds);
+            foreach (var seg in segments)
+            {
+                int S = seg.TextLength, A = seg.Length - S;
+                Inputs.Text(b, w.ArTextEmbedding, w.ArLanguageEmbedding, w.ArTextPrenet, w.ArTextPosition, ids.Slice(seg.Row, S),
+                    x.Slice(seg.Row, S), textScratch);
+                var audio = x.Slice(seg.Row + S, A);
+                b.GatherSum([w.ArAudioEmbedding], ids.Slice(seg.Row + S, A), audio);
+                Inputs.AudioPrenet(b, w.ArAudioPrenet, audio, prenetA, prenetC);
+                b.AddPositions(w.ArAudioPosition, audio, 0);
+            }
+            Transformer.Forward(b, dec, cache, x.Slice(0, row), segments, 0, scratch, cancellation);
+            foreach (var seg in segments) b.Copy(x.Slice(seg.Row + seg.Length - 1, 1), last.Slice(seg.Slot, 1));
+            b.Linear(w.ArPredictLayer, last.All, logits.All);
+            PickTokens();
 
-        return (seqs.Select(q => q.Generated[..q.Count]).ToArray(), seqs.Select(q => q.Steps).ToArray(),
-            seqs.Select(q => q.StopReason).ToArray());
+            // One decode step: each row's newest token at its own audio position, one layer stack, the next token.
+            void Step()
+            {
+                var xr = x.Slice(0, rows);
+                b.GatherSum([w.ArAudioEmbedding], tokens.Slice(0, rows), xr);
+                Inputs.AudioPrenet(b, w.ArAudioPrenet, xr, prenetA, prenetC);
+                b.AddPositions(w.ArAudioPosition, xr, audioPositions.Slice(0, rows));
+                b.Increment(lengths.Slice(0, rows), 1);
+                Transformer.Decode(b, dec, cache, xr, active.AsSpan(0, rows), lengths.Slice(0, rows), scratch, cancellation);
+                b.Linear(w.ArPredictLayer, xr, logits.Slice(0, rows));
+                PickTokens();
+                b.Increment(audioPositions.Slice(0, rows), 1);
+            }
+            Action step = Step;
+
+            int version = 0;
+            bool batchChanged = true;
+            while (true)
+            {
+                cancellation.ThrowIfCancellationRequested();
+                b.Read(tokens.Slice(0, rows), hostTokens.AsSpan(0, rows));
+                b.Read(argMax.Slice(0, rows), hostArgMax.AsSpan(0, rows));
+
+                // Upstream's stop rules decide who continues; finished sequences leave the batch.
+                int next = 0;
+                for (int r = 0; r < rows; r++)
+                {
+                    var q = seqs[active[r]];
+                    q.Steps++;
+                    int token = hostTokens[r];
+                    if (ArStopRule.Check(c, token, hostArgMax[r], q.Count, q.TextLength, q.Input.MaxFrames) is { } reason)
+                    {
+                        q.StopReason = reason;
+                        batchChanged = true;
+                        continue;
+                    }
+                    q.Generated[q.Count++] = token;
+                    hostTokens[next] = token;
+                    active[next++] = active[r];
+                }
+                rows = next;
+                if (rows == 0) break;
+
+                if (batchChanged)
+                {
+                    // Rows moved: rewrite what the step reads per row from the host's view of each sequence.
+                    version++;
+                    b.Write(tokens.Slice(0, rows), hostTokens.AsSpan(0, rows));
+                    for (int r = 0; r < rows; r++) { var q = seqs[active[r]]; hostCounters[r] = q.TextLength + q.AudioPrefix + q.Count - 1; }
+                    b.Write(lengths.Slice(0, rows), hostCounters.AsSpan(0, rows));
+                    for (int r = 0; r < rows; r++) { var q = seqs[active[r]]; hostCounters[r] = q.AudioPrefix + q.Count - 1; }
+                    b.Write(audioPositions.Slice(0, rows), hostCounters.AsSpan(0, rows));
+                    batchChanged = false;
+                }
+                // An observer reads logits on the host inside the step, which a recorded step cannot do.
+                if (observer is null) graph.Run(version, step);
+                else Step();
+            }
+
+            return (seqs.Select(q => q.Generated[..q.Count]).ToArray(), seqs.Select(q => q.Steps).ToArray(),
+                seqs.Select(q => q.StopReason).ToArray());
+        }
+        finally
+        {
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+        }
     }
 }

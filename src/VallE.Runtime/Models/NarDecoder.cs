@@ -1,5 +1,4 @@
-using VallE.Runtime.Cpu;
-using VallE.Weights;
+using VallE.Runtime.Backends;
 
 namespace VallE.Runtime.Models;
 
@@ -11,29 +10,20 @@ namespace VallE.Runtime.Models;
 internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCodebook, int[]? Languages, bool PositionBeforePrenet = false);
 
 /// <summary>
-/// The non-autoregressive decoder: for each codebook stage 1..7, one full bidirectional pass over
-/// <c>[text ; prompt frames ; generated frames]</c> with AdaLN conditioned on the stage, then argmax per frame.
-/// The audio input is the running sum of the embeddings of the codebooks known so far (upstream's formula 4/5);
-/// with prefix_mode != 0 the prompt frames carry all their codebooks from the first stage.
+/// The non-autoregressive decoder, over backend operations: for each codebook stage 1..7, one full bidirectional
+/// pass over <c>[text ; prompt frames ; generated frames]</c> with AdaLN conditioned on the stage, then argmax per
+/// frame. The audio input sums the embeddings of the codebooks known so far (upstream's formula 4/5, in codebook
+/// order); with prefix_mode != 0 the prompt frames carry all their codebooks from the first stage.
 /// </summary>
-internal sealed class NarDecoder
+internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
 {
-    private readonly ValleWeights _w;
-    private readonly CpuBackend _backend;
-
-    public NarDecoder(ValleWeights weights, CpuBackend backend)
-    {
-        _w = weights;
-        _backend = backend;
-    }
-
     public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer, CancellationToken cancellation = default)
     {
-        var c = _w.Config;
-        int d = _w.NarDecoder.Dim, q8 = c.NumQuantizers, vocab = c.AudioVocab;
-        int n = inputs.Count;
+        var c = w.Config;
+        var dec = w.NarDecoder;
+        int d = dec.Dim, books = c.NumQuantizers, vocab = c.AudioVocab, n = inputs.Count;
 
-        int totalRows = 0, maxRows = 0, maxFrames = 0, maxAudio = 0;
+        int totalRows = 0, maxRows = 0, maxFrames = 0, maxAudio = 0, textRows = 0, audioRows = 0, maxText = 0;
         foreach (var input in inputs)
         {
             int audio = input.PromptCodes.GetLength(0) + input.FirstCodebook.Length;
@@ -41,85 +31,121 @@ internal sealed class NarDecoder
             maxRows = Math.Max(maxRows, input.Text.Length + audio);
             maxFrames = Math.Max(maxFrames, input.FirstCodebook.Length);
             maxAudio = Math.Max(maxAudio, audio);
+            maxText = Math.Max(maxText, input.Text.Length);
+            textRows += input.Text.Length;
+            audioRows += audio;
         }
-        _w.NarAudioPosition.EnsureCapacity(maxAudio);
-        _w.NarTextPosition.EnsureCapacity(inputs.Max(i => i.Text.Length));
-        var ws = new Workspace(Math.Max(totalRows, 1), d, _w.NarDecoder.FeedForwardDim, Math.Max(maxRows, 1), _backend);
-        var x = new float[Math.Max(totalRows, 1) * d];
-        var logits = new float[Math.Max(maxFrames, 1) * vocab];
-        var prenetScratch = _w.NarAudioPrenet is { } ap ? new float[maxAudio * ap.ScratchPerRow] : [];
+        w.NarAudioPosition.EnsureCapacity(maxAudio);
+        w.NarTextPosition.EnsureCapacity(maxText);
 
-        // Per sequence: the encoded text (constant over stages), the running audio embedding sum, its output codes.
-        var texts = new float[n][];
-        var audioSums = new float[n][];
-        var codes = new long[n][,];
-        var segments = new Segment[n];
-        int row = 0;
-        for (int s = 0; s < n; s++)
+        var owned = new List<IDisposable>();
+        T Own<T>(T o) where T : IDisposable { owned.Add(o); return o; }
+        try
         {
-            var input = inputs[s];
-            int P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
-            texts[s] = new float[input.Text.Length * d];
-            TextEncoder.Encode(_backend, input.Text, _w.NarTextEmbedding, _w.NarLanguageEmbedding, input.Languages,
-                _w.NarTextPrenet, _w.NarTextPosition, texts[s]);
+            var x = Own(b.Allocate(TensorType.F32, Math.Max(totalRows, 1), d));
+            var texts = Own(b.Allocate(TensorType.F32, Math.Max(textRows, 1), d));        // encoded text: constant over stages
+            var textIds = Own(b.Allocate(TensorType.I32, Math.Max(textRows, 1), 2));
+            var codes = Own(b.Allocate(TensorType.I32, Math.Max(audioRows, 1), books));  // [prompt ; generated] codes per sequence
+            var textScratch = Own(b.Allocate(TensorType.F32, w.NarTextPrenet is null ? 1 : Math.Max(maxText, 1), d));
+            int prenetRows = w.NarAudioPrenet is null ? 1 : Math.Max(maxAudio, 1);
+            var prenetA = Own(b.Allocate(TensorType.F32, prenetRows, Inputs.AudioPrenetWidth));
+            var prenetC = Own(b.Allocate(TensorType.F32, prenetRows, Inputs.AudioPrenetWidth));
+            var logits = Own(b.Allocate(TensorType.F32, Math.Max(maxFrames, 1), vocab));
+            var picked = Own(b.Allocate(TensorType.I32, Math.Max(maxFrames, 1), 1));
+            // The NAR keeps no history between stages: every pass covers whole sequences.
+            var cache = Own(b.CreateKvCache("nar_decoder", n, dec.Layers.Length, Math.Max(maxRows, 1), d, keepsHistory: false));
+            var scratch = Own(new DecoderScratch(b, Math.Max(totalRows, 1), d, dec.FeedForwardDim));
 
-            var sum = audioSums[s] = new float[(P + G) * d];
-            var emb0 = _w.NarAudioEmbeddings[0];
-            for (int t = 0; t < P; t++) emb0.CopyTo(input.PromptCodes[t, 0], sum.AsSpan(t * d, d));
-            for (int t = 0; t < G; t++) emb0.CopyTo(input.FirstCodebook[t], sum.AsSpan((P + t) * d, d));
-            if (c.PrefixMode != 0)
-                for (int j = 1; j < q8; j++)
-                    for (int t = 0; t < P; t++) _w.NarAudioEmbeddings[j].AddTo(input.PromptCodes[t, j], sum.AsSpan(t * d, d));
-
-            codes[s] = new long[G, q8];
-            for (int t = 0; t < G; t++) codes[s][t, 0] = input.FirstCodebook[t];
-            // The NAR keeps no history between stages: one key/value slot shared by all layers.
-            var cache = new KvCache(1, input.Text.Length + P + G, d, shareOneSlot: true);
-            segments[s] = new Segment(cache, row, 0, input.Text.Length + P + G, 0, Causal: false);
-            row += input.Text.Length + P + G;
-        }
-
-        for (int stage = 1; stage < q8; stage++)
-        {
-            // Assemble [text ; position(prenet(audio sum))] for every sequence.
-            for (int s = 0; s < n; s++)
-            {
-                var input = inputs[s];
-                int S = input.Text.Length, A = audioSums[s].Length / d;
-                texts[s].CopyTo(x.AsSpan(segments[s].Row * d, S * d));
-                var audio = x.AsSpan((segments[s].Row + S) * d, A * d);
-                audioSums[s].CopyTo(audio);
-                if (input.PositionBeforePrenet)
-                {
-                    _w.NarAudioPosition.Apply(audio, 0, A);
-                    _w.NarAudioPrenet?.Apply(_backend, audio, A, prenetScratch);
-                }
-                else
-                {
-                    _w.NarAudioPrenet?.Apply(_backend, audio, A, prenetScratch);
-                    _w.NarAudioPosition.Apply(audio, 0, A);
-                }
-            }
-            DecoderStack.Forward(_w.NarDecoder, x, row, segments, stage, ws, cancellation);
-
+            // Per sequence: where its text and codes live, and its output codes on the host.
+            var result = new long[n][,];
+            var hostCodes = new int[n][];
+            var segments = new AttentionSegment[n];
+            var textRow = new int[n];
+            var codeRow = new int[n];
+            var hostPicked = new int[Math.Max(maxFrames, 1)];
+            var hostLogits = observer is null ? [] : new float[Math.Max(maxFrames, 1) * vocab];
+            int rowAt = 0, textAt = 0, codeAt = 0;
             for (int s = 0; s < n; s++)
             {
                 var input = inputs[s];
                 int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
-                var l = logits.AsSpan(0, G * vocab);
-                _w.NarPredictLayers[stage - 1].Forward(_backend, x.AsSpan((segments[s].Row + S + P) * d, G * d), G, l);
-                observer?.OnNarLogits(s, stage, G, l);
-                for (int t = 0; t < G; t++)
-                    codes[s][t, stage] = Sampling.TokenSampler.ArgMax(l.Slice(t * vocab, vocab));
+                var ids = new int[S * 2];
+                for (int i = 0; i < S; i++)
+                {
+                    ids[2 * i] = (int)input.Text[i];
+                    ids[2 * i + 1] = input.Languages?[i] ?? 0;
+                }
+                b.Write(textIds.Slice(textAt, S), ids);
+                Inputs.Text(b, w.NarTextEmbedding, w.NarLanguageEmbedding, w.NarTextPrenet, w.NarTextPosition, textIds.Slice(textAt, S),
+                    texts.Slice(textAt, S), textScratch);
 
-                if (stage == q8 - 1) continue;
-                var embedding = _w.NarAudioEmbeddings[stage];
-                var sum = audioSums[s];
-                if (c.PrefixMode == 0)
-                    for (int t = 0; t < P; t++) embedding.AddTo(input.PromptCodes[t, stage], sum.AsSpan(t * d, d));
-                for (int t = 0; t < G; t++) embedding.AddTo(codes[s][t, stage], sum.AsSpan((P + t) * d, d));
+                var all = hostCodes[s] = new int[(P + G) * books];
+                for (int t = 0; t < P; t++)
+                    for (int j = 0; j < books; j++) all[t * books + j] = (int)input.PromptCodes[t, j];
+                result[s] = new long[G, books];
+                for (int t = 0; t < G; t++) all[(P + t) * books] = (int)(result[s][t, 0] = input.FirstCodebook[t]);
+                if (P + G > 0) b.Write(codes.Slice(codeAt, P + G), all);
+
+                segments[s] = new AttentionSegment(s, rowAt, 0, S + P + G, 0, Causal: false);
+                textRow[s] = textAt;
+                codeRow[s] = codeAt;
+                rowAt += S + P + G;
+                textAt += S;
+                codeAt += P + G;
             }
+
+            for (int stage = 1; stage < books; stage++)
+            {
+                // Assemble [text ; position(prenet(Σ codebook embeddings))] for every sequence.
+                for (int s = 0; s < n; s++)
+                {
+                    var input = inputs[s];
+                    int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length, row = segments[s].Row;
+                    b.Copy(texts.Slice(textRow[s], S), x.Slice(row, S));
+                    // Prompt frames: the codebooks known so far (prefix mode 0) or all of them; generated frames: known so far.
+                    int promptBooks = c.PrefixMode == 0 ? stage : books;
+                    if (P > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, promptBooks), codes.Slice(codeRow[s], P), x.Slice(row + S, P));
+                    if (G > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, stage), codes.Slice(codeRow[s] + P, G), x.Slice(row + S + P, G));
+                    var audio = x.Slice(row + S, P + G);
+                    if (P + G == 0) continue;
+                    if (input.PositionBeforePrenet)
+                    {
+                        b.AddPositions(w.NarAudioPosition, audio, 0);
+                        Inputs.AudioPrenet(b, w.NarAudioPrenet, audio, prenetA, prenetC);
+                    }
+                    else
+                    {
+                        Inputs.AudioPrenet(b, w.NarAudioPrenet, audio, prenetA, prenetC);
+                        b.AddPositions(w.NarAudioPosition, audio, 0);
+                    }
+                }
+                Transformer.Forward(b, dec, cache, x.Slice(0, rowAt), segments, stage, scratch, cancellation);
+
+                // This stage's codebook: argmax of its prediction layer over the generated frames.
+                for (int s = 0; s < n; s++)
+                {
+                    var input = inputs[s];
+                    int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
+                    if (G == 0) continue;
+                    var l = logits.Slice(0, G);
+                    b.Linear(w.NarPredictLayers[stage - 1], x.Slice(segments[s].Row + S + P, G), l);
+                    if (observer is not null)
+                    {
+                        b.Read(l, hostLogits.AsSpan(0, G * vocab));
+                        observer.OnNarLogits(s, stage, G, hostLogits.AsSpan(0, G * vocab));
+                    }
+                    b.ArgMax(l, picked.Slice(0, G));
+                    b.Read(picked.Slice(0, G), hostPicked.AsSpan(0, G));
+                    var all = hostCodes[s];
+                    for (int t = 0; t < G; t++) all[(P + t) * books + stage] = (int)(result[s][t, stage] = hostPicked[t]);
+                    if (stage < books - 1) b.Write(codes.Slice(codeRow[s] + P, G), all.AsSpan(P * books, G * books));
+                }
+            }
+            return result;
         }
-        return codes;
+        finally
+        {
+            for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
+        }
     }
 }

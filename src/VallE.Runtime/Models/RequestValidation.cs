@@ -71,18 +71,27 @@ internal static class RequestValidation
     {
         if (c.Family != ModelFamily.VallEX) return null;
         int enroll = r.EnrollTokens ?? 0;
-        int prompt = TextEncoder.LanguageId(r.PromptLanguage, "prompt");
+        int prompt = LanguageId(r.PromptLanguage, "prompt");
         var ids = new int[length];
         if (r.TextLanguages is { } list)
         {
             if (list.Count != length - enroll)
                 throw new InvalidInputException($"{list.Count} per-token text languages given for {length - enroll} text tokens after the {enroll} enrolled ones");
-            for (int i = 0; i < length; i++) ids[i] = i < enroll ? prompt : TextEncoder.LanguageId(list[i - enroll], "text");
+            for (int i = 0; i < length; i++) ids[i] = i < enroll ? prompt : LanguageId(list[i - enroll], "text");
             return ids;
         }
-        int text = TextEncoder.LanguageId(r.TextLanguage, "text");
+        int text = LanguageId(r.TextLanguage, "text");
         for (int i = 0; i < length; i++) ids[i] = i < Math.Min(enroll, length) ? prompt : text;
         return ids;
+    }
+
+    /// <summary>VALL-E X language id of <paramref name="name"/> ("en" 0, "zh" 1, "ja" 2).</summary>
+    public static int LanguageId(string? name, string what)
+    {
+        if (name is null) throw new InvalidInputException($"VALL-E X needs the {what} language (en, zh or ja)");
+        return ModelConfig.VallEXLanguageIds.TryGetValue(name, out int id)
+            ? id
+            : throw new InvalidInputException($"unknown {what} language '{name}' (expected en, zh or ja)");
     }
 
     private static string Where(int index) => index > 0 ? $"request {index}: " : "";

@@ -1,21 +1,23 @@
 using System.Diagnostics;
+using VallE.Runtime.Backends;
 using VallE.Runtime.Cpu;
 using VallE.Weights;
 
 namespace VallE.Runtime.Models;
 
 /// <summary>
-/// A loaded VALL-E (lifeiteng) or VALL-E X (Plachtaa) model on the CPU:
+/// A loaded VALL-E (lifeiteng) or VALL-E X (Plachtaa) model on a compute backend (the CPU by default):
 /// <code>
 /// using var checkpoint = ModelCheckpoint.Open(path, ConfigOverrides.None);
 /// using var model = ValleModel.Load(checkpoint, new EngineOptions { Threads = 4 });
 /// GenerationResult r = model.Generate(new GenerationRequest { TextTokens = x, PromptCodes = y, EnrollTokens = n });
 /// </code>
-/// Weights are copied and packed at load time, so the checkpoint may be disposed afterwards. A model is not
-/// thread-safe: run one call at a time (batch utterances with <see cref="GenerateBatch"/> instead). Each model owns
-/// a <see cref="CpuBackend"/> (worker threads, kernel ISA, attention settings) made from its
-/// <see cref="EngineOptions"/>, so several models, with different settings or not, can run concurrently in one
-/// process; <see cref="Dispose"/> retires its worker threads.
+/// The model is written once (<see cref="ArDecoder"/>, <see cref="NarDecoder"/>, <see cref="Transformer"/>) over
+/// the operations of <see cref="IComputeBackend"/>; a backend implements operations only. Weights are copied to
+/// the backend at load time, so the checkpoint may be disposed afterwards. A model is not thread-safe: run one
+/// call at a time (batch utterances with <see cref="GenerateBatch"/> instead). Each model owns its backend (on the
+/// CPU: worker threads, kernel ISA, attention settings from its <see cref="EngineOptions"/>), so several models,
+/// with different settings or not, run concurrently in one process; <see cref="Dispose"/> releases it.
 /// </summary>
 public sealed class ValleModel : IDisposable
 {
@@ -27,26 +29,48 @@ public sealed class ValleModel : IDisposable
     public ModelConfig Config => _weights.Config;
     internal ValleWeights Weights => _weights;
     public EngineOptions Options { get; }
-    /// <summary>This model's CPU backend (owned: disposed with the model).</summary>
-    internal CpuBackend Backend { get; }
+    /// <summary>The backend the model runs on (owned: disposed with the model).</summary>
+    internal IComputeBackend Compute { get; }
+    /// <summary>"cpu" or "cuda".</summary>
+    public string Device => Compute.Name;
+    /// <summary>The CPU backend's worker pool (CPU models only).</summary>
+    internal CpuBackend Backend => (Compute as CpuComputeBackend)?.Pool
+        ?? throw new InvalidOperationException($"the model runs on {Compute.Name}, not the CPU");
 
-    private ValleModel(ValleWeights weights, EngineOptions options, CpuBackend backend)
+    private ValleModel(ValleWeights weights, EngineOptions options, IComputeBackend compute)
     {
         _weights = weights;
         Options = options;
-        Backend = backend;
-        _ar = new ArDecoder(weights, backend);
-        _nar = new NarDecoder(weights, backend);
+        Compute = compute;
+        _ar = new ArDecoder(weights, compute);
+        _nar = new NarDecoder(weights, compute);
     }
 
+    /// <summary>Loads the model on the CPU backend <paramref name="options"/> describe.</summary>
     public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions? options = null)
     {
         options ??= new EngineOptions();
-        var backend = options.CreateBackend();
+        return Load(checkpoint, options, new CpuComputeBackend(options.CreateBackend()));
+    }
+
+    /// <summary>
+    /// Loads the model on <paramref name="backend"/>, which the model then owns (also when loading fails). A
+    /// backend that lacks an operation the checkpoint needs is refused first, with the operation named
+    /// (<see cref="InvalidInputException"/>): there is no silent switch to another device.
+    /// </summary>
+    public static ValleModel Load(ModelCheckpoint checkpoint, EngineOptions options, IComputeBackend backend)
+    {
+        ArgumentNullException.ThrowIfNull(checkpoint);
+        ArgumentNullException.ThrowIfNull(options);
+        ArgumentNullException.ThrowIfNull(backend);
         try
         {
-            // The backend also runs load-time products (AdaLN's per-stage projections), with the model's ISA.
-            return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType, backend), options, backend);
+            ModelRequirements.Check(checkpoint.Config, options.WeightsDType, backend);
+            // AdaLN's per-stage projections are load-time products on the CPU: the CPU backend's own kernels where that
+            // is the backend (same ISA, same bits), a one-thread pool otherwise.
+            var cpu = (backend as CpuComputeBackend)?.Pool;
+            using var temporary = cpu is null ? new CpuBackend(threads: 1) : null;
+            return new ValleModel(ValleWeights.Load(checkpoint, options.WeightsDType, backend, cpu ?? temporary!), options, backend);
         }
         catch
         {
@@ -55,11 +79,13 @@ public sealed class ValleModel : IDisposable
         }
     }
 
-    /// <summary>Retires the model's worker threads; later calls throw <see cref="ObjectDisposedException"/>.</summary>
+    /// <summary>Releases the model's weights and backend; later calls throw <see cref="ObjectDisposedException"/>.</summary>
     public void Dispose()
     {
+        if (_disposed) return;
         _disposed = true;
-        Backend.Dispose();
+        _weights.Dispose();
+        Compute.Dispose();
     }
 
     /// <summary>Upstream's <c>inference</c> for one utterance: AR then NAR; returns the generated frames only.</summary>

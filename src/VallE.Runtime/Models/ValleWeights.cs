@@ -1,97 +1,137 @@
+using VallE.Runtime.Backends;
 using VallE.Runtime.Cpu;
 using VallE.Weights;
 
 namespace VallE.Runtime.Models;
 
-/// <summary>One decoder stack (AR or NAR): its layers, the final norm (pre-norm models only) and its width.</summary>
-internal sealed class DecoderWeights
+/// <summary>One upstream TransformerEncoderLayer: packed q/k/v projection, out projection, ReLU FFN, two norms.</summary>
+internal sealed record LayerWeights(DeviceLinear InProj, DeviceLinear OutProj, DeviceLinear Linear1, DeviceLinear Linear2,
+    DeviceNorm Norm1, DeviceNorm Norm2);
+
+/// <summary>One decoder stack (AR or NAR): its layers, the final norm (pre-norm models only), width and heads.</summary>
+internal sealed record DecoderWeights(LayerWeights[] Layers, DeviceNorm? FinalNorm, int Dim, int Heads, bool NormFirst)
 {
-    public required TransformerLayer[] Layers { get; init; }
-    public required RowNorm? FinalNorm { get; init; }
-    public required int Dim { get; init; }
-    public required int Heads { get; init; }
     public int FeedForwardDim => Layers[0].Linear1.OutFeatures;
 }
 
+/// <summary>Upstream's text prenet: three Conv1d(k=5) + BatchNorm + ReLU blocks, then a Linear.</summary>
+internal sealed record TextPrenetWeights(DeviceConv[] Blocks, DeviceLinear Linear);
+
+/// <summary>Upstream's audio prenet: Linear(d, 256) → ReLU → Linear(256, 256) → ReLU → Linear(256, d).</summary>
+internal sealed record AudioPrenetWeights(DeviceLinear L0, DeviceLinear L3, DeviceLinear L6);
+
 /// <summary>
-/// The weights of a VALL-E / VALL-E X model, typed and packed for the CPU once at load time, named after the
-/// upstream modules they come from. Everything the forward passes touch is here; nothing refers back to the file.
+/// The weights of a VALL-E / VALL-E X model in a backend's memory, named after the upstream modules they come from.
+/// Everything the forward passes touch is here; nothing refers back to the file.
 /// </summary>
-internal sealed class ValleWeights
+internal sealed class ValleWeights : IDisposable
 {
     public required ModelConfig Config { get; init; }
 
     // AR: text and audio embeddings, positions, optional prenets, decoder, prediction of the next first-codebook token.
-    public required Embedding ArTextEmbedding { get; init; }
-    public required Embedding ArAudioEmbedding { get; init; }
-    public required Embedding? ArLanguageEmbedding { get; init; }
-    public required TextPrenet? ArTextPrenet { get; init; }
-    public required AudioPrenet? ArAudioPrenet { get; init; }
-    public required SinePositions ArTextPosition { get; init; }
-    public required SinePositions ArAudioPosition { get; init; }
+    public required DeviceTable ArTextEmbedding { get; init; }
+    public required DeviceTable ArAudioEmbedding { get; init; }
+    public required DeviceTable? ArLanguageEmbedding { get; init; }
+    public required TextPrenetWeights? ArTextPrenet { get; init; }
+    public required AudioPrenetWeights? ArAudioPrenet { get; init; }
+    public required DevicePositions ArTextPosition { get; init; }
+    public required DevicePositions ArAudioPosition { get; init; }
     public required DecoderWeights ArDecoder { get; init; }
-    public required LinearWeights ArPredictLayer { get; init; }
+    public required DeviceLinear ArPredictLayer { get; init; }
 
     // NAR: embeddings of codebooks 0..7, stage-conditioned (AdaLN) decoder, one prediction layer per codebook 1..7.
-    public required Embedding NarTextEmbedding { get; init; }
-    public required Embedding[] NarAudioEmbeddings { get; init; }
-    public required Embedding? NarLanguageEmbedding { get; init; }
-    public required TextPrenet? NarTextPrenet { get; init; }
-    public required AudioPrenet? NarAudioPrenet { get; init; }
-    public required SinePositions NarTextPosition { get; init; }
-    public required SinePositions NarAudioPosition { get; init; }
+    public required DeviceTable NarTextEmbedding { get; init; }
+    public required DeviceTable[] NarAudioEmbeddings { get; init; }
+    public required DeviceTable? NarLanguageEmbedding { get; init; }
+    public required TextPrenetWeights? NarTextPrenet { get; init; }
+    public required AudioPrenetWeights? NarAudioPrenet { get; init; }
+    public required DevicePositions NarTextPosition { get; init; }
+    public required DevicePositions NarAudioPosition { get; init; }
     public required DecoderWeights NarDecoder { get; init; }
-    public required LinearWeights[] NarPredictLayers { get; init; }
+    public required DeviceLinear[] NarPredictLayers { get; init; }
 
-    public static ValleWeights Load(ModelCheckpoint checkpoint, WeightsDType dtype, CpuBackend backend)
+    /// <summary>Every object made on the backend (disposed with the weights).</summary>
+    public required IReadOnlyList<DeviceObject> Owned { get; init; }
+
+    /// <summary>
+    /// Reads, checks and uploads every tensor; the AdaLN stage projections are computed once here on the CPU
+    /// (<see cref="StageProjection"/>), with <paramref name="cpu"/>'s kernels.
+    /// </summary>
+    public static ValleWeights Load(ModelCheckpoint checkpoint, WeightsDType dtype, IComputeBackend backend, CpuBackend cpu)
     {
         var c = checkpoint.Config;
         if (c.Family == ModelFamily.Vallf)
             throw new InvalidInputException("VALL-F checkpoints (cross-attention decoder) are not supported by this engine yet");
         if (c.NumQuantizers < 2)
             throw new InvalidInputException($"num_quantizers {c.NumQuantizers} is not supported (the engine runs AR + NAR)");
-        var loader = new Loader(checkpoint, dtype, backend);
-        int d = c.DModel, nd = c.NarDModel;
-        bool vallex = c.Family == ModelFamily.VallEX;
-
-        var stageEmbeddings = new float[c.NumQuantizers - 1][];
-        for (int s = 0; s < stageEmbeddings.Length; s++)
-            stageEmbeddings[s] = loader.Floats($"nar_stage_embeddings.{s}.word_embeddings.weight", 1, nd);
-
-        return new ValleWeights
+        var loader = new Loader(checkpoint, dtype, backend, cpu);
+        try
         {
-            Config = c,
-            ArTextEmbedding = loader.Embedding("ar_text_embedding", d),
-            ArAudioEmbedding = loader.Embedding("ar_audio_embedding", d, c.AudioVocab + 1 + (c.PrependBos ? 1 : 0)),
-            ArLanguageEmbedding = vallex ? loader.Embedding("ar_language_embedding", d) : null,
-            ArTextPrenet = c.AddPrenet ? loader.TextPrenet("ar_text_prenet", d) : null,
-            ArAudioPrenet = c.AddPrenet ? loader.AudioPrenet("ar_audio_prenet", d) : null,
-            ArTextPosition = new SinePositions(d, loader.Scalar("ar_text_position.alpha")),
-            ArAudioPosition = new SinePositions(d, loader.Scalar("ar_audio_position.alpha")),
-            ArDecoder = loader.Decoder("ar_decoder", c.NumLayers, d, c.NHead, c.NormFirst, stageEmbeddings: null),
-            ArPredictLayer = loader.Linear("ar_predict_layer", c.AudioVocab + 1, d, bias: false),
-
-            NarTextEmbedding = loader.Embedding("nar_text_embedding", nd),
-            NarAudioEmbeddings = Enumerable.Range(0, c.NumQuantizers)
-                .Select(j => loader.Embedding($"nar_audio_embeddings.{j}", nd, c.AudioVocab + (j == 0 ? 1 : 0))).ToArray(),
-            // VALL-E X builds its NAR language embedding with the AR width (d_model); equal unless scale_factor != 1.
-            NarLanguageEmbedding = vallex ? loader.Embedding("nar_language_embedding", d) : null,
-            NarTextPrenet = c.AddPrenet ? loader.TextPrenet("nar_text_prenet", nd) : null,
-            NarAudioPrenet = c.AddPrenet ? loader.AudioPrenet("nar_audio_prenet", nd) : null,
-            NarTextPosition = new SinePositions(nd, loader.Scalar("nar_text_position.alpha")),
-            NarAudioPosition = new SinePositions(nd, loader.Scalar("nar_audio_position.alpha")),
-            NarDecoder = loader.Decoder("nar_decoder", c.NarNumLayers, nd, c.NarNHead, c.NormFirst, stageEmbeddings),
-            NarPredictLayers = Enumerable.Range(0, c.NumQuantizers - 1)
-                .Select(j => loader.Linear($"nar_predict_layers.{j}", c.AudioVocab, nd, bias: false)).ToArray(),
-        };
+            return loader.Load();
+        }
+        catch
+        {
+            foreach (var o in loader.Owned) o.Dispose();
+            throw;
+        }
     }
 
-    /// <summary>Reads tensors by canonical name, checks their shapes, converts to float32 and packs linears.</summary>
-    private sealed class Loader(ModelCheckpoint checkpoint, WeightsDType dtype, CpuBackend backend)
+    public void Dispose()
     {
-        private readonly float _eps = checkpoint.Config.LayerNormEps;
+        foreach (var o in Owned) o.Dispose();
+    }
 
-        public float[] Floats(string name, params long[] shape)
+    /// <summary>Reads tensors by canonical name, checks their shapes, converts to float32 and hands them to the backend.</summary>
+    private sealed class Loader(ModelCheckpoint checkpoint, WeightsDType dtype, IComputeBackend backend, CpuBackend cpu)
+    {
+        private readonly ModelConfig _c = checkpoint.Config;
+        public List<DeviceObject> Owned { get; } = [];
+
+        public ValleWeights Load()
+        {
+            var c = _c;
+            int d = c.DModel, nd = c.NarDModel;
+            bool vallex = c.Family == ModelFamily.VallEX;
+            var stageEmbeddings = new float[c.NumQuantizers - 1][];
+            for (int s = 0; s < stageEmbeddings.Length; s++)
+                stageEmbeddings[s] = Floats($"nar_stage_embeddings.{s}.word_embeddings.weight", 1, nd);
+
+            return new ValleWeights
+            {
+                Config = c,
+                ArTextEmbedding = Table("ar_text_embedding", d),
+                ArAudioEmbedding = Table("ar_audio_embedding", d, c.AudioVocab + 1 + (c.PrependBos ? 1 : 0)),
+                ArLanguageEmbedding = vallex ? Table("ar_language_embedding", d) : null,
+                ArTextPrenet = c.AddPrenet ? TextPrenet("ar_text_prenet", d) : null,
+                ArAudioPrenet = c.AddPrenet ? AudioPrenet("ar_audio_prenet", d) : null,
+                ArTextPosition = Positions("ar_text_position", d),
+                ArAudioPosition = Positions("ar_audio_position", d),
+                ArDecoder = Decoder("ar_decoder", c.NumLayers, d, c.NHead, c.NormFirst, stageEmbeddings: null),
+                ArPredictLayer = Linear("ar_predict_layer", c.AudioVocab + 1, d, bias: false),
+
+                NarTextEmbedding = Table("nar_text_embedding", nd),
+                NarAudioEmbeddings = Enumerable.Range(0, c.NumQuantizers)
+                    .Select(j => Table($"nar_audio_embeddings.{j}", nd, c.AudioVocab + (j == 0 ? 1 : 0))).ToArray(),
+                // VALL-E X builds its NAR language embedding with the AR width (d_model); equal unless scale_factor != 1.
+                NarLanguageEmbedding = vallex ? Table("nar_language_embedding", d) : null,
+                NarTextPrenet = c.AddPrenet ? TextPrenet("nar_text_prenet", nd) : null,
+                NarAudioPrenet = c.AddPrenet ? AudioPrenet("nar_audio_prenet", nd) : null,
+                NarTextPosition = Positions("nar_text_position", nd),
+                NarAudioPosition = Positions("nar_audio_position", nd),
+                NarDecoder = Decoder("nar_decoder", c.NarNumLayers, nd, c.NarNHead, c.NormFirst, stageEmbeddings),
+                NarPredictLayers = Enumerable.Range(0, c.NumQuantizers - 1)
+                    .Select(j => Linear($"nar_predict_layers.{j}", c.AudioVocab, nd, bias: false)).ToArray(),
+                Owned = Owned,
+            };
+        }
+
+        private T Own<T>(T o) where T : DeviceObject
+        {
+            Owned.Add(o);
+            return o;
+        }
+
+        private float[] Floats(string name, params long[] shape)
         {
             var t = checkpoint.Get(name);
             if (!t.Shape.AsSpan().SequenceEqual(shape))
@@ -100,80 +140,68 @@ internal sealed class ValleWeights
             return t.ToFloat32();
         }
 
-        public float Scalar(string name)
+        private float Scalar(string name)
         {
             var t = checkpoint.Get(name);
             if (t.ElementCount != 1) throw new InvalidInputException($"tensor '{name}' should hold one value, has {t.ElementCount}");
             return t.ToFloat32()[0];
         }
 
-        public Embedding Embedding(string module, int dim, int? rows = null)
+        private DevicePositions Positions(string module, int dim) =>
+            Own(backend.CreatePositions(module, dim, Scalar(module + ".alpha")));
+
+        private DeviceTable Table(string module, int dim, int? rows = null)
         {
             string name = module + ".word_embeddings.weight";
             var t = checkpoint.Get(name);
             int n = rows ?? (t.Rank == 2 ? (int)t.Shape[0] : -1);
-            return new Embedding(name, Floats(name, n, dim), n, dim);
+            return Own(backend.CreateTable(name, Floats(name, n, dim), n, dim));
         }
 
-        public LinearWeights Linear(string module, int outFeatures, int inFeatures, bool bias = true, WeightsDType? as_ = null)
+        private DeviceLinear Linear(string module, int outFeatures, int inFeatures, bool bias = true) =>
+            Linear(module, module + ".weight", bias ? module + ".bias" : null, outFeatures, inFeatures);
+
+        private DeviceLinear Linear(string name, string weight, string? bias, int outFeatures, int inFeatures)
         {
-            var w = Floats(module + ".weight", outFeatures, inFeatures);
-            var b = bias ? Floats(module + ".bias", outFeatures) : [];
-            return LinearWeights.Create(w, b, outFeatures, inFeatures, as_ ?? dtype);
+            var w = Floats(weight, outFeatures, inFeatures);
+            var b = bias is null ? [] : Floats(bias, outFeatures);
+            return Own(backend.CreateLinear(name, w, b, outFeatures, inFeatures, dtype));
         }
 
-        public LayerNorm LayerNorm(string module, int dim) =>
-            new(Floats(module + ".weight", dim), Floats(module + ".bias", dim), _eps);
-
-        public DecoderWeights Decoder(string prefix, int layers, int dim, int heads, bool normFirst, float[][]? stageEmbeddings)
+        private DecoderWeights Decoder(string prefix, int layers, int dim, int heads, bool normFirst, float[][]? stageEmbeddings)
         {
             if (heads <= 0 || dim % heads != 0)
                 throw new InvalidInputException($"{prefix}: {heads} heads do not divide the width {dim} (wrong nhead?)");
-            int ff = dim * checkpoint.Config.FeedForwardMultiplier;
-            var stack = new TransformerLayer[layers];
+            int ff = dim * _c.FeedForwardMultiplier;
+            var stack = new LayerWeights[layers];
             for (int l = 0; l < layers; l++)
             {
                 string p = $"{prefix}.layers.{l}";
-                stack[l] = new TransformerLayer
-                {
-                    Index = l,
-                    Dim = dim,
-                    Heads = heads,
-                    NormFirst = normFirst,
-                    InProj = Linear2(p + ".self_attn.in_proj", 3 * dim, dim),
-                    OutProj = Linear(p + ".self_attn.out_proj", dim, dim),
-                    Linear1 = Linear(p + ".linear1", ff, dim),
-                    Linear2 = Linear(p + ".linear2", dim, ff),
-                    Norm1 = Norm(p + ".norm1", dim, stageEmbeddings),
-                    Norm2 = Norm(p + ".norm2", dim, stageEmbeddings),
-                };
+                stack[l] = new LayerWeights(
+                    // torch MultiheadAttention stores its packed projection as in_proj_weight / in_proj_bias.
+                    Linear(p + ".self_attn.in_proj", p + ".self_attn.in_proj_weight", p + ".self_attn.in_proj_bias", 3 * dim, dim),
+                    Linear(p + ".self_attn.out_proj", dim, dim),
+                    Linear(p + ".linear1", ff, dim),
+                    Linear(p + ".linear2", dim, ff),
+                    Norm(p + ".norm1", dim, stageEmbeddings),
+                    Norm(p + ".norm2", dim, stageEmbeddings));
             }
-            return new DecoderWeights
-            {
-                Layers = stack,
-                FinalNorm = normFirst ? Norm(prefix + ".norm", dim, stageEmbeddings) : null,
-                Dim = dim,
-                Heads = heads,
-            };
+            return new DecoderWeights(stack, normFirst ? Norm(prefix + ".norm", dim, stageEmbeddings) : null, dim, heads, normFirst);
         }
 
-        /// <summary>torch MultiheadAttention stores its packed projection as in_proj_weight / in_proj_bias.</summary>
-        private LinearWeights Linear2(string stem, int outFeatures, int inFeatures) =>
-            LinearWeights.Create(Floats(stem + "_weight", outFeatures, inFeatures), Floats(stem + "_bias", outFeatures),
-                outFeatures, inFeatures, dtype);
-
-        private RowNorm Norm(string module, int dim, float[][]? stageEmbeddings)
+        private DeviceNorm Norm(string module, int dim, float[][]? stageEmbeddings)
         {
-            if (stageEmbeddings is null) return LayerNorm(module, dim);
-            float[][] both = StageProjection.Compute(backend, Floats(module + ".project_layer.weight", 2 * dim, dim),
+            if (stageEmbeddings is null)
+                return Own(backend.CreateNorm(module, Floats(module + ".weight", dim), Floats(module + ".bias", dim), _c.LayerNormEps, null));
+            float[][] both = StageProjection.Compute(cpu, Floats(module + ".project_layer.weight", 2 * dim, dim),
                 Floats(module + ".project_layer.bias", 2 * dim), dim, stageEmbeddings);
-            return new AdaptiveLayerNorm(LayerNorm(module + ".norm", dim), [.. both.Select(b => b[..dim])], [.. both.Select(b => b[dim..])]);
+            return Own(backend.CreateNorm(module, Floats(module + ".norm.weight", dim), Floats(module + ".norm.bias", dim), _c.LayerNormEps, both));
         }
 
-        public TextPrenet TextPrenet(string prefix, int dim)
+        private TextPrenetWeights TextPrenet(string prefix, int dim)
         {
             const int kernel = 5;
-            var blocks = new TextPrenet.ConvBlock[3];
+            var blocks = new DeviceConv[3];
             for (int b = 0; b < 3; b++)
             {
                 // nn.Sequential indices: Transpose(0), [Conv(1+4b), BatchNorm(2+4b), ReLU, Dropout] x 3, Transpose(13), Linear(14).
@@ -189,13 +217,13 @@ internal sealed class ValleWeights
                     scale[i] = gamma[i] / MathF.Sqrt(variance[i] + 1e-5f);
                     shift[i] = beta[i] - mean[i] * scale[i];
                 }
-                blocks[b] = new TextPrenet.ConvBlock(Floats(conv + ".weight", dim, dim, kernel), Floats(conv + ".bias", dim),
-                    scale, shift, dim, kernel);
+                blocks[b] = Own(backend.CreateConv(conv, Floats(conv + ".weight", dim, dim, kernel), Floats(conv + ".bias", dim),
+                    scale, shift, dim, kernel));
             }
-            return new TextPrenet(blocks, Linear($"{prefix}.14", dim, dim), dim);
+            return new TextPrenetWeights(blocks, Linear($"{prefix}.14", dim, dim));
         }
 
-        public AudioPrenet AudioPrenet(string prefix, int dim) =>
+        private AudioPrenetWeights AudioPrenet(string prefix, int dim) =>
             new(Linear($"{prefix}.0", 256, dim), Linear($"{prefix}.3", 256, 256), Linear($"{prefix}.6", dim, 256));
     }
 }

@@ -19,7 +19,7 @@ public static class CodeGeneratorFactory
     /// </summary>
     /// <param name="log">gets one line when <c>auto</c> falls back to the CPU; may be null.</param>
     /// <param name="setting">how errors name the device setting (the CLI passes <c>--device</c>).</param>
-    /// <param name="loadCpu">loads the CPU engine; null: <see cref="ValleModel.Load"/>.</param>
+    /// <param name="loadCpu">loads the CPU engine; null: <see cref="ValleModel.Load(ModelCheckpoint, EngineOptions?)"/>.</param>
     public static ICodeGenerator Create(DeviceKind kind, ModelCheckpoint checkpoint, EngineOptions engineOptions,
         Action<string>? log, out CudaDevice? gpu, string setting = "device",
         Func<ModelCheckpoint, EngineOptions, ValleModel>? loadCpu = null)

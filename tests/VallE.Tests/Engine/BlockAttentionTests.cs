@@ -1,11 +1,10 @@
 using VallE.Runtime.Cpu;
-using VallE.Runtime.Models;
 
 namespace VallE.Tests.Engine;
 
 /// <summary>
 /// The blocked attention of many-row segments (<see cref="BlockAttention"/>) equals the per-row path
-/// (<see cref="TransformerLayer.AttendOne"/>) to float rounding: non-causal (NAR) and causal with a text prefix
+/// (<see cref="RowAttention.Attend"/>) to float rounding: non-causal (NAR) and causal with a text prefix
 /// (prefill), one-row segments (decode), row counts that leave partial blocks, key counts that leave vector tails, several segments in one pass.
 /// </summary>
 public sealed class BlockAttentionTests
@@ -22,11 +21,7 @@ public sealed class BlockAttentionTests
         using var perRowBackend = new CpuBackend(2, blockedAttention: false);
         if (!BlockAttention.IsSupported(blockedBackend, dim / heads)) Assert.Ignore("needs AVX2 + FMA");
         Assert.That(BlockAttention.IsSupported(perRowBackend, dim / heads), Is.False);
-        var layer = new TransformerLayer
-        {
-            Index = 0, Dim = dim, Heads = heads, NormFirst = true,
-            InProj = null!, OutProj = null!, Linear1 = null!, Linear2 = null!, Norm1 = null!, Norm2 = null!,
-        };
+        var shape = new AttentionShape(0, dim, heads);
         var rng = new Random(length * 31 + dim);
         // Two sequences in one pass; the second starts after a history of 3 cached positions (as a batched prefill would not,
         // but a NAR segment may start anywhere) to check the row/position bookkeeping.
@@ -37,24 +32,19 @@ public sealed class BlockAttentionTests
             new Segment(caches[0], Row: 0, Start: 0, Length: length, TextLength: textLength, Causal: causal),
             new Segment(caches[1], Row: length, Start: start2, Length: length, TextLength: textLength, Causal: causal),
         };
-        var ws = new Workspace(rows, dim, 4 * dim, start2 + length + 8, blockedBackend);
-        var perRow = new Workspace(rows, dim, 4 * dim, start2 + length + 8, perRowBackend);
-        foreach (var a in new[] { ws.Qkv, caches[0].Keys(0), caches[0].Values(0), caches[1].Keys(0), caches[1].Values(0) })
+        var qkv = new float[rows * 3 * dim];
+        foreach (var a in new[] { qkv, caches[0].Keys(0), caches[0].Values(0), caches[1].Keys(0), caches[1].Values(0) })
             for (int i = 0; i < a.Length; i++) a[i] = (float)(rng.NextDouble() * 4 - 2);
 
-        ws.Qkv.CopyTo(perRow.Qkv, 0);
-
-        static float[] Run(Workspace w, TransformerLayer layer, Segment[] segments, int n)
+        float[] Run(CpuBackend backend)
         {
-            Array.Clear(w.Attn);
-            var job = w.Job;
-            int items = job.Set(layer, segments);
-            w.Backend.For(items, ref job);
-            return w.Attn[..n];
+            var attn = new float[rows * dim];
+            new AttentionJob(backend).Run(shape, segments, qkv, 0, attn, 0, rows, start2 + length + 8);
+            return attn;
         }
 
-        var expected = Run(perRow, layer, segments, rows * dim);
-        var actual = Run(ws, layer, segments, rows * dim);
+        var expected = Run(perRowBackend);
+        var actual = Run(blockedBackend);
         Assert.That(actual.Any(float.IsNaN), Is.False);
         for (int i = 0; i < expected.Length; i++)
             Assert.That(actual[i], Is.EqualTo(expected[i]).Within(1e-5f + 1e-5f * Math.Abs(expected[i])), $"element {i}");

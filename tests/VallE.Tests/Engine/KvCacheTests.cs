@@ -52,7 +52,7 @@ public sealed class KvCacheTests
         var recorder = new LogitsRecorder();
         var result = model.Generate(request, recorder);
         var c = model.Config;
-        var reference = new ReferenceForward(model.Weights, model.Backend);
+        var reference = new ReferenceForward(model.Weights, model.Compute);
         var languages = RequestValidation.LanguageIds(model.Config, request, request.TextTokens.Length);
 
         var audio = new List<long>();

@@ -19,8 +19,8 @@ public sealed class WeightsDTypeTests
         var request = f.Request();
         var exact = f.Model.Generate(request);
         using var quantized = ValleModel.Load(f.Checkpoint, new EngineOptions { Threads = 1, WeightsDType = dtype });
-        var f32 = new ReferenceForward(f.Model.Weights, f.Model.Backend);
-        var q = new ReferenceForward(quantized.Weights, quantized.Backend);
+        var f32 = new ReferenceForward(f.Model.Weights, f.Model.Compute);
+        var q = new ReferenceForward(quantized.Weights, quantized.Compute);
         var c = f.Model.Config;
         var languages = RequestValidation.LanguageIds(f.Model.Config, request, request.TextTokens.Length);
 

@@ -1,4 +1,4 @@
-namespace VallE.Runtime.Models;
+namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// A run of consecutive rows of one sequence inside a batched forward pass: rows

@@ -1,4 +1,4 @@
-namespace VallE.Runtime.Models;
+namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// Keys and values of one sequence, per layer, channel-major: <c>K[layer][(h * headDim + i) * Capacity + pos]</c>.

@@ -1,4 +1,4 @@
-namespace VallE.Runtime.Models;
+namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// A normalisation applied row by row to <c>[rows, dim]</c> activations. The NAR's adaptive norms depend on the

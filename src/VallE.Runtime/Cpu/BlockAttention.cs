@@ -3,11 +3,11 @@ using System.Runtime.InteropServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 
-namespace VallE.Runtime.Models;
+namespace VallE.Runtime.Cpu;
 
 /// <summary>
 /// Attention of a block of up to <see cref="Rows"/> consecutive query rows of one segment and one head, for passes
-/// with many rows (NAR stages, AR prefill). The per-row path (<see cref="TransformerLayer.AttendOne"/>) streams
+/// with many rows (NAR stages, AR prefill). The per-row path (<see cref="RowAttention.Attend"/>) streams
 /// every key channel once per row and is bound by memory; here each 8-key vector loaded from the channel-major
 /// cache feeds one FMA per row of the block, and each value vector likewise, so the work becomes compute-bound.
 /// Same semantics as the per-row path: q pre-scaled by 1/√headDim (as torch), max-subtracted softmax per row over
@@ -24,21 +24,21 @@ internal static class BlockAttention
     /// (the backend's ISA at least AVX2) and pairs of channels, and the backend must have blocked attention on
     /// (tests and benchmarks turn it off to compare with the per-row path on the same machine).
     /// </summary>
-    public static bool IsSupported(Cpu.CpuBackend backend, int headDim) =>
-        backend.BlockedAttention && backend.Isa >= Cpu.KernelIsa.Avx2 && Vector256.IsHardwareAccelerated && headDim % 2 == 0;
+    public static bool IsSupported(CpuBackend backend, int headDim) =>
+        backend.BlockedAttention && backend.Isa >= KernelIsa.Avx2 && Vector256.IsHardwareAccelerated && headDim % 2 == 0;
 
     /// <param name="qkv">The pass's q/k/v rows ([rows, 3·Dim]).</param>
     /// <param name="firstRow">Activation row of the block's first query.</param>
     /// <param name="count">Rows in the block, 1..<see cref="Rows"/>; their visible key counts must not decrease.</param>
     /// <param name="scores">Scratch of at least Rows × (keys of the last row, rounded up to 16) floats.</param>
     /// <param name="q">Scratch of at least Rows × headDim floats.</param>
-    public static void Attend(TransformerLayer layer, ReadOnlySpan<float> qkv, in Segment s, int firstRow, int count,
+    public static void Attend(in AttentionShape layer, ReadOnlySpan<float> qkv, in Segment s, int firstRow, int count,
         int head, Span<float> scores, Span<float> q, Span<float> attnOut)
     {
         int d = layer.Dim, hd = layer.HeadDim;
         int cap = s.Cache.Capacity;
-        var keys = s.Cache.Keys(layer.Index);
-        var values = s.Cache.Values(layer.Index);
+        var keys = s.Cache.Keys(layer.Layer);
+        var values = s.Cache.Values(layer.Layer);
         int firstPos = s.Start + (firstRow - s.Row);
         int nMax = s.VisibleKeys(firstPos + count - 1);
         int stride = (nMax + 15) & ~15;
@@ -80,7 +80,7 @@ internal static class BlockAttention
     /// scores in registers instead of updating a score vector in memory once per channel (the per-row path's
     /// MultiplyAdd sweep reads and writes it headDim times).
     /// </summary>
-    public static void AttendRow(TransformerLayer layer, ReadOnlySpan<float> qkv, in Segment s, int row, int head,
+    public static void AttendRow(in AttentionShape layer, ReadOnlySpan<float> qkv, in Segment s, int row, int head,
         Span<float> scores, Span<float> q, Span<float> attnOut)
     {
         int d = layer.Dim, hd = layer.HeadDim;
@@ -89,8 +89,8 @@ internal static class BlockAttention
         var qr = q[..hd];
         TensorPrimitives.Multiply(qkv.Slice(row * 3 * d + head * hd, hd), 1f / MathF.Sqrt(hd), qr);
         nint channel0 = (nint)head * hd * cap;
-        ref float k = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Keys(layer.Index)), channel0);
-        ref float v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Values(layer.Index)), channel0);
+        ref float k = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Keys(layer.Layer)), channel0);
+        ref float v = ref Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s.Cache.Values(layer.Layer)), channel0);
         ref float q0 = ref MemoryMarshal.GetReference(qr);
         ref float sc0 = ref MemoryMarshal.GetReference(scores);
 
@@ -161,7 +161,7 @@ internal static class BlockAttention
             o[e0] = s0; o[e0 + 1] = s1; o[e0 + 2] = s2; o[e0 + 3] = s3;
         }
         for (; e0 < hd; e0++)
-            o[e0] = TensorPrimitives.Dot(sc, s.Cache.Values(layer.Index).AsSpan((int)channel0 + e0 * cap, n));
+            o[e0] = TensorPrimitives.Dot(sc, s.Cache.Values(layer.Layer).AsSpan((int)channel0 + e0 * cap, n));
     }
 
     /// <summary>scores[r, j] = Σ_e q[r, e] · K[e, j] for j below n (then scalar tails).</summary>
