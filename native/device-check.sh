@@ -4,8 +4,9 @@
 #   2. libvalle_kernels for this GPU's architecture only (nvcc if present; else the carried build/kernels)
 #   3. native/tests/kernel_check.cu: every kernel through the C ABI against CPU references (needs only nvcc), then
 #      the same under compute-sanitizer memcheck, racecheck and synccheck
-#   4. when dotnet is there: the CUDA NUnit suite (tests/VallE.Tests/Cuda: kernels, decoder stack, AR/NAR, PyTorch
-#      fixture), and memcheck/racecheck/synccheck over it
+#   4. when dotnet is there: the CUDA NUnit suite (tests/VallE.Tests/Cuda: kernels, the CUDA backend, the model on it vs PyTorch
+#      and the CPU on every fixture; tests/VallE.Tests/Backends: the op table's CUDA rows, the seed test), and
+#      memcheck/racecheck/synccheck over it
 #   5. `valle bench --device cuda` when this build's bench command has --device; the CudaDecodeStep BenchmarkDotNet
 #      benchmark (12-layer d=1024 decode step, eager vs CUDA graph)
 # Every step runs even when an earlier one fails; the last line is "device-check: N passed, M failed" and the exit
@@ -105,13 +106,13 @@ cuda_tests() {  # cuda_tests FILTER [wrapper...]
   # A run where the GPU tests were skipped is a failure here: this script exists to run them.
   ! grep -q 'no CUDA device' "$LOGS"/*.trx 2>/dev/null || { echo "the CUDA tests were skipped: see the reason above"; return 1; }
 }
-step cuda-tests cuda_tests "FullyQualifiedName~VallE.Tests.Cuda"
+step cuda-tests cuda_tests "FullyQualifiedName~VallE.Tests.Cuda|FullyQualifiedName~VallE.Tests.Backends"
 
 if [ "$QUICK" = 0 ]; then
   if [ -n "$SANITIZER" ]; then
     # dotnet test runs the tests in a child (testhost): the sanitizer must follow child processes.
     SAN=("$SANITIZER" --target-processes all --error-exitcode 99 --print-limit 20)
-    step memcheck cuda_tests "FullyQualifiedName~VallE.Tests.Cuda" "${SAN[@]}" --tool memcheck --leak-check full
+    step memcheck cuda_tests "FullyQualifiedName~VallE.Tests.Cuda|FullyQualifiedName~VallE.Tests.Backends" "${SAN[@]}" --tool memcheck --leak-check full
     step racecheck cuda_tests "FullyQualifiedName~CudaAttentionTests|FullyQualifiedName~CudaSamplingTests|FullyQualifiedName~CudaEmbeddingNormTests" "${SAN[@]}" --tool racecheck
     step synccheck cuda_tests "FullyQualifiedName~CudaAttentionTests|FullyQualifiedName~CudaSamplingTests" "${SAN[@]}" --tool synccheck
   else

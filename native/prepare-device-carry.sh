@@ -2,7 +2,7 @@
 # Prepares .device/ for native/device-check.sh on a GPU machine that has nvcc but no .NET (the lent H200 image):
 #   .device/dotnet-rt.tar.xz   the .NET runtime (host + Microsoft.NETCore.App) of this machine, xz-compressed
 #   .device/runner/            tests/VallE.CudaTestRunner Release build (NUnit in-process runner + VallE.Tests)
-#   .device/shared/            the valle-tiny PyTorch fixture the CUDA fixture test reads
+#   .device/shared/            the valle-tiny and vallex-tiny PyTorch fixtures the CUDA fixture tests read
 # .device/ is excluded from git locally (.git/info/exclude). Then, with the device tool:
 #   run(command="native/device-check.sh", carry=[".device"], timeout_s=540)
 set -euo pipefail
@@ -11,7 +11,7 @@ cd "$ROOT"
 OUTDIR="$ROOT/.device"
 EXCLUDE="$(git rev-parse --git-path info/exclude)"
 grep -qx '/.device/' "$EXCLUDE" 2>/dev/null || echo '/.device/' >> "$EXCLUDE"
-rm -rf "$OUTDIR" && mkdir -p "$OUTDIR/runner" "$OUTDIR/shared/fixtures/valle/valle-tiny"
+rm -rf "$OUTDIR" && mkdir -p "$OUTDIR/runner"
 
 dotnet build tests/VallE.CudaTestRunner -c Release -nologo -clp:ErrorsOnly -v:quiet
 cp -r tests/VallE.CudaTestRunner/bin/Release/net10.0/. "$OUTDIR/runner/"
@@ -23,7 +23,12 @@ runtime="$(ls -d "$DOTNET_ROOT"/shared/Microsoft.NETCore.App/10.* | sort -V | ta
 tar -C "$DOTNET_ROOT" -cf - dotnet host "shared/Microsoft.NETCore.App/$(basename "$runtime")" | xz -T0 -6 > "$OUTDIR/dotnet-rt.tar.xz"
 
 SHARED="${VALLE_SHARED:-$ROOT/../shared}"
-for f in checkpoint.pt text_tokens.npy prompt_codes.npy expected_codes.npy meta.json; do
-  cp "$SHARED/fixtures/valle/valle-tiny/$f" "$OUTDIR/shared/fixtures/valle/valle-tiny/" 2>/dev/null || echo "note: fixture $f not found"
+# What tests/VallE.Tests/Cuda/CudaFixtureTests reads of every fixture (not the NAR logits: 5 MB each, unused there).
+for fixture in valle-tiny vallex-tiny; do
+  mkdir -p "$OUTDIR/shared/fixtures/valle/$fixture"
+  for f in checkpoint.pt text_tokens.npy prompt_codes.npy expected_codes.npy expected_ar_logits.npy meta.json \
+           continual_input_codes.npy expected_continual_codes.npy; do
+    cp "$SHARED/fixtures/valle/$fixture/$f" "$OUTDIR/shared/fixtures/valle/$fixture/" 2>/dev/null || echo "note: $fixture/$f not found"
+  done
 done
 du -sh "$OUTDIR"

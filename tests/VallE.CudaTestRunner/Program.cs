@@ -15,7 +15,7 @@ public static class Program
 {
     public static int Main(string[] args)
     {
-        string pattern = args.Length > 0 ? args[0] : @"^VallE\.Tests\.Cuda\.";
+        string pattern = args.Length > 0 ? args[0] : @"^VallE\.Tests\.(Cuda|Backends)\.";
         Assembly tests = typeof(VallE.Tests.Support.TestPaths).Assembly;
         var runner = new NUnitTestAssemblyRunner(new DefaultTestAssemblyBuilder());
         runner.Load(tests, new Dictionary<string, object>());

@@ -44,8 +44,8 @@ public readonly record struct OpRequirement(OpKind Op, WeightsDType DType = Weig
 /// <summary>
 /// The operations the VALL-E model (<see cref="Models.ValleModel"/>) is written over, in the spirit of
 /// ggml-backend: a backend owns memory (tensors, weights, caches, samplers) and implements operations; it holds no
-/// model logic. Implementations: <c>Cpu.CpuComputeBackend</c> (the reference: SIMD kernels on a worker pool)
-/// and <c>Cuda.CudaComputeBackend</c> (kernels + cuBLAS on one stream; the AR step recorded as a CUDA graph).
+/// model logic. Implementations: <see cref="Cpu.CpuComputeBackend"/> (the reference: SIMD kernels on a worker pool)
+/// and <see cref="Cuda.CudaComputeBackend"/> (kernels + cuBLAS on one stream; the AR step recorded as a CUDA graph).
 /// <para>
 /// All float arithmetic is float32. Ops only enqueue work on device backends; <see cref="Read(TensorRows, Span{int})"/>
 /// is the one point where the host waits for the device. A backend is used by one thread at a time.
@@ -83,7 +83,9 @@ public interface IComputeBackend : IDisposable
         ReadOnlySpan<float> bnShift, int dim, int kernel);
     DevicePositions CreatePositions(string name, int dim, float alpha);
     DeviceKvCache CreateKvCache(string name, int slots, int layers, int capacity, int dim, bool keepsHistory);
-    /// <param name="historyCapacity">tokens of repetition history kept per slot.</param>
+    /// <param name="historyCapacity">tokens of repetition history kept per slot: each slot's history starts empty and
+    /// holds the tokens it samples (upstream penalises generated tokens only); the penalty window reads its last
+    /// <c>RepetitionWindow</c> entries, so a capacity of the most tokens a sequence may generate loses nothing.</param>
     DeviceSamplers CreateSamplers(IReadOnlyList<SamplingOptions> options, int vocab, int historyCapacity);
     IStepGraph CreateStepGraph();
 
@@ -108,7 +110,11 @@ public interface IComputeBackend : IDisposable
     /// <summary><c>x += delta</c>.</summary>
     void Add(TensorRows x, TensorRows delta);
 
-    /// <summary><c>y = norm(x)</c> (AdaLN with <paramref name="stage"/>'s pair); <paramref name="y"/> may be <paramref name="x"/>.</summary>
+    /// <summary>
+    /// <c>y = norm(x)</c>; <paramref name="y"/> may be <paramref name="x"/>. Stages: a plain LayerNorm takes 0; an AdaLN
+    /// norm takes the NAR's codebook stage 1..<see cref="DeviceNorm.Stages"/> and applies pair <c>stage - 1</c> of
+    /// <see cref="CreateNorm"/>'s <c>stageScaleShift</c>. (<see cref="AddNorm"/> is part of <see cref="OpKind.Norm"/>.)
+    /// </summary>
     void Norm(DeviceNorm norm, int stage, TensorRows x, TensorRows y);
 
     /// <summary><c>x += delta; y = norm(x)</c>: the residual add and the norm after it; <paramref name="y"/> may be <paramref name="x"/>.</summary>
@@ -117,6 +123,7 @@ public interface IComputeBackend : IDisposable
     /// <summary>Conv + BatchNorm + ReLU over the rows of ONE sequence (time = rows); <paramref name="y"/> must not be <paramref name="x"/>.</summary>
     void Conv(DeviceConv conv, TensorRows x, TensorRows y);
 
+    /// <summary>Copies rows of the same shape and type (float or int).</summary>
     void Copy(TensorRows source, TensorRows destination);
 
     /// <summary>

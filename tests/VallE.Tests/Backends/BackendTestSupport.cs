@@ -7,13 +7,11 @@ namespace VallE.Tests.Backends;
 
 /// <summary>
 /// The backends the op table runs on, by name: <c>cpu</c> always; <c>cuda</c> where a GPU is present and the CUDA
-/// backend is built (it is made through reflection, so this file compiles before <c>CudaComputeBackend</c> exists).
+/// kernels library loads (the probe's reason otherwise).
 /// </summary>
 internal static class TestBackends
 {
     public static readonly string[] Names = ["cpu", "cuda"];
-
-    public const string CudaTypeName = "VallE.Runtime.Cuda.CudaComputeBackend, VallE.Runtime";
 
     /// <param name="cpuThreads">worker threads of the CPU backend's pool (the caller included).</param>
     public static IComputeBackend Create(string name, int cpuThreads = 2) => name switch
@@ -38,22 +36,8 @@ internal static class TestBackends
             Assert.Ignore("CUDA rows: skipped: " + e.Message);
             return null!;
         }
-        Type? type = Type.GetType(CudaTypeName);
-        if (type is null)
-        {
-            Assert.Ignore($"CUDA rows: skipped: backend not built (no {CudaTypeName})");
-            return null!;
-        }
-        try
-        {
-            // CudaComputeBackend(CudaDevice device, bool ownsDevice = false): the device is shared by the whole run.
-            return (IComputeBackend)Activator.CreateInstance(type, device, false)!;
-        }
-        catch (System.Reflection.TargetInvocationException e) when (e.InnerException is not null)
-        {
-            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(e.InnerException);
-            throw;
-        }
+        // The device is shared by the whole run: the backend does not own it.
+        return new CudaComputeBackend(device, ownsDevice: false);
     }
 
     /// <summary>Asserts the backend runs <paramref name="requirement"/>: the CPU (the reference) must; others may say no.</summary>
