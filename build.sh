@@ -11,7 +11,8 @@
 #   ./build.sh publish   the `valle` command, ReadyToRun-compiled (starts ~1.5x faster), into artifacts/valle
 #
 # Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug; VERSION=x.y.z overrides the
-# package version (default: <Version> of Directory.Build.props).
+# package version (default: <Version> of Directory.Build.props); VALLE_ONNXRUNTIME_GPU=1 builds/publishes with
+# Microsoft.ML.OnnxRuntime.Gpu.Linux (the codec's CUDA execution provider, used with --device cuda|auto).
 # ONNX Runtime is not installed here: it is the NuGet package Microsoft.ML.OnnxRuntime, restored by dotnet build
 # (its native library lands in the output folder, runtimes/<rid>/native).
 set -euo pipefail
@@ -19,6 +20,7 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 cd "$ROOT"
 CONFIGURATION="${CONFIGURATION:-Release}"
+ORT_GPU=(); [ "${VALLE_ONNXRUNTIME_GPU:-0}" = 1 ] && ORT_GPU=(-p:ValleOnnxRuntimeGpu=true)
 DEPS="$ROOT/.deps"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
@@ -63,7 +65,7 @@ ensure_deps() {
 
 build() {
   log "dotnet build ($CONFIGURATION)"
-  dotnet build "$ROOT/VallE.sln" -c "$CONFIGURATION" -nologo -clp:ErrorsOnly -v:quiet
+  dotnet build "$ROOT/VallE.sln" -c "$CONFIGURATION" "${ORT_GPU[@]}" -nologo -clp:ErrorsOnly -v:quiet
 }
 
 PACKAGES="$ROOT/artifacts/packages"
@@ -159,7 +161,7 @@ publish() {
   log "dotnet publish ($rid, ReadyToRun) -> $out"
   rm -rf "$out"
   dotnet publish "$ROOT/src/VallE.Cli/VallE.Cli.csproj" -c Release -r "$rid" --self-contained false \
-    -p:PublishReadyToRun=true -o "$out" -nologo -clp:ErrorsOnly -v:quiet
+    -p:PublishReadyToRun=true "${ORT_GPU[@]}" -o "$out" -nologo -clp:ErrorsOnly -v:quiet
   log "run it as $out/valle (or: dotnet $out/valle.dll)"
 }
 
