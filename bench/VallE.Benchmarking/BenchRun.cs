@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
 using VallE.Runtime.Models;
 using VallE.Weights;
@@ -177,13 +178,12 @@ public static class BenchRun
         return MemoryBandwidth.MeasureGBps(backend);
     }
 
-    private static int? FirstDifferentFrame(long[,] a, long[,] b)
+    private static int? FirstDifferentFrame(AudioCodes a, AudioCodes b)
     {
-        int frames = Math.Min(a.GetLength(0), b.GetLength(0)), q = Math.Min(a.GetLength(1), b.GetLength(1));
+        int frames = Math.Min(a.Frames, b.Frames), q = Math.Min(a.Codebooks, b.Codebooks);
         for (int t = 0; t < frames; t++)
-            for (int j = 0; j < q; j++)
-                if (a[t, j] != b[t, j]) return t;
-        return a.GetLength(0) == b.GetLength(0) ? null : frames;
+            if (!a.Frame(t)[..q].SequenceEqual(b.Frame(t)[..q])) return t;
+        return a.Frames == b.Frames ? null : frames;
     }
 
     private static string DescribeMachine()

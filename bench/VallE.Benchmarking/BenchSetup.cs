@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VallE.Runtime.Codec;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
@@ -58,7 +59,7 @@ internal static class BenchSetup
     /// Seeded random text tokens <c>[textLen]</c> (&lt;bos&gt;, ids in 3..vocab-1, &lt;eos&gt;) and prompt codes
     /// <c>[promptFrames, quantizers]</c>: random weights make their content irrelevant, only the shapes matter.
     /// </summary>
-    public static (long[] Text, long[,] Prompt) RandomInputs(int textLen, int promptFrames, int textVocab, int quantizers,
+    public static (long[] Text, AudioCodes Prompt) RandomInputs(int textLen, int promptFrames, int textVocab, int quantizers,
         int audioVocab, ulong seed)
     {
         // The sampler's counter-based uniforms: a pure function of (seed, n), stable across .NET versions.
@@ -68,18 +69,15 @@ internal static class BenchSetup
         for (int i = 0; i < textLen; i++) text[i] = 3 + (long)(Next() * (textVocab - 3));
         text[0] = 1;
         text[^1] = 2;
-        var prompt = new long[promptFrames, quantizers];
-        for (int t = 0; t < promptFrames; t++)
-            for (int q = 0; q < quantizers; q++) prompt[t, q] = (long)(Next() * audioVocab);
-        return (text, prompt);
+        var prompt = new long[promptFrames * quantizers];   // frame-major, drawn in the same order as before
+        for (int i = 0; i < prompt.Length; i++) prompt[i] = (long)(Next() * audioVocab);
+        return (text, new AudioCodes(prompt, promptFrames, quantizers));
     }
 
-    public static void WriteInputs(string folder, long[] text, long[,] prompt)
+    public static void WriteInputs(string folder, long[] text, AudioCodes prompt)
     {
         Npy.WriteInt64(Path.Combine(folder, "text_tokens.npy"), text, text.Length);
-        var flat = new long[prompt.Length];
-        Buffer.BlockCopy(prompt, 0, flat, 0, flat.Length * sizeof(long));
-        Npy.WriteInt64(Path.Combine(folder, "prompt_codes.npy"), flat, prompt.GetLength(0), prompt.GetLength(1));
+        Npy.WriteInt64(Path.Combine(folder, "prompt_codes.npy"), prompt.Span, prompt.Frames, prompt.Codebooks);
     }
 }
 

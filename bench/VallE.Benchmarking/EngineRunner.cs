@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Models;
 using VallE.Runtime.Sampling;
 
@@ -10,7 +11,7 @@ namespace VallE.Benchmarking;
 /// </summary>
 internal sealed class EngineRunner(ValleModel model)
 {
-    public (BenchMeasurement Timing, long[,] Codes, string StopReason) Run(long[] text, long[,] prompt, int enroll,
+    public (BenchMeasurement Timing, AudioCodes Codes, string StopReason) Run(long[] text, AudioCodes prompt, int enroll,
         int frames)
     {
         var request = new GenerationRequest

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using VallE.Runtime.Codec;
 using VallE.Weights;
 using VallE.Weights.NumPy;
 
@@ -26,7 +27,7 @@ internal sealed class TorchReferenceRunner(string python, string referenceDir, i
         }
     }
 
-    public (BenchMeasurement Timing, long[,] Codes) Run(string variant, string checkpoint, string inputs, int enroll,
+    public (BenchMeasurement Timing, AudioCodes Codes) Run(string variant, string checkpoint, string inputs, int enroll,
         int frames, CancellationToken cancel)
     {
         string codesPath = Path.Combine(inputs, $"torch-{variant}-codes.npy");
@@ -48,9 +49,6 @@ internal sealed class TorchReferenceRunner(string python, string referenceDir, i
         var timing = new BenchMeasurement($"PyTorch {variant}", r.GetProperty("frames").GetInt32(), D("ar_ms"),
             D("first_step_ms"), D("decode_ms_per_step"), D("nar_ms"), D("total_ms"));
         NpyArray array = Npy.Read(codesPath);
-        long[] flat = array.ToInt64();
-        var codes = new long[array.Shape[0], array.Shape[1]];
-        Buffer.BlockCopy(flat, 0, codes, 0, flat.Length * sizeof(long));
-        return (timing, codes);
+        return (timing, new AudioCodes(array.ToInt64(), checked((int)array.Shape[0]), checked((int)array.Shape[1])));
     }
 }

@@ -13,7 +13,7 @@ public class CodecBenchmark
 {
     private EncodecEncoder _encoder = null!;
     private EncodecDecoder _decoder = null!;
-    private long[] _codes1s = null!, _codes5s = null!;
+    private AudioCodes _codes1s = null!, _codes5s = null!;
     private float[] _prompt3s = null!;
 
     [GlobalSetup]
@@ -24,8 +24,8 @@ public class CodecBenchmark
         _encoder = EncodecEncoder.Open(Path.Combine(dir, "encodec_encoder.onnx"));
         _decoder = EncodecDecoder.Open(Path.Combine(dir, "encodec_decoder.onnx"));
         var rng = new Random(1);
-        _codes1s = Enumerable.Range(0, 75 * 8).Select(_ => (long)rng.Next(1024)).ToArray();
-        _codes5s = Enumerable.Range(0, 375 * 8).Select(_ => (long)rng.Next(1024)).ToArray();
+        _codes1s = new AudioCodes(Enumerable.Range(0, 75 * 8).Select(_ => (long)rng.Next(1024)).ToArray(), 75);
+        _codes5s = new AudioCodes(Enumerable.Range(0, 375 * 8).Select(_ => (long)rng.Next(1024)).ToArray(), 375);
         _prompt3s = Enumerable.Range(0, 72000).Select(i => (float)(0.3 * Math.Sin(i * 0.03))).ToArray();
     }
 
@@ -37,13 +37,13 @@ public class CodecBenchmark
     }
 
     [Benchmark(Baseline = true)]
-    public float[] Decode1s() => _decoder.Decode(_codes1s, 75);
+    public float[] Decode1s() => _decoder.Decode(_codes1s);
 
     [Benchmark]
-    public float[] Decode5s() => _decoder.Decode(_codes5s, 375);
+    public float[] Decode5s() => _decoder.Decode(_codes5s);
 
     [Benchmark]
-    public long[] EncodePrompt3s() => _encoder.Encode(_prompt3s, out _);
+    public AudioCodes EncodePrompt3s() => _encoder.Encode(_prompt3s);
 
     private static string? FindDemoCodec()
     {

@@ -42,14 +42,14 @@ internal static class DecodeCommand
             string decoderPath = parse.GetValue(decoderOpt)!;
             AtomicFile.Check(output, input, decoderPath);
             var clock = Stopwatch.StartNew();
-            (long[] codes, int frames) = ReadCodes(input);
+            AudioCodes codes = ReadCodes(input);
             using var decoder = EncodecDecoder.Open(decoderPath, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            float[] audio = decoder.Decode(codes, frames, ctx.Cancellation);
+            float[] audio = decoder.Decode(codes, ctx.Cancellation);
             long clipped = WavWriter.Write(output, audio, EncodecContract.SampleRate, format);
             ReportClipping(ctx, clipped, audio.Length);
             ctx.Info(string.Format(CultureInfo.InvariantCulture, "decoded {0} frames to {1:F2} s of audio -> {2} ({3:F2} s)",
-                frames, audio.Length / (double)EncodecContract.SampleRate, output, clock.Elapsed.TotalSeconds));
+                codes.Frames, audio.Length / (double)EncodecContract.SampleRate, output, clock.Elapsed.TotalSeconds));
             return ExitCodes.Success;
         }));
         return command;
@@ -78,5 +78,5 @@ internal static class DecodeCommand
     }
 
     /// <summary>Reads a code matrix file: int64/int32 <c>[T, 8]</c> or <c>[1, T, 8]</c>.</summary>
-    internal static (long[] Codes, int Frames) ReadCodes(string path) => CodesFile.Read(path);
+    internal static AudioCodes ReadCodes(string path) => CodesFile.Read(path);
 }

@@ -43,11 +43,11 @@ internal static class EncodeCommand
             float[] audio = PromptAudio.LoadMono(input, EncodecContract.SampleRate, out WavFormat source);
             using var encoder = EncodecEncoder.Open(encoderPath, options);
             ctx.Cancellation.ThrowIfCancellationRequested();
-            long[] codes = encoder.Encode(audio, out int frames, ctx.Cancellation);
-            Npy.Write(output, NpyArray.FromInt64(codes, frames, EncodecContract.Quantizers));
+            AudioCodes codes = encoder.Encode(audio, ctx.Cancellation);
+            Npy.WriteInt64(output, codes.Span, codes.Frames, codes.Codebooks);
             ctx.Info(string.Format(CultureInfo.InvariantCulture,
                 "encoded {0:F2} s of audio ({1}) to {2} frames x {3} codes -> {4} ({5:F2} s)",
-                audio.Length / (double)EncodecContract.SampleRate, source, frames, EncodecContract.Quantizers, output,
+                audio.Length / (double)EncodecContract.SampleRate, source, codes.Frames, codes.Codebooks, output,
                 clock.Elapsed.TotalSeconds));
             return ExitCodes.Success;
         }));

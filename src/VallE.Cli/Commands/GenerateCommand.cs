@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
 using VallE.Weights;
@@ -62,9 +63,9 @@ internal static class GenerateCommand
             string output = parse.GetValue(outOpt)!;
             AtomicFile.Check(output, checkpointPath, textPath, promptPath);
             long[] text = ReadTokens(textPath);
-            long[,] prompt = ReadCodes(promptPath);
+            AudioCodes prompt = ReadCodes(promptPath);
             // continual's "prompt" is a whole utterance to complete, not a voice prompt.
-            if (!continual) PromptLimitCliOptions.CheckFrames(promptPath, prompt.GetLength(0), maxPromptSeconds);
+            if (!continual) PromptLimitCliOptions.CheckFrames(promptPath, prompt.Frames, maxPromptSeconds);
 
             using var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides);
 
@@ -102,12 +103,10 @@ internal static class GenerateCommand
                 }
             }
 
-            var codes = result.Codes;
-            var flat = new long[codes.Length];
-            Buffer.BlockCopy(codes, 0, flat, 0, flat.Length * sizeof(long));
-            Npy.WriteInt64(output, flat, codes.GetLength(0), codes.GetLength(1));
+            AudioCodes codes = result.Codes;
+            Npy.WriteInt64(output, codes.Span, codes.Frames, codes.Codebooks);
             ctx.Info(string.Create(CultureInfo.InvariantCulture,
-                $"generated {result.Frames} frames ({result.Frames / (double)Runtime.Codec.EncodecContract.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
+                $"generated {result.Frames} frames ({result.Frames / (double)EncodecContract.FramesPerSecond:F2} s, stop: {result.StopReason}); " +
                 $"AR {result.ArMillisecondsPerToken:F2} ms/token ({result.ArSteps} steps, {result.ArMilliseconds:F0} ms); NAR {result.NarMilliseconds:F0} ms"));
             return ExitCodes.Success;
         }));
@@ -123,18 +122,15 @@ internal static class GenerateCommand
         return a.ToInt64();
     }
 
-    private static long[,] ReadCodes(string path)
+    /// <summary>Codes of any codebook count (the model checks it, with its message); at least one codebook.</summary>
+    private static AudioCodes ReadCodes(string path)
     {
         var a = Npy.Read(path);
         // VALL-E X presets store [1, T, 8]: accept a leading batch of one.
         long[] shape = a.Rank == 3 && a.Shape[0] == 1 ? a.Shape[1..] : a.Shape;
-        if (shape.Length != 2 || !IsInteger(a.Type))
+        if (shape.Length != 2 || shape[1] < 1 || !IsInteger(a.Type))
             throw new InvalidInputException($"{path}: codes must be a 2-D integer array [frames, 8], got {a}");
-        var flat = a.ToInt64();
-        int rows = (int)shape[0], cols = (int)shape[1];
-        var m = new long[rows, cols];
-        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(long));
-        return m;
+        return new AudioCodes(a.ToInt64(), (int)shape[0], (int)shape[1]);
     }
 
     private static bool IsInteger(NpyType t) => t is NpyType.Int64 or NpyType.Int32 or NpyType.Int16 or NpyType.Int8 or NpyType.UInt8;

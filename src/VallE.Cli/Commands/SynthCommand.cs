@@ -93,7 +93,7 @@ internal static class SynthCommand
             var symbols = SymbolTable.Load(symbolsPath);
             var frontEnd = new TextFrontEnd(new EspeakPhonemizer(parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage), symbols);
             var clock = Stopwatch.StartNew();
-            long[,] promptCodes;
+            AudioCodes promptCodes;
             if (promptWav is not null)
             {
                 using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
@@ -101,9 +101,8 @@ internal static class SynthCommand
             }
             else
             {
-                var (flat, frames) = DecodeCommand.ReadCodes(promptCodesPath!);
-                PromptLimitCliOptions.CheckFrames(promptCodesPath!, frames, maxPromptSeconds);
-                promptCodes = Synthesizer.ToMatrix(flat, frames);
+                promptCodes = DecodeCommand.ReadCodes(promptCodesPath!);
+                PromptLimitCliOptions.CheckFrames(promptCodesPath!, promptCodes.Frames, maxPromptSeconds);
             }
             double promptMs = clock.Elapsed.TotalMilliseconds;
             using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, codecOptions);

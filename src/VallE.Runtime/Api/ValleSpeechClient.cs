@@ -54,7 +54,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     private readonly CudaDevice? _gpu;
     private readonly EncodecDecoder _decoder;
     private readonly SymbolTable _symbols;
-    private readonly Dictionary<string, long[,]> _voices = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, AudioCodes> _voices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ValleVoice> _voiceSources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Synthesizer> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
     private readonly Lock _languageLock = new();
@@ -268,7 +268,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         var typed = options as ValleSpeechOptions;
         var extra = options?.AdditionalProperties;
 
-        long[,] voice = ResolveVoice(options?.VoiceId);
+        AudioCodes voice = ResolveVoice(options?.VoiceId);
         bool pcm = options?.AudioFormat?.Trim().ToLowerInvariant() switch
         {
             null or "" or "wav" or "audio/wav" or "audio/x-wav" or "audio/wave" => false,
@@ -304,7 +304,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         return new Call(synthesizer, request, pcm, sentences, typed?.Progress ?? _progress);
     }
 
-    private long[,] ResolveVoice(string? voiceId)
+    private AudioCodes ResolveVoice(string? voiceId)
     {
         if (voiceId is null)
         {

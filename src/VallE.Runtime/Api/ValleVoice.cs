@@ -10,7 +10,7 @@ namespace VallE;
 /// </summary>
 public sealed class ValleVoice
 {
-    private readonly long[,]? _codes;
+    private readonly AudioCodes? _codes;
 
     /// <summary>The words spoken in the recording (upstream's <c>--text-prompts</c>).</summary>
     public string Transcript { get; }
@@ -19,7 +19,7 @@ public sealed class ValleVoice
     /// <summary>The recording's EnCodec codes (<c>.npy</c>, int64 <c>[T, 8]</c>), or null.</summary>
     public string? CodesPath { get; }
 
-    private ValleVoice(string transcript, string? wavPath, string? codesPath, long[,]? codes)
+    private ValleVoice(string transcript, string? wavPath, string? codesPath, AudioCodes? codes)
     {
         if (string.IsNullOrWhiteSpace(transcript)) throw new ArgumentException("the transcript of a voice must not be empty", nameof(transcript));
         Transcript = transcript;
@@ -34,21 +34,24 @@ public sealed class ValleVoice
     /// <summary>A voice from EnCodec codes saved as NumPy (int64 or int32 <c>[T, 8]</c>); needs no encoder.</summary>
     public static ValleVoice FromCodes(string path, string transcript) => new(transcript, null, RequirePath(path), null);
 
-    /// <summary>A voice from EnCodec codes in memory, <c>[T, 8]</c> frame-major (the array is copied).</summary>
-    public static ValleVoice FromCodes(long[,] codes, string transcript)
+    /// <summary>
+    /// A voice from EnCodec codes in memory, <c>[T, 8]</c> (<see cref="EncodecEncoder.Encode"/>'s result, or a
+    /// <c>long[T, 8]</c> matrix, copied by its conversion).
+    /// </summary>
+    public static ValleVoice FromCodes(AudioCodes codes, string transcript)
     {
         ArgumentNullException.ThrowIfNull(codes);
-        if (codes.GetLength(0) < 1 || codes.GetLength(1) != EncodecContract.Quantizers)
-            throw new ArgumentException($"codes must be [T, {EncodecContract.Quantizers}] with T >= 1, got [{codes.GetLength(0)}, {codes.GetLength(1)}]", nameof(codes));
-        return new(transcript, null, null, (long[,])codes.Clone());
+        if (codes.Frames < 1 || codes.Codebooks != EncodecContract.Quantizers)
+            throw new ArgumentException($"codes must be [T, {EncodecContract.Quantizers}] with T >= 1, got [{codes.Frames}, {codes.Codebooks}]", nameof(codes));
+        return new(transcript, null, null, codes);
     }
 
     internal bool NeedsEncoder => WavPath is not null;
 
     /// <summary>The prompt codes <c>[T, 8]</c>: read or encoded (the caller passes the encoder for WAV voices).</summary>
-    internal long[,] Load(EncodecEncoder? encoder, double maxPromptSeconds, CancellationToken cancellation)
+    internal AudioCodes Load(EncodecEncoder? encoder, double maxPromptSeconds, CancellationToken cancellation)
     {
-        long[,] codes;
+        AudioCodes codes;
         string source;
         if (WavPath is not null)
         {
@@ -56,8 +59,7 @@ public sealed class ValleVoice
         }
         if (CodesPath is not null)
         {
-            var (flat, frames) = CodesFile.Read(CodesPath);
-            codes = Synthesizer.ToMatrix(flat, frames);
+            codes = CodesFile.Read(CodesPath);
             source = CodesPath;
         }
         else
@@ -65,7 +67,7 @@ public sealed class ValleVoice
             codes = _codes!;
             source = "codes";
         }
-        PromptAudio.CheckFrames(source, codes.GetLength(0), maxPromptSeconds);
+        PromptAudio.CheckFrames(source, codes.Frames, maxPromptSeconds);
         return codes;
     }
 

@@ -5,9 +5,9 @@ namespace VallE.Runtime.Codec;
 /// <summary>EnCodec codes stored as NumPy <c>.npy</c>: int64 (or int32) <c>[T, 8]</c> (or <c>[1, T, 8]</c>).</summary>
 public static class CodesFile
 {
-    /// <summary>Reads the codes frame-major (<c>[frames * 8]</c>).</summary>
+    /// <summary>Reads the codes, <c>[frames, 8]</c>.</summary>
     /// <exception cref="InvalidInputException">The file is not a codes array of that shape and type.</exception>
-    public static (long[] Codes, int Frames) Read(string path)
+    public static AudioCodes Read(string path)
     {
         NpyArray array = Npy.Read(path);
         long[] shape = array.Shape;
@@ -16,6 +16,6 @@ public static class CodesFile
             throw new InvalidInputException($"{path}: codes must be [T, {EncodecContract.Quantizers}] (T >= 1), found {array}");
         if (array.Type is not (NpyType.Int64 or NpyType.Int32))
             throw new InvalidInputException($"{path}: codes must be int64 (or int32), found {array.Type}");
-        return (array.ToInt64(), checked((int)shape[0]));
+        return new AudioCodes(array.ToInt64(), checked((int)shape[0]));
     }
 }

@@ -29,18 +29,27 @@ public sealed class EncodecDecoder : IDisposable
                 " (is it the encoder? the decoder takes int64 codes [B, 8, T] and returns float32 audio [B, 1, 320 T])"));
 
     /// <summary>
-    /// Decodes codes laid out <c>[frames, 8]</c> row-major; returns <c>320 * frames</c> samples at 24 kHz. Up to
+    /// Decodes codes <c>[frames, 8]</c>; returns <c>320 * frames</c> samples at 24 kHz. Up to
     /// <see cref="EncodecChunking.ChunkFrames"/> frames this is one ONNX run; longer inputs are decoded window by
     /// window and joined with a crossfade at each seam, so memory does not grow with the length.
     /// Cancellation is checked between windows and stops a window in progress.
     /// </summary>
-    /// <exception cref="InvalidInputException">Codes out of range, or the model produced NaN/Inf samples.</exception>
-    public float[] Decode(ReadOnlySpan<long> codes, int frames, CancellationToken cancellationToken = default)
+    /// <exception cref="InvalidInputException">No frames, not 8 codebooks, codes out of range, or the model produced NaN/Inf samples.</exception>
+    public float[] Decode(AudioCodes codes, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        const int nq = EncodecContract.Quantizers;
+        int frames = codes.Frames;
+        if (frames <= 0) throw new InvalidInputException("cannot decode 0 frames of codes");
+        if (codes.Codebooks != nq)
+            throw new InvalidInputException($"codes have {codes.Codebooks} codebooks, expected {nq} ([frames, {nq}])");
+        return DecodeChecked(codes.Span, frames, cancellationToken);
+    }
+
+    /// <summary>Decodes <paramref name="frames"/> frames of 8 codes, frame-major (shape checked by the caller).</summary>
+    private float[] DecodeChecked(ReadOnlySpan<long> codes, int frames, CancellationToken cancellationToken)
     {
         const int nq = EncodecContract.Quantizers, hop = EncodecContract.HopLength;
-        if (frames <= 0) throw new InvalidInputException("cannot decode 0 frames of codes");
-        if (codes.Length != (long)frames * nq)
-            throw new InvalidInputException($"codes hold {codes.Length} values, expected {frames} frames x {nq}");
         for (int i = 0; i < codes.Length; i++)
             if ((ulong)codes[i] >= EncodecContract.CodebookSize)
                 throw new InvalidInputException($"code {codes[i]} at frame {i / nq}, codebook {i % nq} is outside 0..{EncodecContract.CodebookSize - 1}");

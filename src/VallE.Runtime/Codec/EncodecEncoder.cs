@@ -35,12 +35,12 @@ public sealed class EncodecEncoder : IDisposable
     /// window, each with context on both sides, keeping the codes of each window's core. Cancellation is checked
     /// between windows and stops a window in progress.
     /// </summary>
-    /// <returns>int64 codes, <c>[frames, 8]</c> row-major (the layout of <c>generate</c> and the fixtures).</returns>
-    public long[] Encode(ReadOnlySpan<float> audio, out int frames, CancellationToken cancellationToken = default)
+    /// <returns>int64 codes, <c>[frames, 8]</c> frame-major (the layout of <c>generate</c> and the fixtures).</returns>
+    public AudioCodes Encode(ReadOnlySpan<float> audio, CancellationToken cancellationToken = default)
     {
         const int nq = EncodecContract.Quantizers, hop = EncodecContract.HopLength;
         if (audio.Length == 0) throw new InvalidInputException("cannot encode empty audio");
-        frames = EncodecContract.FramesFor(audio.Length);
+        int frames = EncodecContract.FramesFor(audio.Length);
         var result = new long[(long)frames * nq];
         foreach (CodecChunk chunk in _chunking.Plan(frames))
         {
@@ -67,7 +67,7 @@ public sealed class EncodecEncoder : IDisposable
                 }
             ChunkDone?.Invoke(chunk);
         }
-        return result;
+        return new AudioCodes(result, frames, nq);
     }
 
     public void Dispose() => _session.Dispose();

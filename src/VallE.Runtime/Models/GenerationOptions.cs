@@ -1,3 +1,4 @@
+using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
 using VallE.Runtime.Sampling;
 
@@ -58,13 +59,13 @@ public sealed record GenerationRequest
         if (!(seconds > 0) || seconds > MaxDurationLimitSeconds)
             throw new ArgumentOutOfRangeException("MaxDuration",
                 $"MaxDuration {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} must be in (0, {MaxDurationLimitSeconds}] seconds");
-        return (int)Math.Ceiling(seconds * Codec.EncodecContract.FramesPerSecond);
+        return (int)Math.Ceiling(seconds * EncodecContract.FramesPerSecond);
     }
 
     /// <summary>Text token ids <c>[S]</c>: &lt;bos&gt;, prompt transcript, target text, &lt;eos&gt; (upstream's <c>x</c>).</summary>
     public required long[] TextTokens { get; init; }
     /// <summary>Acoustic prompt codes <c>[T', NumQuantizers]</c>, frame-major (upstream's <c>y</c>).</summary>
-    public required long[,] PromptCodes { get; init; }
+    public required AudioCodes PromptCodes { get; init; }
     /// <summary>
     /// Upstream's <c>enroll_x_lens</c>: how many leading text tokens belong to the prompt transcript (with &lt;bos&gt;).
     /// Needed by prefix modes 2/4 and by VALL-E X's language embeddings; null elsewhere.
@@ -90,8 +91,8 @@ public sealed record GenerationRequest
 public sealed record GenerationResult
 {
     /// <summary>Generated codes <c>[T, NumQuantizers]</c> (prompt frames excluded), as upstream's inference returns.</summary>
-    public required long[,] Codes { get; init; }
-    public int Frames => Codes.GetLength(0);
+    public required AudioCodes Codes { get; init; }
+    public int Frames => Codes.Frames;
     /// <summary>AR decode steps run, including the prefill and the step that stopped.</summary>
     public int ArSteps { get; init; }
     /// <summary>Wall time of the AR phase (prefill + decode) of the call this result came from.</summary>

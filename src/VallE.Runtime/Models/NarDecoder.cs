@@ -1,4 +1,5 @@
 using VallE.Runtime.Backends;
+using VallE.Runtime.Codec;
 
 namespace VallE.Runtime.Models;
 
@@ -7,7 +8,7 @@ namespace VallE.Runtime.Models;
 /// <param name="FirstCodebook">Codebook 0 of the frames to complete (the AR output, or the continuation).</param>
 /// <param name="PositionBeforePrenet">Upstream's <c>continual</c> with prefix_mode 0 applies the audio position before the prenet.</param>
 /// <param name="Languages">VALL-E X: language id per position of <paramref name="Text"/>; null for lifeiteng models.</param>
-internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCodebook, int[]? Languages, bool PositionBeforePrenet = false);
+internal sealed record NarInput(long[] Text, AudioCodes PromptCodes, long[] FirstCodebook, int[]? Languages, bool PositionBeforePrenet = false);
 
 /// <summary>
 /// The non-autoregressive decoder, over backend operations: for each codebook stage 1..7, one full bidirectional
@@ -17,7 +18,7 @@ internal sealed record NarInput(long[] Text, long[,] PromptCodes, long[] FirstCo
 /// </summary>
 internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
 {
-    public long[][,] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer, CancellationToken cancellation = default)
+    public AudioCodes[] Run(IReadOnlyList<NarInput> inputs, IInferenceObserver? observer, CancellationToken cancellation = default)
     {
         var c = w.Config;
         var dec = w.NarDecoder;
@@ -26,7 +27,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
         int totalRows = 0, maxRows = 0, maxFrames = 0, maxAudio = 0, textRows = 0, audioRows = 0, maxText = 0;
         foreach (var input in inputs)
         {
-            int audio = input.PromptCodes.GetLength(0) + input.FirstCodebook.Length;
+            int audio = input.PromptCodes.Frames + input.FirstCodebook.Length;
             totalRows += input.Text.Length + audio;
             maxRows = Math.Max(maxRows, input.Text.Length + audio);
             maxFrames = Math.Max(maxFrames, input.FirstCodebook.Length);
@@ -57,7 +58,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
             var scratch = Own(new DecoderScratch(b, Math.Max(totalRows, 1), d, dec.FeedForwardDim));
 
             // Per sequence: where its text and codes live, and its output codes on the host.
-            var result = new long[n][,];
+            var result = new long[n][];   // [G, books] frame-major per sequence
             var hostCodes = new int[n][];
             var segments = new AttentionSegment[n];
             var textRow = new int[n];
@@ -68,7 +69,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
             for (int s = 0; s < n; s++)
             {
                 var input = inputs[s];
-                int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
+                int S = input.Text.Length, P = input.PromptCodes.Frames, G = input.FirstCodebook.Length;
                 var ids = new int[S * 2];
                 for (int i = 0; i < S; i++)
                 {
@@ -80,10 +81,10 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                     texts.Slice(textAt, S), textScratch);
 
                 var all = hostCodes[s] = new int[(P + G) * books];
-                for (int t = 0; t < P; t++)
-                    for (int j = 0; j < books; j++) all[t * books + j] = (int)input.PromptCodes[t, j];
-                result[s] = new long[G, books];
-                for (int t = 0; t < G; t++) all[(P + t) * books] = (int)(result[s][t, 0] = input.FirstCodebook[t]);
+                ReadOnlySpan<long> prompt = input.PromptCodes.Span;
+                for (int i = 0; i < prompt.Length; i++) all[i] = (int)prompt[i];
+                result[s] = new long[G * books];
+                for (int t = 0; t < G; t++) all[(P + t) * books] = (int)(result[s][t * books] = input.FirstCodebook[t]);
                 if (P + G > 0) b.Write(codes.Slice(codeAt, P + G), all);
 
                 segments[s] = new AttentionSegment(s, rowAt, 0, S + P + G, 0, Causal: false);
@@ -100,7 +101,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                 for (int s = 0; s < n; s++)
                 {
                     var input = inputs[s];
-                    int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length, row = segments[s].Row;
+                    int S = input.Text.Length, P = input.PromptCodes.Frames, G = input.FirstCodebook.Length, row = segments[s].Row;
                     b.Copy(texts.Slice(textRow[s], S), x.Slice(row, S));
                     // Prompt frames: the codebooks known so far (prefix mode 0) or all of them; generated frames: known so far.
                     int promptBooks = c.PrefixMode == 0 ? stage : books;
@@ -125,7 +126,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                 for (int s = 0; s < n; s++)
                 {
                     var input = inputs[s];
-                    int S = input.Text.Length, P = input.PromptCodes.GetLength(0), G = input.FirstCodebook.Length;
+                    int S = input.Text.Length, P = input.PromptCodes.Frames, G = input.FirstCodebook.Length;
                     if (G == 0) continue;
                     var l = logits.Slice(0, G);
                     b.Linear(w.NarPredictLayers[stage - 1], x.Slice(segments[s].Row + S + P, G), l);
@@ -137,11 +138,11 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                     b.ArgMax(l, picked.Slice(0, G));
                     b.Read(picked.Slice(0, G), hostPicked.AsSpan(0, G));
                     var all = hostCodes[s];
-                    for (int t = 0; t < G; t++) all[(P + t) * books + stage] = (int)(result[s][t, stage] = hostPicked[t]);
+                    for (int t = 0; t < G; t++) all[(P + t) * books + stage] = (int)(result[s][t * books + stage] = hostPicked[t]);
                     if (stage < books - 1) b.Write(codes.Slice(codeRow[s] + P, G), all.AsSpan(P * books, G * books));
                 }
             }
-            return result;
+            return [.. result.Select((codes, s) => new AudioCodes(codes, inputs[s].FirstCodebook.Length, books))];
         }
         finally
         {

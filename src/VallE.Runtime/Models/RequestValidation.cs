@@ -1,3 +1,4 @@
+using VallE.Runtime.Codec;
 using VallE.Weights;
 
 namespace VallE.Runtime.Models;
@@ -32,9 +33,7 @@ internal static class RequestValidation
             throw new InvalidInputException($"{where}per-token text languages cannot be used with prefix mode {c.PrefixMode}");
         int[]? languages = LanguageIds(c, r, S);
         if (r.MaxFrames is < 0) throw new InvalidInputException($"{where}max frames {r.MaxFrames} is negative");
-        var first = new long[r.PromptCodes.GetLength(0)];
-        for (int t = 0; t < first.Length; t++) first[t] = r.PromptCodes[t, 0];
-        return new ArInput(r.TextTokens, first, languages, r.Sampling, r.MaxFrames ?? int.MaxValue);
+        return new ArInput(r.TextTokens, r.PromptCodes.Codebook(0), languages, r.Sampling, r.MaxFrames ?? int.MaxValue);
     }
 
     /// <summary>Text tokens: not empty, at most <see cref="GenerationRequest.MaxTextTokens"/>, inside the text vocabulary.</summary>
@@ -51,16 +50,18 @@ internal static class RequestValidation
     }
 
     /// <summary>A code matrix: <c>[frames, NumQuantizers]</c>, every code inside the codebook.</summary>
-    public static void Codes(ModelConfig c, long[,] codes, int index, string what, bool allowEmpty = false)
+    public static void Codes(ModelConfig c, AudioCodes codes, int index, string what, bool allowEmpty = false)
     {
+        ArgumentNullException.ThrowIfNull(codes);
         string where = Where(index);
-        if (codes.GetLength(1) != c.NumQuantizers)
-            throw new InvalidInputException($"{where}{what} have {codes.GetLength(1)} codebooks, the model expects {c.NumQuantizers} ([frames, {c.NumQuantizers}])");
-        if (codes.GetLength(0) == 0 && !allowEmpty) throw new InvalidInputException($"{where}{what} have no frames");
-        for (int t = 0; t < codes.GetLength(0); t++)
-            for (int j = 0; j < codes.GetLength(1); j++)
-                if (codes[t, j] < 0 || codes[t, j] >= c.AudioVocab)
-                    throw new InvalidInputException($"{where}{what}[{t}, {j}] is {codes[t, j]}, outside the codebook 0..{c.AudioVocab - 1}");
+        int books = codes.Codebooks;
+        if (books != c.NumQuantizers)
+            throw new InvalidInputException($"{where}{what} have {books} codebooks, the model expects {c.NumQuantizers} ([frames, {c.NumQuantizers}])");
+        if (codes.Frames == 0 && !allowEmpty) throw new InvalidInputException($"{where}{what} have no frames");
+        ReadOnlySpan<long> all = codes.Span;
+        for (int i = 0; i < all.Length; i++)
+            if (all[i] < 0 || all[i] >= c.AudioVocab)
+                throw new InvalidInputException($"{where}{what}[{i / books}, {i % books}] is {all[i]}, outside the codebook 0..{c.AudioVocab - 1}");
     }
 
     /// <summary>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using VallE.Runtime.Backends;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
 using VallE.Weights;
 
@@ -135,19 +136,16 @@ public sealed class ValleModel : IDisposable
     /// lifeiteng's <c>continual</c>: no AR; the first <c>min(T/2, 225)</c> frames of <paramref name="codes"/> are the
     /// prompt, codebook 0 of the rest is kept and the NAR fills in codebooks 1..7 of those frames.
     /// </summary>
-    public GenerationResult Continual(long[] textTokens, long[,] codes, IInferenceObserver? observer = null, CancellationToken cancellation = default)
+    public GenerationResult Continual(long[] textTokens, AudioCodes codes, IInferenceObserver? observer = null, CancellationToken cancellation = default)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var c = Config;
         RequestValidation.Text(Config, textTokens, 0);
         RequestValidation.Codes(Config, codes, 0, "codes");
-        int T = codes.GetLength(0);
-        int prefix = Math.Min(T / 2, 3 * Codec.EncodecContract.FramesPerSecond);   // upstream: at most a 3 s prompt
-        var prompt = new long[prefix, c.NumQuantizers];
-        for (int t = 0; t < prefix; t++)
-            for (int j = 0; j < c.NumQuantizers; j++) prompt[t, j] = codes[t, j];
-        var first = new long[T - prefix];
-        for (int t = prefix; t < T; t++) first[t - prefix] = codes[t, 0];
+        int T = codes.Frames;
+        int prefix = Math.Min(T / 2, 3 * EncodecContract.FramesPerSecond);   // upstream: at most a 3 s prompt
+        AudioCodes prompt = codes.Slice(0, prefix);
+        long[] first = codes.Slice(prefix, T - prefix).Codebook(0);
 
         var clock = Stopwatch.StartNew();
         // Upstream's continual adds no language embeddings and keeps the whole text (even in prefix modes 2/4).

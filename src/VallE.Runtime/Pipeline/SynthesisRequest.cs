@@ -1,3 +1,4 @@
+using VallE.Runtime.Codec;
 using VallE.Runtime.Sampling;
 
 namespace VallE.Runtime.Pipeline;
@@ -9,8 +10,8 @@ public sealed record SynthesisRequest
     public required string PromptText { get; init; }
     /// <summary>The text to speak.</summary>
     public required string Text { get; init; }
-    /// <summary>EnCodec codes of the prompt recording, <c>[T', 8]</c> frame-major.</summary>
-    public required long[,] PromptCodes { get; init; }
+    /// <summary>EnCodec codes of the prompt recording, <c>[T', 8]</c>.</summary>
+    public required AudioCodes PromptCodes { get; init; }
     public SamplingOptions Sampling { get; init; } = new();
     /// <summary>Cap on generated frames per utterance (75 per second), on top of the model's own limit.</summary>
     public int? MaxFrames { get; init; }

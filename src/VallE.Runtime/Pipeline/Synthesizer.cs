@@ -109,10 +109,7 @@ public sealed class Synthesizer
         if (result.Frames > 0)
         {
             clock.Restart();
-            int frames = result.Frames;
-            var flat = new long[frames * EncodecContract.Quantizers];
-            Buffer.BlockCopy(result.Codes, 0, flat, 0, flat.Length * sizeof(long));
-            samples = _decoder.Decode(flat, frames, cancellation);
+            samples = _decoder.Decode(result.Codes, cancellation);
             codecMs = clock.Elapsed.TotalMilliseconds;
         }
         return new SynthesizedPiece(index, count, text, samples, result.Frames, result.ArSteps, result.StopReason,
@@ -123,19 +120,11 @@ public sealed class Synthesizer
     /// Encodes a prompt recording (any WAV) to codes <c>[T, 8]</c>; a recording longer than
     /// <paramref name="maxSeconds"/> is refused from its header, before it is read.
     /// </summary>
-    public static long[,] EncodePrompt(EncodecEncoder encoder, string wavPath,
+    public static AudioCodes EncodePrompt(EncodecEncoder encoder, string wavPath,
         double maxSeconds = Audio.PromptAudio.DefaultMaxPromptSeconds, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(encoder);
         float[] audio = Audio.PromptAudio.LoadMono(wavPath, EncodecContract.SampleRate, out _, maxSeconds);
-        long[] flat = encoder.Encode(audio, out int frames, cancellation);
-        return ToMatrix(flat, frames);
-    }
-
-    /// <summary>Row-major <c>[frames, 8]</c> array to a matrix.</summary>
-    public static long[,] ToMatrix(long[] flat, int frames)
-    {
-        var m = new long[frames, EncodecContract.Quantizers];
-        Buffer.BlockCopy(flat, 0, m, 0, flat.Length * sizeof(long));
-        return m;
+        return encoder.Encode(audio, cancellation);
     }
 }

@@ -8,7 +8,7 @@ namespace VallE.Tests.Codec;
 public class NonFiniteDecodeTests
 {
     /// <summary>10 frames, of which frames 2 and 7 start with a code below 512 (NaN in the test model).</summary>
-    private static long[] Codes()
+    private static long[] Flat()
     {
         var codes = new long[10 * 8];
         for (int i = 0; i < codes.Length; i++) codes[i] = 600 + i;
@@ -17,21 +17,23 @@ public class NonFiniteDecodeTests
         return codes;
     }
 
+    private static AudioCodes Codes() => new(Flat(), 10);
+
     [Test]
     public void DecoderRefusesNonFiniteOutputWithACount()
     {
         using var decoder = EncodecDecoder.Open(TinyOnnxModels.NanDecoder);
-        var e = Assert.Throws<InvalidInputException>(() => decoder.Decode(Codes(), 10));
+        var e = Assert.Throws<InvalidInputException>(() => decoder.Decode(Codes()));
         Assert.That(e!.Message, Is.EqualTo($"codec {TinyOnnxModels.NanDecoder} produced 640 non-finite (NaN/Inf) samples out of 3200; nothing written"));
 
         // Chunked, the count covers every window.
         decoder.Chunking = new EncodecChunking { ChunkFrames = 6, ContextFrames = 1, CrossfadeFrames = 0 };
-        e = Assert.Throws<InvalidInputException>(() => decoder.Decode(Codes(), 10));
+        e = Assert.Throws<InvalidInputException>(() => decoder.Decode(Codes()));
         Assert.That(e!.Message, Does.Contain("produced 640 non-finite"));
 
-        long[] finite = Codes();
+        long[] finite = Flat();
         finite[2 * 8] = finite[7 * 8] = 512;
-        Assert.That(decoder.Decode(finite, 10).All(float.IsFinite));
+        Assert.That(decoder.Decode(new AudioCodes(finite, 10)).All(float.IsFinite));
     }
 
     [TestCase("pcm16")]
@@ -39,7 +41,7 @@ public class NonFiniteDecodeTests
     public void DecodeCommandExitsThreeAndWritesNothing(string format)
     {
         using var dir = TestPaths.CreateTempDir();
-        Npy.Write(dir.File("c.npy"), NpyArray.FromInt64(Codes(), 10, 8));
+        Npy.Write(dir.File("c.npy"), NpyArray.FromInt64(Flat(), 10, 8));
         var r = CliRunner.Run("decode", dir.File("c.npy"), "--codec-decoder", TinyOnnxModels.NanDecoder, "--out", dir.File("o.wav"), "--sample-format", format);
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
         Assert.That(r.Err, Is.EqualTo($"valle: error: codec {TinyOnnxModels.NanDecoder} produced 640 non-finite (NaN/Inf) samples out of 3200; nothing written\n"));

@@ -20,7 +20,7 @@ public sealed class BatchingTests
         {
             full,
             // A shorter prompt and a shorter text: different prefill lengths and stopping points.
-            full with { PromptCodes = Slice(full.PromptCodes, 25) },
+            full with { PromptCodes = full.PromptCodes.Slice(0, 25) },
             full with { TextTokens = [.. full.TextTokens[..(f.EnrollTokens + 2)], full.TextTokens[^1]] },
             // Sampled, with its own RNG stream.
             full with { Sampling = new SamplingOptions { TopK = 50, Temperature = 0.9f, Seed = 5 } },
@@ -63,14 +63,6 @@ public sealed class BatchingTests
             frames.Add(single.Frames);
         }
         Assert.That(frames, Has.Count.GreaterThan(1), "the batch should mix sequences that stop at different lengths");
-    }
-
-    private static long[,] Slice(long[,] codes, int frames)
-    {
-        var result = new long[frames, codes.GetLength(1)];
-        for (int t = 0; t < frames; t++)
-            for (int j = 0; j < codes.GetLength(1); j++) result[t, j] = codes[t, j];
-        return result;
     }
 }
 

@@ -1,3 +1,4 @@
+using VallE.Runtime.Codec;
 using VallE.Runtime.Models;
 using VallE.Runtime.Sampling;
 
@@ -26,8 +27,8 @@ public sealed class ConcurrentModelsTests
         var aloneOne = Run(one, greedy);
         var aloneThree = Run(three, sampled);
 
-        (long[,] Codes, List<float[]> Ar)[] concurrentOne = new (long[,], List<float[]>)[Rounds];
-        (long[,] Codes, List<float[]> Ar)[] concurrentThree = new (long[,], List<float[]>)[Rounds];
+        (AudioCodes Codes, List<float[]> Ar)[] concurrentOne = new (AudioCodes, List<float[]>)[Rounds];
+        (AudioCodes Codes, List<float[]> Ar)[] concurrentThree = new (AudioCodes, List<float[]>)[Rounds];
         Exception? failure = null;
         using var start = new Barrier(2);
         var threads = new[]
@@ -61,14 +62,14 @@ public sealed class ConcurrentModelsTests
         Assert.Throws<ObjectDisposedException>(() => model.Generate(f.Request()));
     }
 
-    private static (long[,] Codes, List<float[]> Ar) Run(ValleModel model, GenerationRequest request)
+    private static (AudioCodes Codes, List<float[]> Ar) Run(ValleModel model, GenerationRequest request)
     {
         var logits = new LogitsRecorder();
         var result = model.Generate(request, logits);
         return (result.Codes, logits.Ar);
     }
 
-    private static void Same((long[,] Codes, List<float[]> Ar) alone, (long[,] Codes, List<float[]> Ar) concurrent, string what)
+    private static void Same((AudioCodes Codes, List<float[]> Ar) alone, (AudioCodes Codes, List<float[]> Ar) concurrent, string what)
     {
         CodeAssert.Equal(alone.Codes, concurrent.Codes);
         Assert.That(concurrent.Ar, Has.Count.EqualTo(alone.Ar.Count), $"{what}: AR steps");

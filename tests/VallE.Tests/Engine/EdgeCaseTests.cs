@@ -12,8 +12,8 @@ public sealed class EdgeCaseTests
     {
         var f = Fixture.Get("vallex-tiny");
         var r = f.Model.Generate(f.Request() with { MaxFrames = 0 });
-        Assert.That(r.Codes.GetLength(0), Is.Zero);
-        Assert.That(r.Codes.GetLength(1), Is.EqualTo(8));
+        Assert.That(r.Codes.Frames, Is.Zero);
+        Assert.That(r.Codes.Codebooks, Is.EqualTo(8));
         Assert.That(r.StopReason, Is.EqualTo("max-frames"));
     }
 
@@ -34,7 +34,7 @@ public sealed class EdgeCaseTests
         var f = Fixture.Get("vallex-tiny");
         var r = f.Model.Generate(f.Request() with { PromptCodes = new long[0, 8], EnrollTokens = 0, MaxFrames = 20 });
         Assert.That(r.Frames, Is.GreaterThan(0));
-        Assert.That(r.Codes.GetLength(1), Is.EqualTo(8));
+        Assert.That(r.Codes.Codebooks, Is.EqualTo(8));
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using VallE.Runtime.Codec;
 using VallE.Runtime.Models;
 using VallE.Tests.Support;
 using VallE.Weights;
@@ -19,7 +20,7 @@ public sealed class Fixture
     public required ValleModel Model { get; init; }
 
     public long[] TextTokens => Npy.Read(File("text_tokens.npy")).ToInt64();
-    public long[,] PromptCodes => Codes("prompt_codes.npy");
+    public AudioCodes PromptCodes => Codes("prompt_codes.npy");
     public int EnrollTokens => Meta.GetProperty("enroll_x_lens").GetInt32();
     public bool IsVallEX => Meta.GetProperty("implementation").GetString() == "vallex";
     public string? PromptLanguage => Meta.TryGetProperty("prompt_language", out var v) ? v.GetString() : null;
@@ -27,7 +28,7 @@ public sealed class Fixture
 
     public string File(string name) => Path.Combine(Dir, name);
 
-    public long[,] Codes(string name) => ToMatrix(Npy.Read(File(name)));
+    public AudioCodes Codes(string name) => ToCodes(Npy.Read(File(name)));
 
     public GenerationRequest Request(Runtime.Sampling.SamplingOptions? sampling = null) => new()
     {
@@ -39,15 +40,8 @@ public sealed class Fixture
         Sampling = sampling ?? new Runtime.Sampling.SamplingOptions { TopK = 1 },
     };
 
-    public static long[,] ToMatrix(NpyArray a)
-    {
-        var flat = a.ToInt64();
-        int rows = (int)a.Shape[0], cols = (int)a.Shape[1];
-        var m = new long[rows, cols];
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < cols; c++) m[r, c] = flat[r * cols + c];
-        return m;
-    }
+    /// <summary>A 2-D <c>[frames, codebooks]</c> codes array.</summary>
+    public static AudioCodes ToCodes(NpyArray a) => new(a.ToInt64(), (int)a.Shape[0], (int)a.Shape[1]);
 
     private static readonly Dictionary<string, Fixture> Cache = new();
 

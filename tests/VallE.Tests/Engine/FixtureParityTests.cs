@@ -1,3 +1,4 @@
+using VallE.Runtime.Codec;
 using VallE.Runtime.Models;
 using VallE.Tests.Support;
 using VallE.Weights;
@@ -93,13 +94,14 @@ internal static class LogitAssert
 
 internal static class CodeAssert
 {
-    public static void Equal(long[,] expected, long[,] actual)
+    /// <summary>Same shape and codes; a failure names the first differing frame and codebook. A <c>long[,]</c> converts.</summary>
+    public static void Equal(AudioCodes expected, AudioCodes actual)
     {
-        Assert.That(actual.GetLength(1), Is.EqualTo(expected.GetLength(1)), "codebooks");
-        Assert.That(actual.GetLength(0), Is.EqualTo(expected.GetLength(0)), "frames");
-        for (int t = 0; t < expected.GetLength(0); t++)
-            for (int j = 0; j < expected.GetLength(1); j++)
-                if (expected[t, j] != actual[t, j])
-                    Assert.Fail($"codes differ first at frame {t}, codebook {j}: expected {expected[t, j]}, got {actual[t, j]}");
+        Assert.That(actual.Codebooks, Is.EqualTo(expected.Codebooks), "codebooks");
+        Assert.That(actual.Frames, Is.EqualTo(expected.Frames), "frames");
+        ReadOnlySpan<long> e = expected.Span, a = actual.Span;
+        for (int i = 0; i < e.Length; i++)
+            if (e[i] != a[i])
+                Assert.Fail($"codes differ first at frame {i / expected.Codebooks}, codebook {i % expected.Codebooks}: expected {e[i]}, got {a[i]}");
     }
 }

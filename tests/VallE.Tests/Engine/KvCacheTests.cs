@@ -57,7 +57,7 @@ public sealed class KvCacheTests
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
-        for (int t = 0; t < request.PromptCodes.GetLength(0); t++) audio.Add(request.PromptCodes[t, 0]);
+        audio.AddRange(request.PromptCodes.Codebook(0));
         int checkedSteps = 0;
         for (int step = 0; step < recorder.Ar.Count; step++)
         {

@@ -26,7 +26,7 @@ public sealed class WeightsDTypeTests
 
         var audio = new List<long>();
         if (c.PrependBos) audio.Add(c.BosToken);
-        for (int t = 0; t < request.PromptCodes.GetLength(0); t++) audio.Add(request.PromptCodes[t, 0]);
+        audio.AddRange(request.PromptCodes.Codebook(0));
         double maxRel = 0;
         int agree = 0, steps = 0;
         for (int step = 0; step <= exact.Frames; step += f.IsVallEX ? 8 : 1)
@@ -41,7 +41,7 @@ public sealed class WeightsDTypeTests
             steps++;
         }
         var result = quantized.Generate(request);
-        int same = 0, total = exact.Codes.Length;
+        int same = 0, total = exact.Codes.Span.Length;
         if (result.Frames == exact.Frames)
             for (int t = 0; t < exact.Frames; t++)
                 for (int j = 0; j < 8; j++) same += result.Codes[t, j] == exact.Codes[t, j] ? 1 : 0;
