@@ -105,7 +105,8 @@ internal static class SynthCommand
                 PromptLimitCliOptions.CheckFrames(promptCodesPath!, promptCodes.Frames, maxPromptSeconds);
             }
             double promptMs = clock.Elapsed.TotalMilliseconds;
-            using var decoder = EncodecDecoder.Open(parse.GetValue(decoderOpt)!, codecOptions);
+            // On the CPU first: a bad codec file fails before the model loads.
+            using var decoder = new Owned<EncodecDecoder>(EncodecDecoder.Open(decoderPath, codecOptions));
 
             clock.Restart();
             CudaDevice? gpu;
@@ -117,8 +118,13 @@ internal static class SynthCommand
             }
             using var ownedGpu = gpu;
             using var ownedGenerator = generator;
+            if (generator.Device == "cuda")
+            {
+                // The codec follows the model onto the GPU where this ONNX Runtime build has the CUDA provider.
+                decoder.Replace(() => EncodecDecoder.Open(decoderPath, codecOptions with { PreferCuda = true }));
+            }
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var synthesizer = new Synthesizer(generator, frontEnd, decoder);
+            var synthesizer = new Synthesizer(generator, frontEnd, decoder.Value);
 
             var request = new SynthesisRequest
             {

@@ -120,6 +120,14 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             decoder = EncodecDecoder.Open(options.CodecDecoder, onnx);
             generator = CodeGeneratorFactory.Create(device, checkpoint,
                 new EngineOptions { Threads = options.Threads ?? 0 }, log, out gpu, nameof(options.Device));
+            if (generator.Device == "cuda")
+            {
+                // The codec follows the model onto the GPU where this ONNX Runtime build has the CUDA provider (else it
+                // stays on the CPU, with one log line). It was opened on the CPU first so a bad file fails before the model loads.
+                decoder.Dispose();
+                decoder = null;
+                decoder = EncodecDecoder.Open(options.CodecDecoder, onnx with { PreferCuda = true });
+            }
             _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd, decoder);
         }
         catch
