@@ -2,16 +2,23 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using VallE.Runtime.Text;
+using VallE.Runtime.Text.Vallex;
 
 namespace VallE.Cli.Commands;
 
 /// <summary>
-/// <c>valle phonemize [--symbols FILE] [--language L] [--json] TEXT... | --text-file PATH</c>: the phoneme tokens lifeiteng's
+/// <c>valle phonemize [--frontend espeak|vallex] [--symbols FILE] [--language L] [--json] TEXT... | --text-file PATH</c>.
+/// <para><c>--frontend vallex</c>: VALL-E X's own front end (<see cref="VallexTextFrontEnd"/>), language
+/// en|zh|ja|mix|auto (default auto). Per TEXT one line: with --json one compact JSON object
+/// <c>{"text", "phonemes", "token_ids", "language_ids"}</c> (the layout of the shared vallex fixtures, phonemes as one
+/// string with <c>_</c> for spaces); without, the phonemes, the token ids and the language ids on three lines.</para>
+/// <para><c>--frontend espeak</c> (default): the phoneme tokens lifeiteng's
 /// TextTokenizer makes of each TEXT and, with a symbol table, their token ids (with &lt;bos&gt;/&lt;eos&gt;, as
 /// the model receives them). Human output: per TEXT one line of phonemes joined by spaces, then (with
 /// --symbols) one line of ids. --json: one JSON array with an object per TEXT:
 /// <c>{"text", "phonemes", "token_ids"}</c> (the layout of the shared text fixture; no token_ids without
-/// --symbols). With <c>--text-file</c> (<c>-</c> = standard input) every non-blank line of the file is one TEXT.
+/// --symbols).</para>
+/// With <c>--text-file</c> (<c>-</c> = standard input) every non-blank line of the file is one TEXT.
 /// </summary>
 internal static class PhonemizeCommand
 {
@@ -32,11 +39,18 @@ internal static class PhonemizeCommand
             HelpName = "FILE",
             Description = "k2 symbol table (unique_text_tokens.k2symbols) to map phonemes to token ids.",
         };
-        var languageOpt = new Option<string>("--language", "-l")
+        var frontendOpt = new Option<string>("--frontend")
+        {
+            HelpName = "NAME",
+            Description = "Text front end: espeak (lifeiteng VALL-E, espeak-ng phonemes) or vallex (VALL-E X's own g2p and BPE phoneme tokens).",
+            DefaultValueFactory = _ => "espeak",
+        };
+        frontendOpt.AcceptOnlyFromAmong("espeak", "vallex");
+        var languageOpt = new Option<string?>("--language", "-l")
         {
             HelpName = "L",
-            Description = "espeak-ng language code (`espeak-ng --voices` lists them).",
-            DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage,
+            Description = $"espeak: an espeak-ng language code (`espeak-ng --voices` lists them; default {EspeakPhonemizer.DefaultLanguage}). "
+                + "vallex: en, zh, ja, mix (the text carries [EN]/[ZH]/[JA] tags) or auto (default).",
         };
         var jsonOpt = new Option<bool>("--json") { Description = "Print a JSON array, one object per TEXT." };
         var libOpt = new Option<string?>("--espeak-lib")
@@ -50,9 +64,10 @@ internal static class PhonemizeCommand
             Description = "espeak-ng-data folder (default: $VALLE_ESPEAK_DATA, then espeak-ng's own).",
         };
 
-        var command = new Command("phonemize", "Phonemize text with espeak-ng and map phonemes to token ids.");
+        var command = new Command("phonemize", "Phonemize text (espeak-ng, or VALL-E X's own front end) and map phonemes to token ids.");
         command.Arguments.Add(textArg);
         command.Options.Add(textFileOpt);
+        command.Options.Add(frontendOpt);
         command.Options.Add(symbolsOpt);
         command.Options.Add(languageOpt);
         command.Options.Add(jsonOpt);
@@ -68,8 +83,10 @@ internal static class PhonemizeCommand
                 texts = TextInput.ReadFile(textFile, "text").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
             if (texts.Length == 0 && textFile is not null) throw new InvalidInputException($"{textFile}: the file holds no text");
             if (texts.Length == 0) throw new UsageException("give at least one TEXT to phonemize (or --text-file PATH)");
-            string language = parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage;
+            bool vallex = parse.GetValue(frontendOpt) == "vallex";
+            string language = parse.GetValue(languageOpt) ?? (vallex ? "auto" : EspeakPhonemizer.DefaultLanguage);
             if (string.IsNullOrWhiteSpace(language)) throw new UsageException("--language must not be empty");
+            if (vallex) return RunVallex(ctx, texts, language, parse.GetValue(jsonOpt), parse.GetValue(symbolsOpt) is not null);
 
             // The symbol table first: it is cheap and its errors need no espeak.
             string? symbolsPath = parse.GetValue(symbolsOpt);
@@ -97,6 +114,52 @@ internal static class PhonemizeCommand
             return ExitCodes.Success;
         }));
         return command;
+    }
+
+    private static int RunVallex(CliContext ctx, string[] texts, string language, bool json, bool symbols)
+    {
+        if (symbols) throw new UsageException("--symbols is for --frontend espeak; the vallex front end has its own vocabulary");
+        if (!VallexTextFrontEnd.Languages.Contains(language))
+            throw new UsageException($"--language '{language}' is not one of the vallex front end's: {string.Join(", ", VallexTextFrontEnd.Languages)}");
+        // Tokenize everything first, so an error leaves no partial output behind.
+        var results = new List<VallexTokens>(texts.Length);
+        foreach (string text in texts)
+        {
+            ctx.Cancellation.ThrowIfCancellationRequested();
+            results.Add(VallexTextFrontEnd.Tokenize(text, language));
+        }
+        foreach (VallexTokens t in results)
+        {
+            if (json) ctx.Out.WriteLine(VallexJson(t));
+            else
+            {
+                ctx.Out.WriteLine(t.Phonemes);
+                ctx.Out.WriteLine(string.Join(' ', t.TokenIds));
+                ctx.Out.WriteLine(string.Join(' ', t.LanguageIds));
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids", "language_ids"}</c>, IPA unescaped.</summary>
+    internal static string VallexJson(VallexTokens t)
+    {
+        var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, options))
+        {
+            json.WriteStartObject();
+            json.WriteString("text", t.Text);
+            json.WriteString("phonemes", t.Phonemes);
+            json.WriteStartArray("token_ids");
+            foreach (int id in t.TokenIds) json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteStartArray("language_ids");
+            foreach (int id in t.LanguageIds) json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     private static void WriteJson(TextWriter output, List<(string Text, IReadOnlyList<string> Phonemes, long[]? Ids)> results)
