@@ -5,7 +5,7 @@ namespace VallE.Runtime.Text.Vallex;
 /// language-tagged segment (the part between <c>[EN]..[EN]</c>, <c>[ZH]..[ZH]</c> or <c>[JA]..[JA]</c>, tags
 /// removed) into the IPA-like phoneme string <c>cje_cleaners</c> makes for it, spaces still spaces (the tokenizer
 /// maps them to <c>_</c>). Implementations: <c>EnglishG2P</c> ("en"), <c>MandarinG2P</c> ("zh"),
-/// <c>JapaneseG2P</c> ("ja"); <see cref="VallexG2PRegistry"/> finds them.
+/// <c>JapaneseG2P</c> ("ja"); <c>VallexG2PRegistry</c> finds them.
 /// </summary>
 internal interface IVallexG2P
 {
