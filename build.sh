@@ -59,7 +59,8 @@ ensure_deps() {
   # espeak-ng: phonemizer; torch/numpy/onnx + OpenBLAS: PyTorch references and fixture generation;
   # cmake/g++: native build tooling; time: GNU time, the probe suite's peak-memory bound.
   apt_install ca-certificates espeak-ng libespeak-ng1 libespeak-ng-dev \
-    python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make time
+    python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make time \
+    open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001
   ensure_dotnet
 }
 

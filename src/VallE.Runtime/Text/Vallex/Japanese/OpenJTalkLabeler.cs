@@ -1,0 +1,196 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace VallE.Runtime.Text.Vallex.Japanese;
+
+/// <summary>
+/// OpenJTalk's full-context labels for one run of Japanese text, as pyopenjtalk 0.3.0's <c>extract_fullcontext</c>
+/// gives them (text2mecab, MeCab over naist-jdic, the NJD rules, njd2jpcommon, JPCommon_make_label: the same
+/// OpenJTalk 1.11 code in both). Debian ships OpenJTalk only as the <c>open_jtalk</c> program (no shared library), so
+/// this runs it once per text: it reads one line from stdin and, with <c>-ot</c>, writes its trace, whose
+/// <c>[Output label]</c> section holds the labels (after the HTS timings). The program refuses to start without an
+/// HTS voice and synthesises the speech (discarded) before writing the trace; <c>-r</c> (speed) makes that cheaper
+/// and changes only the timings.
+/// <para>
+/// Lookup: <c>$VALLE_OPENJTALK_BIN</c> else <c>open_jtalk</c> on PATH; dictionary <c>$VALLE_OPENJTALK_DIC</c> else
+/// Debian's naist-jdic; voice <c>$VALLE_OPENJTALK_VOICE</c> else Debian's nitech-jp-atr503-m001.
+/// </para>
+/// </summary>
+internal sealed class OpenJTalkLabeler
+{
+    public const string BinaryEnvVar = "VALLE_OPENJTALK_BIN";
+    public const string DictionaryEnvVar = "VALLE_OPENJTALK_DIC";
+    public const string VoiceEnvVar = "VALLE_OPENJTALK_VOICE";
+    public const string DefaultDictionary = "/var/lib/mecab/dic/open-jtalk/naist-jdic";
+    public const string DefaultVoice = "/usr/share/hts-voice/nitech-jp-atr503-m001/nitech_jp_atr503_m001.htsvoice";
+
+    public const string InstallHint =
+        "install it (Debian/Ubuntu: apt-get install open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001; " +
+        $"./build.sh deps does) or set {BinaryEnvVar}, {DictionaryEnvVar} and {VoiceEnvVar}";
+
+    /// <summary>
+    /// open_jtalk reads one line into a 1024-byte buffer and text2mecab writes into another of 1024 bytes, turning
+    /// every ASCII character into a 3-byte full-width one. Longer text would be cut (or overflow), so it is refused.
+    /// </summary>
+    public const int MaxExpandedBytes = 1000;
+
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(60);
+    private static readonly UTF8Encoding Utf8 = new(encoderShouldEmitUTF8Identifier: false);
+
+    public string BinaryPath { get; }
+    public string DictionaryPath { get; }
+    public string VoicePath { get; }
+
+    public OpenJTalkLabeler(string binaryPath, string dictionaryPath, string voicePath)
+    {
+        BinaryPath = binaryPath;
+        DictionaryPath = dictionaryPath;
+        VoicePath = voicePath;
+    }
+
+    private static readonly Lazy<(OpenJTalkLabeler? Labeler, string? Why)> Default = new(() =>
+    {
+        try { return (Locate(), null); }
+        catch (NativeDependencyException e) { return (null, e.Message); }
+    });
+
+    /// <summary>The labeler found from the environment and Debian's paths, located once per process.</summary>
+    /// <exception cref="NativeDependencyException">open_jtalk, its dictionary or its voice is missing.</exception>
+    public static OpenJTalkLabeler Shared =>
+        Default.Value.Labeler ?? throw new NativeDependencyException(Default.Value.Why!);
+
+    /// <summary>Why <see cref="Shared"/> is unusable, or null when it is usable.</summary>
+    public static string? UnavailableReason => Default.Value.Why;
+
+    /// <exception cref="NativeDependencyException">open_jtalk, its dictionary or its voice is missing.</exception>
+    public static OpenJTalkLabeler Locate()
+    {
+        if (!OperatingSystem.IsLinux() && !OperatingSystem.IsMacOS() && !OperatingSystem.IsFreeBSD())
+            throw new NativeDependencyException("Japanese text needs the OpenJTalk program (open_jtalk), which VallE.NET runs on Linux only");
+
+        string? binary = Environment.GetEnvironmentVariable(BinaryEnvVar);
+        if (string.IsNullOrEmpty(binary))
+        {
+            binary = FindOnPath("open_jtalk")
+                ?? throw new NativeDependencyException($"Japanese text needs OpenJTalk: the program open_jtalk is not on PATH; {InstallHint}");
+        }
+        else if (!File.Exists(binary))
+        {
+            throw new NativeDependencyException($"Japanese text needs OpenJTalk: {BinaryEnvVar}={binary} does not exist; {InstallHint}");
+        }
+
+        string dictionary = FromEnv(DictionaryEnvVar) ?? DefaultDictionary;
+        if (!File.Exists(Path.Combine(dictionary, "sys.dic")))
+            throw new NativeDependencyException($"Japanese text needs OpenJTalk's naist-jdic dictionary: no sys.dic in {dictionary}; {InstallHint}");
+
+        string voice = FromEnv(VoiceEnvVar) ?? DefaultVoice;
+        if (!File.Exists(voice))
+            throw new NativeDependencyException($"Japanese text needs an HTS voice for open_jtalk (it refuses to start without one): {voice} does not exist; {InstallHint}");
+
+        return new OpenJTalkLabeler(Path.GetFullPath(binary), dictionary, voice);
+    }
+
+    private static string? FromEnv(string name) =>
+        Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : null;
+
+    private static string? FindOnPath(string name)
+    {
+        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
+        {
+            if (dir.Length == 0) continue;
+            var candidate = Path.Combine(dir, name);
+            if (File.Exists(candidate)) return candidate;
+        }
+        return null;
+    }
+
+    /// <summary>
+    /// The full-context labels of <paramref name="text"/> (one run of Japanese characters: no line breaks), from the
+    /// leading <c>sil</c> to the trailing one. Empty when OpenJTalk finds nothing to say (two labels or fewer: the
+    /// program then writes no trace).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The text is too long for open_jtalk's buffers.</exception>
+    /// <exception cref="NativeDependencyException">open_jtalk failed or gave an unreadable trace.</exception>
+    public IReadOnlyList<string> ExtractFullContext(string text)
+    {
+        if (text.Contains('\n') || text.Contains('\r'))
+            throw new ArgumentException("one line of text expected", nameof(text));
+        int expanded = 0;
+        foreach (var rune in text.EnumerateRunes()) expanded += rune.IsAscii ? 3 : rune.Utf8SequenceLength;
+        if (expanded > MaxExpandedBytes)
+        {
+            throw new InvalidInputException(
+                $"Japanese text without punctuation is too long for OpenJTalk ({text.Length} characters, {expanded} bytes " +
+                $"after its full-width conversion; at most {MaxExpandedBytes}): split it with punctuation (、。)");
+        }
+
+        var start = new ProcessStartInfo(BinaryPath)
+        {
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            StandardInputEncoding = Utf8,
+            StandardOutputEncoding = Utf8,
+            StandardErrorEncoding = Utf8,
+        };
+        foreach (var arg in new[] { "-x", DictionaryPath, "-m", VoicePath, "-r", "20", "-ot", "/dev/stdout" })
+            start.ArgumentList.Add(arg);
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Exception e) when (e is System.ComponentModel.Win32Exception or InvalidOperationException)
+        {
+            throw new NativeDependencyException($"cannot run OpenJTalk ({BinaryPath}): {e.Message}; {InstallHint}", e);
+        }
+
+        var stdout = process.StandardOutput.ReadToEndAsync();
+        var stderr = process.StandardError.ReadToEndAsync();
+        try
+        {
+            // One line, no newline: fgets stops at end of input, as pyopenjtalk's text has no newline either.
+            process.StandardInput.Write(text);
+            process.StandardInput.Close();
+        }
+        catch (IOException)
+        {
+            // The program exited before reading (bad voice or dictionary): its stderr says why, below.
+        }
+
+        if (!process.WaitForExit(Timeout))
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            throw new NativeDependencyException($"OpenJTalk ({BinaryPath}) did not finish within {Timeout.TotalSeconds:0} s");
+        }
+        process.WaitForExit();
+        string output = stdout.GetAwaiter().GetResult();
+        string errors = stderr.GetAwaiter().GetResult();
+
+        var labels = ParseTrace(output);
+        if (labels is not null) return labels;
+        if (process.ExitCode != 0 && errors.Contains("waveform cannot be synthesized", StringComparison.Ordinal))
+            return [];
+        throw new NativeDependencyException(
+            $"OpenJTalk ({BinaryPath} -x {DictionaryPath} -m {VoicePath}) gave no labels (exit code {process.ExitCode}): {errors.Trim()}");
+    }
+
+    /// <summary>The label names of a trace's <c>[Output label]</c> section (lines "start end label"); null without one.</summary>
+    internal static List<string>? ParseTrace(string trace)
+    {
+        int at = trace.IndexOf("[Output label]", StringComparison.Ordinal);
+        if (at < 0) return null;
+        var labels = new List<string>();
+        using var reader = new StringReader(trace[(at + "[Output label]".Length)..]);
+        reader.ReadLine(); // the rest of the heading's line
+        for (string? line = reader.ReadLine(); !string.IsNullOrEmpty(line); line = reader.ReadLine())
+        {
+            var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (fields.Length != 3) throw new NativeDependencyException($"unexpected line in OpenJTalk's label trace: '{line}'");
+            labels.Add(fields[2]);
+        }
+        return labels;
+    }
+}
