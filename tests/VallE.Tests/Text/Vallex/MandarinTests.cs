@@ -213,3 +213,36 @@ public class MandarinTests
         Assert.That(pinyin.PhraseCount, Is.EqualTo(47_111));
     }
 }
+
+/// <summary>
+/// Many-input comparison with upstream, run on demand: VALLE_ZH_REFERENCE names a file of "input&lt;TAB&gt;output"
+/// lines written by tools/vallex-zh-data/reference.py (upstream's chinese_to_ipa; "!ERROR …" where it raised).
+/// </summary>
+public class MandarinReferenceTests
+{
+    [Test]
+    public void MatchesUpstreamOnTheReferenceFile()
+    {
+        string? path = Environment.GetEnvironmentVariable("VALLE_ZH_REFERENCE");
+        if (string.IsNullOrEmpty(path)) Assert.Ignore("VALLE_ZH_REFERENCE is not set (tools/vallex-zh-data/reference.py writes the file)");
+        var g2p = new MandarinG2P();
+        int total = 0;
+        var failures = new List<string>();
+        foreach (string line in File.ReadLines(path!))
+        {
+            int tab = line.IndexOf('\t');
+            if (tab < 0) continue;
+            string input = line[..tab], expected = line[(tab + 1)..];
+            total++;
+            string actual;
+            try { actual = g2p.ToIpa(input); }
+            catch (VallE.InvalidInputException e) { actual = "!ERROR " + e.Message; }
+            bool same = expected.StartsWith("!ERROR", StringComparison.Ordinal)
+                ? actual.StartsWith("!ERROR", StringComparison.Ordinal) : actual == expected;
+            if (!same && failures.Count < 50) failures.Add($"{input}\n  expected {expected}\n  actual   {actual}");
+            else if (!same) failures.Add("");
+        }
+        TestContext.Out.WriteLine($"{total - failures.Count}/{total} match");
+        Assert.That(failures, Is.Empty, $"{total - failures.Count}/{total} match\n" + string.Join("\n", failures.Take(50)));
+    }
+}
