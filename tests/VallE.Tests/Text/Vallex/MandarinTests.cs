@@ -191,6 +191,27 @@ public class MandarinTests
     public void LazyPinyinBopomofo(string word, string expected) =>
         Assert.That(string.Join(" ", LazyPinyin.Default.ToBopomofo(word)), Is.EqualTo(expected));
 
+    // pypinyin 0.55.0's Style.BOPOMOFO for single readings, including every unusual one of its dictionaries.
+    [TestCase("zhōng", "ㄓㄨㄥ")]
+    [TestCase("lǜ", "ㄌㄩˋ")]
+    [TestCase("xué", "ㄒㄩㄝˊ")]
+    [TestCase("qióng", "ㄑㄩㄥˊ")]
+    [TestCase("shì", "ㄕˋ")]
+    [TestCase("sī", "ㄙ")]
+    [TestCase("yuán", "ㄩㄢˊ")]
+    [TestCase("wǒ", "ㄨㄛˇ")]
+    [TestCase("liù", "ㄌㄧㄡˋ")]
+    [TestCase("guǐ", "ㄍㄨㄟˇ")]
+    [TestCase("er", "ㄦ˙")]
+    [TestCase("hm", "ㄏㄇ˙")]
+    [TestCase("lo", "ㄌㄛ˙")]
+    [TestCase("ń", "ㄣˊ")]
+    [TestCase("ň", "ㄣˇ")]
+    [TestCase("ǹ", "ㄣˋ")]
+    [TestCase("ḿ", "ㄇㄨˊ")]
+    [TestCase("䶵", "䶵˙")] // no pinyin: the character goes through the style as it is
+    public void BopomofoOfOneReading(string pinyin, string expected) => Assert.That(Bopomofo.FromPinyin(pinyin), Is.EqualTo(expected));
+
     // pypinyin's phrase segmentation (seg.mmseg.seg.cut): note 人工智能, a prefix of a longer phrase with no phrase
     // inside, which comes out as single characters.
     [TestCase("一丁不识", "一丁不识")]
