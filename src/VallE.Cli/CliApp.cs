@@ -22,6 +22,7 @@ public static class CliApp
         root.Subcommands.Add(DecodeCommand.Create(ctx));
         root.Subcommands.Add(SynthCommand.Create(ctx));
         root.Subcommands.Add(BenchCommand.Create(ctx));
+        root.Subcommands.Add(ServeCommand.Create(ctx));
         return root;
     }
 

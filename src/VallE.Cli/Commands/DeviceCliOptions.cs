@@ -35,6 +35,13 @@ internal sealed class DeviceCliOptions
         }
     }
 
+    /// <summary>The validated value as the library's <c>Device</c> string (<c>cpu</c>, <c>cuda</c>, <c>auto</c>).</summary>
+    public string Name(ParseResult parse)
+    {
+        Read(parse);
+        return (parse.GetValue(_device) ?? "cpu").Trim().ToLowerInvariant();
+    }
+
     /// <summary>
     /// The generator for <paramref name="checkpoint"/> on the requested device (<see cref="CodeGeneratorFactory"/>,
     /// errors naming <c>--device</c>). The caller owns both the returned generator and <paramref name="gpu"/> (null

@@ -1,0 +1,68 @@
+using System.Buffers;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+
+namespace VallE.Server;
+
+/// <summary>
+/// A request the server refuses, with the HTTP status and OpenAI-style error <c>code</c> (and <c>param</c>, the
+/// request field at fault, when there is one).
+/// </summary>
+internal sealed class ApiException(int status, string code, string message, string? param = null) : Exception(message)
+{
+    public int Status { get; } = status;
+    public string Code { get; } = code;
+    public string? Param { get; } = param;
+}
+
+/// <summary>JSON responses, errors in OpenAI's shape: <c>{"error": {"message", "type", "param", "code"}}</c>.</summary>
+internal static class ApiErrors
+{
+    /// <summary>OpenAI's error <c>type</c> for a status.</summary>
+    public static string TypeOf(int status) => status switch
+    {
+        429 => "rate_limit_error",
+        >= 500 => "server_error",
+        _ => "invalid_request_error",
+    };
+
+    public static Task WriteError(HttpContext http, int status, string code, string message, string? param = null, int? retryAfterSeconds = null)
+    {
+        if (retryAfterSeconds is { } seconds) http.Response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        return WriteJson(http, status, w =>
+        {
+            w.WriteStartObject("error");
+            w.WriteString("message", message);
+            w.WriteString("type", TypeOf(status));
+            if (param is null) w.WriteNull("param"); else w.WriteString("param", param);
+            w.WriteString("code", code);
+            w.WriteEndObject();
+        });
+    }
+
+    // Messages quote names ('alloy', "..."): keep them readable instead of \u0027 (the body is never embedded in HTML).
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+
+    public static async Task WriteJson(HttpContext http, int status, Action<Utf8JsonWriter> body)
+    {
+        var buffer = new ArrayBufferWriter<byte>();
+        using (var w = new Utf8JsonWriter(buffer, WriterOptions))
+        {
+            w.WriteStartObject();
+            body(w);
+            w.WriteEndObject();
+        }
+        buffer.Write("\n"u8);
+        http.Response.StatusCode = status;
+        http.Response.ContentType = "application/json";
+        http.Response.ContentLength = buffer.WrittenCount;
+        try
+        {
+            await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
+        }
+        catch (Exception e) when (e is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
+        {
+            // the client went away: nobody to tell
+        }
+    }
+}

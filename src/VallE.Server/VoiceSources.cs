@@ -1,0 +1,76 @@
+namespace VallE.Server;
+
+/// <summary>
+/// Where <c>valle serve</c> gets its voices: <c>--voice NAME=FILE:TRANSCRIPT</c> and <c>--voices-dir DIR</c>.
+/// FILE is a WAV recording (encoded with the EnCodec encoder at startup) or EnCodec codes <c>.npy</c> (int64
+/// <c>[T, 8]</c>). In a directory every <c>NAME.wav</c> or <c>NAME.npy</c> with a <c>NAME.txt</c> transcript beside it
+/// is a voice (both: the codes are used); other files are ignored. Errors are <see cref="ArgumentException"/>s (a
+/// malformed spec, a duplicate name) and <see cref="InvalidInputException"/>s (a missing file or transcript).
+/// </summary>
+public static class VoiceSources
+{
+    /// <summary>
+    /// Parses <c>NAME=FILE:TRANSCRIPT</c>: the name ends at the first '=', the file at the first ':' after it (a path
+    /// with ':' in it goes through --voices-dir), the rest is the transcript. A transcript <c>@PATH</c> is read from
+    /// that file.
+    /// </summary>
+    public static (string Name, ValleVoice Voice) Parse(string spec)
+    {
+        ArgumentNullException.ThrowIfNull(spec);
+        int eq = spec.IndexOf('=');
+        int colon = eq < 0 ? -1 : spec.IndexOf(':', eq + 1);
+        if (eq <= 0 || colon < 0 || colon == eq + 1)
+            throw new ArgumentException($"'{spec}' is not NAME=FILE:TRANSCRIPT (e.g. anna=anna.wav:\"Hello, I am Anna.\")", nameof(spec));
+        string name = spec[..eq].Trim(), file = spec[(eq + 1)..colon], transcript = spec[(colon + 1)..];
+        CheckName(name, spec);
+        if (transcript.StartsWith('@')) transcript = ReadTranscript(transcript[1..]);
+        if (string.IsNullOrWhiteSpace(transcript)) throw new ArgumentException($"voice '{name}': the transcript is empty", nameof(spec));
+        return (name, Voice(file, transcript.Trim()));
+    }
+
+    /// <summary>The voices of <paramref name="directory"/>, by name (ordinal order).</summary>
+    public static IReadOnlyList<(string Name, ValleVoice Voice)> FromDirectory(string directory)
+    {
+        if (!Directory.Exists(directory)) throw new InvalidInputException($"{directory}: voices directory not found");
+        var voices = new List<(string, ValleVoice)>();
+        var names = Directory.EnumerateFiles(directory)
+            .Where(f => Ext(f) is ".wav" or ".npy")
+            .Select(f => Path.GetFileNameWithoutExtension(f))
+            .Distinct(StringComparer.Ordinal)
+            .Order(StringComparer.Ordinal);
+        foreach (string name in names)
+        {
+            string npy = Path.Combine(directory, name + ".npy"), wav = Path.Combine(directory, name + ".wav");
+            string txt = Path.Combine(directory, name + ".txt");
+            string audio = File.Exists(npy) ? npy : wav;
+            if (!File.Exists(txt)) throw new InvalidInputException($"{audio}: no transcript {name}.txt beside it (a voice needs the words spoken in it)");
+            CheckName(name, audio);
+            string transcript = ReadTranscript(txt);
+            if (string.IsNullOrWhiteSpace(transcript)) throw new InvalidInputException($"{txt}: the transcript is empty");
+            voices.Add((name, Voice(audio, transcript.Trim())));
+        }
+        if (voices.Count == 0) throw new InvalidInputException($"{directory}: no voices (NAME.wav or NAME.npy with NAME.txt beside it)");
+        return voices;
+    }
+
+    private static string Ext(string path) => Path.GetExtension(path).ToLowerInvariant();
+
+    private static ValleVoice Voice(string file, string transcript)
+    {
+        if (!File.Exists(file)) throw new InvalidInputException($"{file}: voice file not found");
+        return Ext(file) == ".npy" ? ValleVoice.FromCodes(file, transcript) : ValleVoice.FromWav(file, transcript);
+    }
+
+    private static string ReadTranscript(string path)
+    {
+        if (!File.Exists(path)) throw new InvalidInputException($"{path}: transcript file not found");
+        if (new FileInfo(path).Length > 64 * 1024) throw new InvalidInputException($"{path}: a transcript over 64 KiB is not the transcript of a few seconds of speech");
+        return File.ReadAllText(path);
+    }
+
+    private static void CheckName(string name, string where)
+    {
+        if (name.Length is 0 or > 128 || name.Any(c => char.IsControl(c) || char.IsWhiteSpace(c)))
+            throw new ArgumentException($"'{where}': a voice name must be 1..128 characters without spaces or control characters", nameof(name));
+    }
+}
