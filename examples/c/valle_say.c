@@ -12,7 +12,8 @@
  *
  * Build (docs/embedding.md):
  *   cc -Wall -Werror -O2 -I include examples/c/valle_say.c -o valle_say \
- *      -L artifacts/native/linux-x64 -lvalle -Wl,-rpath,'$ORIGIN/artifacts/native/linux-x64' -lpthread
+ *      -L artifacts/native/linux-x64 -lvalle -Wl,-rpath,"$PWD/artifacts/native/linux-x64" -lpthread
+ *   (or: make -C examples/c)
  */
 #include <pthread.h>
 #include <stdint.h>

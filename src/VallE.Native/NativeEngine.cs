@@ -146,9 +146,31 @@ internal sealed unsafe class NativeEngine : IDisposable
         }
         catch (JsonException e)
         {
-            // The serializer's message names the JSON path ("$.thraeds") and, for an unknown field, the field.
-            throw new UsageException($"{what}: {OneLine(e.Message)}");
+            throw new UsageException($"{what}: {Describe(e)}");
         }
+    }
+
+    /// <summary>The serializer's error in the ABI's terms: JSON field names and types, not .NET members.</summary>
+    private static string Describe(JsonException e)
+    {
+        string message = OneLine(e.Message);
+        string at = e.Path is { Length: > 1 } path ? $" at {path}" : "";
+        const string Unknown = "The JSON property '";
+        if (message.StartsWith(Unknown, StringComparison.Ordinal) && message.IndexOf('\'', Unknown.Length) is int end and > 0)
+            return $"unknown field \"{message[Unknown.Length..end]}\"{at} (see docs/embedding.md for the fields)";
+        if (message.Contains("could not be converted to", StringComparison.Ordinal))
+        {
+            string expected =
+                message.Contains("Int32", StringComparison.Ordinal) ? "an integer" :
+                message.Contains("UInt64", StringComparison.Ordinal) ? "an integer >= 0" :
+                message.Contains("Double", StringComparison.Ordinal) || message.Contains("Single", StringComparison.Ordinal) ? "a number" :
+                message.Contains("Boolean", StringComparison.Ordinal) ? "true or false" :
+                message.Contains("String", StringComparison.Ordinal) ? "a string" :
+                "a JSON object";
+            return $"wrong type{at}: expected {expected}";
+        }
+        // Syntax errors: the reader's message (it ends with the path, line and byte position).
+        return $"malformed JSON: {message}";
     }
 
     private static string Required(string? value, string field) =>

@@ -32,7 +32,7 @@ internal static class ReturnCodes
         OperationCanceledException => (Cancelled, "cancelled"),
         ObjectDisposedException => (Cancelled, "cancelled: the engine was closed"),
         OutOfMemoryException => (InvalidInput, "out of memory (input too large for this machine?)"),
-        ArgumentException { InnerException: InvalidInputException inner } => (InvalidInput, OneLine(e.Message.Length > 0 ? e.Message : inner.Message)),
+        ArgumentException { InnerException: InvalidInputException } => (InvalidInput, StripParamName(e)),
         ArgumentException a => (Usage, OneLine(StripParamName(a))),
         DllNotFoundException or EntryPointNotFoundException or BadImageFormatException =>
             (InvalidInput, $"a native library is missing or unusable: {OneLine(e.Message)}"),
@@ -40,12 +40,26 @@ internal static class ReturnCodes
     };
 
     /// <summary>ArgumentException.Message without the " (Parameter 'x')" suffix the runtime appends.</summary>
-    private static string StripParamName(ArgumentException a)
+    private static string StripParamName(Exception a)
     {
-        string m = a.Message;
-        if (a.ParamName is { } p && m.EndsWith($" (Parameter '{p}')", StringComparison.Ordinal)) m = m[..^($" (Parameter '{p}')".Length)];
-        return m;
+        string m = OneLine(a.Message);
+        while (m.EndsWith("')", StringComparison.Ordinal) && m.LastIndexOf(" (Parameter '", StringComparison.Ordinal) is int i and >= 0)
+            m = m[..i];
+        return JsonName(a) is { } field ? $"\"{field}\": {m}" : m;
     }
+
+    /// <summary>The JSON field of a library option an <see cref="ArgumentException"/> names (<c>ParamName</c> TopP: top_p).</summary>
+    private static string? JsonName(Exception e) => (e as ArgumentException)?.ParamName switch
+    {
+        "TopK" => "top_k",
+        "TopP" => "top_p",
+        "Temperature" => "temperature",
+        "MinP" => "min_p",
+        "RepetitionPenalty" => "repetition_penalty",
+        "RepetitionWindow" => "repetition_window",
+        "MaxDuration" or "seconds" or "maxDuration" => "max_duration",
+        _ => null,
+    };
 
     private static string OneLine(string text)
     {
