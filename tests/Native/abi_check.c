@@ -5,7 +5,8 @@
  *
  * Checks NULL arguments (rc 2, *out = NULL, NULL engine no-ops), the thread-local valle_last_error, valle_version,
  * concurrent valle_synthesize on one engine from two threads (both succeed and, with one seed, give the samples of
- * a call made alone: calls are serialised), a cancel before a call (not sticky) and reuse after a failed call.
+ * a call made alone: calls are serialised), a cancel before a call (not sticky), reuse after a failed call, and
+ * valle_engine_close from another thread while a call runs.
  * Prints one line per check ("ok: ..." / "FAILED: ...") and exits 0 only if all pass.
  */
 #include <pthread.h>
@@ -55,6 +56,36 @@ static void *synthesize_thread(void *arg)
     job *j = arg;
     j->rc = valle_synthesize(j->engine, REQUEST, collect, &j->out);
     snprintf(j->error, sizeof j->error, "%s", valle_last_error());
+    return NULL;
+}
+
+/* valle_engine_close from another thread while a sentence-by-sentence call runs on this one. */
+typedef struct {
+    valle_engine *engine;
+    pthread_mutex_t lock;
+    pthread_cond_t changed;
+    int first_seen, closing, rc;
+} close_race;
+
+static void on_audio_then_wait_for_close(const float *samples, size_t count, int sample_rate, void *user)
+{
+    (void)samples; (void)count; (void)sample_rate;
+    close_race *r = user;
+    pthread_mutex_lock(&r->lock);
+    if (!r->first_seen) {
+        r->first_seen = 1;
+        pthread_cond_broadcast(&r->changed);
+        while (!r->closing) pthread_cond_wait(&r->changed, &r->lock);
+    }
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void *synthesize_until_closed(void *arg)
+{
+    close_race *r = arg;
+    r->rc = valle_synthesize(r->engine,
+                             "{\"text\": \"One. Two. Three. Four.\", \"sentences\": true, \"seed\": 1, \"max_duration\": 0.3}",
+                             on_audio_then_wait_for_close, r);
     return NULL;
 }
 
@@ -139,7 +170,24 @@ int main(int argc, char **argv)
               "concurrent call %d on one engine = 0, same samples as alone (rc %d, %zu samples) %s", i, jobs[i].rc,
               jobs[i].out.count, jobs[i].error);
 
-    valle_engine_close(engine);
+    /* Closing while another thread synthesises: the call stops (130) or was already finishing (0); no crash, no hang. */
+    close_race race = {.engine = engine};
+    pthread_mutex_init(&race.lock, NULL);
+    pthread_cond_init(&race.changed, NULL);
+    pthread_t synthesizer;
+    pthread_create(&synthesizer, NULL, synthesize_until_closed, &race);
+    pthread_mutex_lock(&race.lock);
+    while (!race.first_seen) pthread_cond_wait(&race.changed, &race.lock);
+    race.closing = 1;                       /* lets the first on_audio return: the call goes on to sentence 2 */
+    pthread_cond_broadcast(&race.changed);
+    pthread_mutex_unlock(&race.lock);
+    valle_engine_close(engine);             /* cancels it and waits for it to leave the engine */
+    pthread_join(synthesizer, NULL);
+    CHECK(race.rc == VALLE_CANCELLED || race.rc == VALLE_OK,
+          "close from another thread during a sentence-by-sentence call: the call returns %d (130 = stopped, 0 = had finished)", race.rc);
+    pthread_cond_destroy(&race.changed);
+    pthread_mutex_destroy(&race.lock);
+
     for (int i = 0; i < 2; i++) free(jobs[i].out.samples);
     free(alone.samples);
     free(options);
