@@ -9,6 +9,7 @@
 #   ./build.sh bench     run `valle bench` (CPU) against the PyTorch references
 #   ./build.sh pack      NuGet packages VallE.Weights + VallE.Runtime into artifacts/packages
 #   ./build.sh publish   the `valle` command, ReadyToRun-compiled (starts ~1.5x faster), into artifacts/valle
+#   ./build.sh native    the C ABI: NativeAOT libvalle.so (+ libonnxruntime.so, valle.h) into artifacts/native/<rid>
 #
 # Environment: VALLE_SKIP_INSTALL=1 never calls apt; CONFIGURATION=Debug builds Debug; VERSION=x.y.z overrides the
 # package version (default: <Version> of Directory.Build.props); VALLE_ONNXRUNTIME_GPU=1 builds/publishes with
@@ -62,6 +63,16 @@ ensure_deps() {
     python3 python3-numpy python3-torch python3-onnx libopenblas0-pthread cmake g++ make time \
     open-jtalk open-jtalk-mecab-naist-jdic hts-voice-nitech-jp-atr503-m001
   ensure_dotnet
+}
+
+# NativeAOT (./build.sh native, and the C ABI test): a C compiler/linker for ILCompiler's link step (clang; any
+# clang-N will do; CppCompilerAndLinker is set to it), zlib (linked by the NativeAOT runtime), cc for the C example, and
+# valgrind for the test's memcheck run.
+CLANG=""
+ensure_native_deps() {
+  CLANG="$(command -v clang || ls /usr/bin/clang-[0-9]* 2>/dev/null | grep -E 'clang-[0-9]+$' | sort -V | tail -1 || true)"
+  if [ -z "$CLANG" ]; then apt_install clang; CLANG="$(command -v clang)"; fi
+  apt_install zlib1g-dev gcc libc6-dev valgrind
 }
 
 build() {
@@ -144,10 +155,21 @@ run_tests() {
     skipped*) skipped=$(( skipped + 1 )) ;;
     *) failed=$(( failed + 1 )); [ "$rc" -ne 0 ] || rc=1 ;;
   esac
+  # The C ABI test (tests/Native/run.sh): one test per case.
+  local nat np nf ns
+  nat="$(native_test | tail -1)"
+  log "C ABI (tests/Native): $nat"
+  np="$(echo "$nat" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\1/p')"
+  nf="$(echo "$nat" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\2/p')"
+  ns="$(echo "$nat" | sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed, \([0-9]*\) skipped$/\3/p')"
+  if [ -z "$np" ]; then np=0; nf=1; ns=0; fi
+  passed=$(( passed + np )); failed=$(( failed + nf )); skipped=$(( skipped + ns ))
+  [ "$nf" -eq 0 ] || [ "$rc" -ne 0 ] || rc=1
   if [ "$skipped" -gt 0 ]; then
     log "skipped tests and why:"
     grep -o 'testName="[^"]*"[^>]*outcome="NotExecuted"' "$trx" | sed 's/testName="\([^"]*\)".*/  - \1/' | head -40 >&2 || true
     case "$pkg" in skipped*) echo "  - PackageConsumer: ${pkg#skipped: }" >&2 ;; esac
+    [ "$ns" -eq 0 ] || echo "  - C ABI (tests/Native): $ns (reason above: [native] skipped ...)" >&2
   fi
   echo "$passed passed, $failed failed, $skipped skipped"
   return "$rc"
@@ -166,15 +188,47 @@ publish() {
   log "run it as $out/valle (or: dotnet $out/valle.dll)"
 }
 
+# The C ABI (docs/embedding.md): src/VallE.Native compiled with NativeAOT into one shared library. The folder it
+# writes holds exactly what a host needs: libvalle.so (RUNPATH $ORIGIN), libonnxruntime.so beside it, and valle.h;
+# the stripped debug symbols go to artifacts/native/symbols (kept out of the library's folder: valgrind 3.19
+# cannot read their DWARF 5). libespeak-ng comes from the system.
+native() {
+  local arch rid
+  case "$(uname -m)" in x86_64) arch=x64 ;; aarch64|arm64) arch=arm64 ;; *) die "no NativeAOT target for $(uname -m)" ;; esac
+  rid="linux-$arch"
+  local out="$ROOT/artifacts/native/$rid" stage="$ROOT/artifacts/native/obj/$rid" start=$SECONDS
+  log "dotnet publish NativeAOT ($rid, linker $(basename "$CLANG")) -> $out/libvalle.so"
+  rm -rf "$out" "$stage"; mkdir -p "$out" "$ROOT/artifacts/native/symbols"
+  # Warnings are shown (trim/AOT analysis included) and are errors (TreatWarningsAsErrors).
+  dotnet publish "$ROOT/src/VallE.Native/VallE.Native.csproj" -c Release -r "$rid" -o "$stage" \
+    -p:CppCompilerAndLinker="$CLANG" -nologo -v:quiet || die "NativeAOT publish failed"
+  cp "$stage/libvalle.so" "$stage"/libonnxruntime*.so* "$out/"
+  cp "$ROOT/include/valle.h" "$out/"
+  [ -f "$stage/libvalle.so.dbg" ] && cp "$stage/libvalle.so.dbg" "$ROOT/artifacts/native/symbols/"
+  log "artifacts/native/$rid: $(cd "$out" && ls | tr '\n' ' ')($(( SECONDS - start )) s; libvalle.so $(( $(stat -c %s "$out/libvalle.so") / 1024 )) KiB)"
+}
+
+# The C ABI test (counted by `./build.sh test`, one test per case): publishes libvalle.so, then tests/Native/run.sh.
+# Prints "N passed, N failed, N skipped" on stdout; details on stderr.
+native_test() {
+  local shared; shared="$(cd "$ROOT/.." && pwd)/shared"
+  if [ ! -f "$shared/fixtures/valle/valle-tiny/checkpoint.pt" ]; then
+    "$ROOT/tests/Native/run.sh"; return   # skips every case with the reason
+  fi
+  ( native ) >&2 || { echo "0 passed, 1 failed, 0 skipped"; return; }
+  "$ROOT/tests/Native/run.sh" || echo "0 passed, 1 failed, 0 skipped"
+}
+
 cmd="${1:-test}"; shift || true
 case "$cmd" in
-  deps) ensure_deps ;;
+  deps) ensure_deps; ensure_native_deps ;;
   build) ensure_deps; build ;;
-  test) ensure_deps; build; run_tests ;;
+  test) ensure_deps; ensure_native_deps; build; run_tests ;;
   kernels) exec "$ROOT/native/build-kernels.sh" "$@" ;;
   demo) ensure_deps; build; exec "$ROOT/tools/demo.sh" "$@" ;;
   bench) ensure_deps; build; valle bench "$@" ;;
   pack) ensure_dotnet; pack ;;
   publish) ensure_dotnet; publish ;;
-  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench, pack, publish)" ;;
+  native) ensure_dotnet; ensure_native_deps; native ;;
+  *) die "unknown command '$cmd' (use: test, demo, build, kernels, deps, bench, pack, publish, native)" ;;
 esac
