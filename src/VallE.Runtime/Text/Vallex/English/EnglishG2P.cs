@@ -18,7 +18,7 @@ internal sealed class EnglishG2P : IVallexG2P
     public string ToIpa(string segmentText)
     {
         ArgumentNullException.ThrowIfNull(segmentText);
-        string text = AsciiFold.Fold(segmentText).ToLowerInvariant();
+        string text = Unidecode.Fold(segmentText).ToLowerInvariant();
         text = EnglishNormalizer.ExpandAbbreviations(text);
         text = EnglishNormalizer.NormalizeNumbers(text);
         string phonemes = CollapseWhitespace(EngToIpa.Convert(text));

@@ -29,81 +29,11 @@ internal static class JapaneseText
     public static string SpellSymbols(string text) => text.Replace("％", "パーセント", StringComparison.Ordinal);
 
     /// <summary>
-    /// What a non-Japanese character becomes: <c>unidecode(mark).replace(' ', '')</c>. ASCII stays as it is; Latin-1,
-    /// Latin Extended-A, general punctuation, CJK symbols and full/half-width forms follow unidecode 1.3's tables;
-    /// any other character (Hangul, Cyrillic, rarer symbols...) is dropped, where unidecode would transliterate it.
+    /// What a non-Japanese character becomes: <c>unidecode(mark).replace(' ', '')</c>, from the shared
+    /// <see cref="Unidecode"/> table (ASCII, Latin-1, Latin Extended-A, general punctuation, currency, CJK symbols,
+    /// full/half-width forms); any character outside that table (Hangul, Cyrillic, rarer symbols...) is dropped,
+    /// where unidecode would transliterate it.
     /// </summary>
-    public static string TransliterateMark(Rune r)
-    {
-        int c = r.Value;
-        if (c < 0x80) return c == ' ' ? "" : r.ToString();
-        string?[]? table; int first;
-        switch (c)
-        {
-            case >= 0xA0 and <= 0x17F: table = Latin1; first = 0xA0; break;
-            case >= 0x2000 and <= 0x206F: table = Punctuation; first = 0x2000; break;
-            case >= 0x3000 and <= 0x303F: table = CjkSymbols; first = 0x3000; break;
-            case >= 0xFF00 and <= 0xFFEF: table = Fullwidth; first = 0xFF00; break;
-            default: return "";
-        }
-        return table[c - first] ?? "";
-    }
-
-    // unidecode's output for each code point, spaces removed; null where the character is Japanese (never a mark).
-    // U+00A0..U+017F
-    private static readonly string?[] Latin1 =
-    [
-        "", "!", "C/", "PS", "$?", "Y=", "|", "SS", "\"", "(c)", "a", "<<", "!", "", "(r)", "-",
-        "deg", "+-", "2", "3", "'", "u", "P", "*", ",", "1", "o", ">>", "1/4", "1/2", "3/4", "?",
-        "A", "A", "A", "A", "A", "A", "AE", "C", "E", "E", "E", "E", "I", "I", "I", "I",
-        "D", "N", "O", "O", "O", "O", "O", "x", "O", "U", "U", "U", "U", "Y", "Th", "ss",
-        "a", "a", "a", "a", "a", "a", "ae", "c", "e", "e", "e", "e", "i", "i", "i", "i",
-        "d", "n", "o", "o", "o", "o", "o", "/", "o", "u", "u", "u", "u", "y", "th", "y",
-        "A", "a", "A", "a", "A", "a", "C", "c", "C", "c", "C", "c", "C", "c", "D", "d",
-        "D", "d", "E", "e", "E", "e", "E", "e", "E", "e", "E", "e", "G", "g", "G", "g",
-        "G", "g", "G", "g", "H", "h", "H", "h", "I", "i", "I", "i", "I", "i", "I", "i",
-        "I", "i", "IJ", "ij", "J", "j", "K", "k", "k", "L", "l", "L", "l", "L", "l", "L",
-        "l", "L", "l", "N", "n", "N", "n", "N", "n", "'n", "ng", "NG", "O", "o", "O", "o",
-        "O", "o", "OE", "oe", "R", "r", "R", "r", "R", "r", "S", "s", "S", "s", "S", "s",
-        "S", "s", "T", "t", "T", "t", "T", "t", "U", "u", "U", "u", "U", "u", "U", "u",
-        "U", "u", "U", "u", "W", "w", "Y", "y", "Y", "Z", "z", "Z", "z", "Z", "z", "s",
-    ];
-    // U+2000..U+206F
-    private static readonly string?[] Punctuation =
-    [
-        "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
-        "-", "-", "-", "-", "--", "--", "||", "_", "'", "'", ",", "'", "\"", "\"", ",,", "\"",
-        "+", "++", "*", "*>", ".", "..", "...", ".", "\n", "\n\n", "", "", "", "", "", "",
-        "%0", "%00", "'", "''", "'''", "`", "``", "```", "^", "<", ">", "*", "!!", "!?", "-", "_",
-        "-", "^", "***", "--", "/", "-[", "]-", "??", "?!", "!?", "&", "PP", "(]", "[)", "*", "",
-        "", "", "%", "~", "", "", "", "''''", "", "", "", "", "", "", "", "",
-        "", "", "", "", "", "", "", "", "", "", "", "", "", "", "", "",
-    ];
-    // U+3000..U+303F
-    private static readonly string?[] CjkSymbols =
-    [
-        "", ",", ".", "\"", "[JIS]", null, "/", "0", "<", ">", "<<", ">>", "[", "]", "{", "}",
-        "[(", ")]", "@", "X", "[", "]", "[[", "]]", "((", "))", "[[", "]]", "~", "``", "''", ",,",
-        "@", "1", "2", "3", "4", "5", "6", "7", "8", "9", "", "", "", "", "", "",
-        "~", "+", "+", "+", "+", "", "@", "//", "+10+", "+20+", "+30+", "", "", "", "", "",
-    ];
-    // U+FF00..U+FFEF
-    private static readonly string?[] Fullwidth =
-    [
-        "", "!", "\"", "#", "$", "%", "&", "'", "(", ")", "*", "+", ",", "-", ".", "/",
-        null, null, null, null, null, null, null, null, null, null, ":", ";", "<", "=", ">", "?",
-        "@", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, "[", "\\", "]", "^", "_",
-        "`", null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, "{", "|", "}", "~", "",
-        "", ".", "[", "]", ",", "*", null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, null, null,
-        null, null, null, null, null, null, null, null, null, null, null, null, null, null, ":", ";",
-        "", "g", "gg", "gs", "n", "nj", "nh", "d", "dd", "r", "lg", "lm", "lb", "ls", "lt", "lp",
-        "rh", "m", "b", "bb", "bs", "s", "ss", "", "j", "jj", "c", "k", "t", "p", "h", "",
-        "", "", "a", "ae", "ya", "yae", "eo", "e", "", "", "yeo", "ye", "o", "wa", "wae", "oe",
-        "", "", "yo", "u", "weo", "we", "wi", "yu", "", "", "eu", "yi", "i", "", "", "",
-        "/C", "PS", "!", "-", "|", "Y=", "W=", "", "|", "-", "|", "-", "|", "#", "O", "",
-    ];
+    public static string TransliterateMark(Rune r) =>
+        (Unidecode.Map(r.Value) ?? "").Replace(" ", "", StringComparison.Ordinal);
 }
