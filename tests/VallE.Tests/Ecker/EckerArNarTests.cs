@@ -18,6 +18,10 @@ internal sealed class EckerRecorder : IEckerObserver
         Inputs[(pass, index)] = (embeddings.ToArray(), positions.ToArray());
 
     void IEckerObserver.Logits(EckerPass pass, int index, ReadOnlySpan<float> logits, int rows, int vocab) => Logits[(pass, index)] = logits.ToArray();
+
+    public readonly Dictionary<(EckerPass, int), int[]> Tokens = [];
+
+    void IEckerObserver.Tokens(EckerPass pass, int index, ReadOnlySpan<int> tokens) => Tokens[(pass, index)] = tokens.ToArray();
 }
 
 /// <summary>

@@ -13,6 +13,14 @@ public enum EckerPass
     Ar,
     /// <summary>A NAR pass for one level 1..levels-1.</summary>
     Nar,
+    /// <summary>A step of the len task (one digit per step).</summary>
+    Len,
+    /// <summary>NAR-len demasking step: the conditional pass.</summary>
+    DemaskCond,
+    /// <summary>NAR-len demasking step: the null pass (phonemes [1, 2], no prompt).</summary>
+    DemaskNull,
+    /// <summary>NAR-len demasking step: the guided logits (CFG + rescale) the step decided from.</summary>
+    DemaskCfg,
 }
 
 /// <summary>Sees what an <see cref="EckerModel"/> computes (tests, tools): inputs of the first pass of each kind and every logit row used.</summary>
@@ -22,6 +30,21 @@ public interface IEckerObserver
     void Inputs(EckerPass pass, int index, ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions);
     /// <summary>The logits a step or level decided from: AR step <paramref name="index"/> one row; NAR level <paramref name="index"/> one row per frame.</summary>
     void Logits(EckerPass pass, int index, ReadOnlySpan<float> logits, int rows, int vocab);
+    /// <summary>NAR-len: the level-0 tokens a demasking step starts from (mask = 1024), after re-masking.</summary>
+    void Tokens(EckerPass pass, int index, ReadOnlySpan<int> tokens) { }
+}
+
+/// <summary>NAR-len settings (upstream's <c>forward_nar_masked</c>).</summary>
+public sealed record EckerDemaskOptions
+{
+    /// <summary>Frames to generate; null: predict with the len task, then <c>int(max(len, 75) · 1.05)</c> as upstream's TTS.</summary>
+    public int? Length { get; init; }
+    /// <summary>Demasking steps (upstream's <c>max_steps</c>, default 25).</summary>
+    public int Steps { get; init; } = 25;
+    /// <summary>Classifier-free guidance strength; upstream raises anything below 2.5 to 2.5.</summary>
+    public float CfgStrength { get; init; } = 2.5f;
+    /// <summary>Rescale factor (upstream's <c>cfg_rescale</c>, default 0.75).</summary>
+    public float CfgRescale { get; init; } = 0.75f;
 }
 
 /// <summary>A TTS request for an ecker model (AR + NAR).</summary>
@@ -146,13 +169,14 @@ public sealed class EckerModel : IDisposable
     /// The segments before the output for target level <paramref name="level"/>: phonemes, language, the level,
     /// and the prompt (its first <c>max(level, 1)</c> levels summed: the AR reads level 0 only), each followed by sep.
     /// </summary>
-    private EckerSequence Prefix(int[] phonemes, EckerRequest r, int level)
+    private EckerSequence Prefix(int[] phonemes, EckerRequest r, int level, bool prompt = true)
     {
         var w = _w;
         var s = new EckerSequence(Config.Levels, Config.UnifiedPositionIds);
         s.Segment([w.Text], phonemes, phonemes.Length, w.Sep);
         if (w.Langs is not null) s.Segment([w.Langs], [r.Language], 1, w.Sep);
         s.Segment([w.Rvq], [level], 1, w.Sep);
+        if (!prompt) return s;
         int k = Math.Max(level, 1), frames = r.PromptCodes.Frames;
         var ids = new int[frames * k];
         for (int t = 0; t < frames; t++)
@@ -258,6 +282,133 @@ public sealed class EckerModel : IDisposable
             for (int t = 0; t < frames; t++) codes[t * levels + level] = TokenSampler.ArgMax(host.AsSpan(t * vocab, vocab));
         }
         return new AudioCodes(codes, frames, levels);
+    }
+
+    // ---- NAR-len -------------------------------------------------------------------------------------------
+
+    /// <summary>
+    /// One full pass over <paramref name="seq"/>; the logits of its last <paramref name="rows"/> rows by classifier
+    /// <paramref name="classifier"/> (host, row-major).
+    /// </summary>
+    private float[] Pass(EckerSequence seq, bool causal, int classifier, int rows, EckerPass pass, int index, IEckerObserver? observer,
+        CancellationToken cancellation)
+    {
+        var b = _b;
+        var c = Config;
+        int n = seq.Rows, d = c.Dim;
+        var head = _w.Classifiers[classifier];
+        using var cache = b.CreateKvCache("ecker pass", 1, c.Layers, n, d, keepsHistory: false);
+        using var scratch = new EckerScratch(b, n, d, c.FeedForward);
+        using var x = b.Allocate(TensorType.F32, n, d);
+        using var positions = b.Allocate(TensorType.I32, n, 1);
+        using var ids = b.Allocate(TensorType.I32, n, seq.Columns);
+        using var logits = b.Allocate(TensorType.F32, rows, head.OutFeatures);
+        seq.Embed(b, x.All, positions.All, ids);
+        Observe(observer, pass, index, x.All, positions.All, n);
+        EckerTransformer.Forward(b, _w, cache, x.All, positions.All, [new AttentionSegment(0, 0, 0, n, 0, causal)], scratch, cancellation);
+        b.Linear(head, x.Slice(n - rows, rows), logits.All);
+        var host = new float[rows * head.OutFeatures];
+        b.Read(logits.All, host);
+        return host;
+    }
+
+    /// <summary>
+    /// The len task: <c>phn ⟨sep⟩ lang ⟨sep⟩ rvq 0 ⟨sep⟩ prompt ⟨sep⟩ len</c>, the len tokens starting as [0]; each
+    /// (causal) step appends the argmax of the <c>len</c> head until the stop digit 10, at most 10 steps; the result is
+    /// the digits read as one number (the leading 0 included, as upstream).
+    /// </summary>
+    public long PredictLength(EckerRequest request, IEckerObserver? observer = null, CancellationToken cancellation = default)
+    {
+        var c = Config;
+        if (_w.Len is null || c.Classifier("len") < 0) throw new InvalidInputException("this model has no len task (capability 'len')");
+        int[] phonemes = Phonemes(request);
+        var digits = new List<int> { 0 };
+        for (int step = 0; step < 10; step++)
+        {
+            var seq = Prefix(phonemes, request, 0).Segment([_w.Len], digits.ToArray(), digits.Count, null);
+            var logits = Pass(seq, causal: true, c.Classifier("len"), 1, EckerPass.Len, step, observer, cancellation);
+            observer?.Logits(EckerPass.Len, step, logits, 1, EckerConfig.LenClasses);
+            int token = Math.Min(TokenSampler.ArgMax(logits), 10);
+            if (token == 10) break;
+            digits.Add(token);
+        }
+        long value = 0;
+        foreach (int digit in digits) value = checked(value * 10 + digit);
+        return value;
+    }
+
+    /// <summary>
+    /// NAR-len: level 0 by demasking (<see cref="Demask"/>), at the given or predicted length, then NAR levels 1..
+    /// <see cref="EckerRequest.MaxLevels"/>.
+    /// </summary>
+    public AudioCodes GenerateNarLen(EckerRequest request, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
+    {
+        int length = options.Length ?? (int)Math.Min(int.MaxValue / 2, (long)(Math.Max(PredictLength(request, observer, cancellation), 75) * 1.05));
+        int cap = request.MaxDuration;
+        int[] level0 = Demask(request, Math.Min(length, cap), options, observer, cancellation);
+        return GenerateNar(request, level0, observer, cancellation);
+    }
+
+    /// <summary>
+    /// Upstream's <c>forward_nar_masked</c>, greedy: all <paramref name="length"/> tokens start masked (1024) with
+    /// score 1. Step s of S, t = s/(S-1): the k = clamp(int(cos(tπ/2)·T), 1, T−s) lowest scores are masked again; a
+    /// conditional pass and a null pass (phonemes [1, 2], no prompt) give logits over the <c>NAR:0:0</c> head;
+    /// guided = null + (cond − null)·max(strength, 2.5), rescaled by <c>r·std(cond)/std(guided) + 1 − r</c> (std over
+    /// the whole [T, V] slice, Bessel-corrected); masked positions take the argmax; every score becomes the softmax
+    /// probability of its argmax.
+    /// </summary>
+    public int[] Demask(EckerRequest request, int length, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
+    {
+        var c = Config;
+        if (_w.Resps.Length <= c.Levels || c.Classifier("NAR:0:0") < 0) throw new InvalidInputException("this model has no NAR-len (NAR:0:0) head");
+        ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
+        ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
+        int[] phonemes = Phonemes(request);
+        int T = length, V = c.AudioTokens, steps = options.Steps, head = c.Classifier("NAR:0:0");
+        double strength = Math.Max(options.CfgStrength, 2.5), rescale = options.CfgRescale;
+        var tokens = Enumerable.Repeat(c.MaskToken, T).ToArray();
+        var scores = Enumerable.Repeat(1.0f, T).ToArray();
+        var table = _w.Resps[c.Levels];
+        bool causal = !c.NoncausalMasks;
+        var guided = new float[T * V];
+        for (int s = 0; s < steps; s++)
+        {
+            double t = steps == 1 ? 0 : (double)s / (steps - 1);
+            int k = Math.Clamp((int)(Math.Cos(t * Math.PI * 0.5) * T), 1, Math.Max(1, T - s));
+            // The k lowest scores (ties: the earlier position first, a stable order).
+            foreach (int i in Enumerable.Range(0, T).OrderBy(i => scores[i]).Take(k)) tokens[i] = c.MaskToken;
+            observer?.Tokens(EckerPass.DemaskCond, s, tokens);
+            var masked = tokens.Select(v => v == c.MaskToken).ToArray();
+            var cond = Pass(Prefix(phonemes, request, 0).Segment([table], tokens, T, null), causal, head, T, EckerPass.DemaskCond, s, observer, cancellation);
+            var nul = Pass(Prefix([1, 2], request, 0, prompt: false).Segment([table], tokens, T, null), causal, head, T, EckerPass.DemaskNull, s, observer, cancellation);
+            observer?.Logits(EckerPass.DemaskCond, s, cond, T, V);
+            observer?.Logits(EckerPass.DemaskNull, s, nul, T, V);
+            for (int i = 0; i < guided.Length; i++) guided[i] = (float)(nul[i] + (cond[i] - nul[i]) * strength);
+            double factor = rescale * Std(cond) / Std(guided) + (1 - rescale);
+            for (int i = 0; i < guided.Length; i++) guided[i] = (float)(guided[i] * factor);
+            observer?.Logits(EckerPass.DemaskCfg, s, guided, T, V);
+            for (int i = 0; i < T; i++)
+            {
+                var row = guided.AsSpan(i * V, V);
+                int best = TokenSampler.ArgMax(row);
+                double max = row[best], sum = 0;
+                foreach (float v in row) sum += Math.Exp(v - max);
+                scores[i] = (float)(1 / sum);
+                if (masked[i]) tokens[i] = best;
+            }
+        }
+        return tokens;
+    }
+
+    /// <summary>Sample standard deviation (Bessel's correction) over every element, as torch's <c>std()</c>.</summary>
+    private static double Std(ReadOnlySpan<float> values)
+    {
+        double mean = 0;
+        foreach (float v in values) mean += v;
+        mean /= values.Length;
+        double ss = 0;
+        foreach (float v in values) ss += (v - mean) * (v - mean);
+        return Math.Sqrt(ss / Math.Max(1, values.Length - 1));
     }
 
     private void Observe(IEckerObserver? observer, EckerPass pass, int index, TensorRows x, TensorRows positions, int n)
