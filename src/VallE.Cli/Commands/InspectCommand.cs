@@ -43,6 +43,7 @@ internal static class InspectCommand
 
     internal static JsonObject ToJson(ModelCheckpoint checkpoint, bool listTensors)
     {
+        if (checkpoint.Config.Ecker is { } ecker) return EckerJson(checkpoint, ecker, listTensors);
         var json = new JsonObject();
         foreach (var (name, value) in ConvertedConfig.Values(checkpoint.Config)) json[name] = ConvertedConfig.ValueNode(value);
         json["parameters"] = checkpoint.ParameterCount;
@@ -68,19 +69,78 @@ internal static class InspectCommand
             }
         }
         json["overrides"] = new JsonArray(checkpoint.OverrideNotes.Select(n => (JsonNode?)JsonValue.Create(n)).ToArray());
-        if (listTensors)
-        {
-            var list = new JsonArray();
-            foreach (var (name, t) in checkpoint.Tensors)
-                list.Add(new JsonObject { ["name"] = name, ["dtype"] = t.DType.ShortName(), ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()) });
-            json["tensor_list"] = list;
-        }
+        if (listTensors) json["tensor_list"] = TensorList(checkpoint);
         return json;
+    }
+
+    /// <summary>
+    /// An e-c-k-e-r/vall-e model: family "ecker" and its own hyper-parameters (upstream's config names: dim, heads,
+    /// layers, ffn, levels, audio_tokens, phoneme_tokens, text_tokens, langs, tones, tasks, version, capabilities,
+    /// noncausal_masks, unified_position_ids, audio_embedding_sums, split_classifiers, classifiers), then the same
+    /// parameters, source_dtype, source_format, tensors keys as every family.
+    /// </summary>
+    private static JsonObject EckerJson(ModelCheckpoint checkpoint, EckerConfig e, bool listTensors)
+    {
+        static JsonArray Strings(IEnumerable<string> items) => new(items.Select(s => (JsonNode?)JsonValue.Create(s)).ToArray());
+        var json = new JsonObject
+        {
+            ["family"] = "ecker",
+            ["name"] = e.Name,
+            ["version"] = e.Version,
+            ["arch_type"] = e.ArchType,
+            ["dim"] = e.Dim,
+            ["heads"] = e.Heads,
+            ["layers"] = e.Layers,
+            ["ffn"] = e.Ffn,
+            ["levels"] = e.Levels,
+            ["audio_tokens"] = e.AudioTokens,
+            ["phoneme_tokens"] = e.PhonemeTokens,
+            ["text_tokens"] = e.TextTokens,
+            ["langs"] = e.Langs,
+            ["tones"] = e.Tones,
+            ["tasks"] = e.Tasks,
+            ["capabilities"] = Strings(e.DistinctCapabilities),
+            ["noncausal_masks"] = e.NoncausalMasks,
+            ["unified_position_ids"] = e.UnifiedPositionIds,
+            ["audio_embedding_sums"] = e.AudioEmbeddingSums,
+            ["split_classifiers"] = e.SplitClassifiers,
+            ["classifiers"] = Strings(e.ClassifierNames),
+            ["parameters"] = checkpoint.ParameterCount,
+            ["source_dtype"] = checkpoint.SourceDType.ShortName(),
+            ["source_format"] = checkpoint.SourceFormat,
+            ["tensors"] = checkpoint.Tensors.Count,
+        };
+        if (listTensors) json["tensor_list"] = TensorList(checkpoint);
+        return json;
+    }
+
+    private static JsonArray TensorList(ModelCheckpoint checkpoint)
+    {
+        var list = new JsonArray();
+        foreach (var (name, t) in checkpoint.Tensors)
+            list.Add(new JsonObject { ["name"] = name, ["dtype"] = t.DType.ShortName(), ["shape"] = new JsonArray(t.Shape.Select(d => (JsonNode?)JsonValue.Create(d)).ToArray()) });
+        return list;
     }
 
     private static void WriteText(TextWriter o, ModelCheckpoint checkpoint, bool listTensors)
     {
         var c = checkpoint.Config;
+        if (c.Ecker is not null)
+        {
+            o.WriteLine($"{checkpoint.SourcePath}  ({checkpoint.SourceFormat}, {checkpoint.SourceDType.ShortName()})");
+            o.WriteLine($"  ecker: {checkpoint.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters, {checkpoint.Tensors.Count} tensors");
+            o.WriteLine();
+            foreach (var (name, value) in EckerJson(checkpoint, c.Ecker, listTensors: false))
+                if (name is not ("family" or "parameters" or "source_dtype" or "source_format" or "tensors"))
+                    o.WriteLine($"  {name,-22} {value?.ToJsonString()}");
+            if (listTensors)
+            {
+                o.WriteLine();
+                foreach (var (name, t) in checkpoint.Tensors)
+                    o.WriteLine($"  {name,-56} {t.DType.ShortName(),-4} [{string.Join(", ", t.Shape)}]");
+            }
+            return;
+        }
         o.WriteLine($"{checkpoint.SourcePath}  ({checkpoint.SourceFormat}, {checkpoint.SourceDType.ShortName()})");
         o.WriteLine($"  {ConfigResolver.FamilyName(c.Family)}: {checkpoint.ParameterCount.ToString("N0", CultureInfo.InvariantCulture)} parameters, " +
                     $"{checkpoint.Tensors.Count} tensors ({checkpoint.TiedTensors.Count} tied)");

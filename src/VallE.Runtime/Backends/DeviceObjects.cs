@@ -54,6 +54,13 @@ public abstract class DeviceNorm(IComputeBackend owner, string name, int dim, in
     public int Stages { get; } = stages;
 }
 
+/// <summary>LLaMA RMSNorm: <c>w · x · rsqrt(mean(x²) + Eps)</c> over rows of <see cref="Dim"/> values.</summary>
+public abstract class DeviceRmsNorm(IComputeBackend owner, string name, int dim, float eps) : DeviceObject(owner, name)
+{
+    public int Dim { get; } = dim;
+    public float Eps { get; } = eps;
+}
+
 /// <summary>Conv1d(Dim, Dim, Kernel, padding "same") + BatchNorm1d (eval, folded to scale/shift) + ReLU over time.</summary>
 public abstract class DeviceConv(IComputeBackend owner, string name, int dim, int kernel) : DeviceObject(owner, name)
 {

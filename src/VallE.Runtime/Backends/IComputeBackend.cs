@@ -18,6 +18,12 @@ public enum OpKind
     ArgMax,
     Sample,
     Increment,
+    /// <summary>LLaMA RMSNorm (e-c-k-e-r/vall-e).</summary>
+    RmsNorm,
+    /// <summary>Rotary position embedding of the q and k columns of a packed qkv (rotate_half style).</summary>
+    Rope,
+    /// <summary>Gated MLP activation <c>gelu(gate) · up</c> with the exact (erf) GELU.</summary>
+    GatedGelu,
 }
 
 /// <summary>Activation fused after a linear layer's bias.</summary>
@@ -88,6 +94,8 @@ public interface IComputeBackend : IDisposable
     /// <c>RepetitionWindow</c> entries, so a capacity of the most tokens a sequence may generate loses nothing.</param>
     DeviceSamplers CreateSamplers(IReadOnlyList<SamplingOptions> options, int vocab, int historyCapacity);
     IStepGraph CreateStepGraph();
+    /// <summary>LLaMA RMSNorm <c>w · x / sqrt(mean(x²) + eps)</c> with weight <paramref name="weight"/> (<see cref="OpKind.RmsNorm"/>).</summary>
+    DeviceRmsNorm CreateRmsNorm(string name, ReadOnlySpan<float> weight, float eps);
 
     // ---- operations ----------------------------------------------------------------------------------------
 
@@ -154,4 +162,26 @@ public interface IComputeBackend : IDisposable
 
     /// <summary><c>counters[r] += delta</c> (int32): advances positions and lengths inside a recorded step.</summary>
     void Increment(TensorRows counters, int delta);
+
+    /// <summary>
+    /// <c>y = w · (x · rsqrt(mean(x²) + eps))</c> per row, in float32 as HF's LlamaRMSNorm; <paramref name="y"/> may be
+    /// <paramref name="x"/>.
+    /// </summary>
+    void RmsNorm(DeviceRmsNorm norm, TensorRows x, TensorRows y);
+
+    /// <summary>
+    /// Rotary position embedding in place on the q and k columns of <paramref name="qkv"/> (<c>[rows, 3·dim]</c>,
+    /// q | k | v; v untouched), head by head (<c>dim / heads</c> values each), at the position in the int32 column
+    /// <paramref name="positions"/> (one per row): HF's <c>rotate_half</c> form, pairing value i with i + half:
+    /// <c>out[i] = x[i]·cos(p·f_i) − x[i+half]·sin(p·f_i)</c>, <c>out[i+half] = x[i+half]·cos(p·f_i) + x[i]·sin(p·f_i)</c>,
+    /// <c>f_i = theta^(−2i/headDim)</c> (float32 as torch: the angle is the float32 product of position and frequency).
+    /// </summary>
+    void Rope(TensorRows qkv, TensorRows positions, int heads, float theta);
+
+    /// <summary>
+    /// <c>y[r, i] = gelu(g[r, i]) · g[r, F + i]</c> for <paramref name="gateUp"/> <c>[rows, 2F]</c> (the gate then the
+    /// up projection, as one packed linear) and <paramref name="y"/> <c>[rows, F]</c>, with the exact GELU
+    /// <c>x · Φ(x) = 0.5 · x · erfc(−x/√2)</c> (torch's default, <c>approximate='none'</c>).
+    /// </summary>
+    void GatedGelu(TensorRows gateUp, TensorRows y);
 }

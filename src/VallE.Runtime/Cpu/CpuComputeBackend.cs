@@ -98,6 +98,12 @@ public sealed class CpuComputeBackend : IComputeBackend
 
     public IStepGraph CreateStepGraph() => new CpuStepGraph();
 
+    public DeviceRmsNorm CreateRmsNorm(string name, ReadOnlySpan<float> weight, float eps)
+    {
+        if (weight.IsEmpty) throw new ArgumentException($"{name}: an RMSNorm needs a weight");
+        return new CpuRmsNorm(this, name, weight.ToArray(), eps);
+    }
+
     // ---- operations ----------------------------------------------------------------------------------------
 
     public void GatherSum(ReadOnlySpan<DeviceTable> tables, TensorRows ids, TensorRows destination)
@@ -310,6 +316,31 @@ public sealed class CpuComputeBackend : IComputeBackend
     {
         var c = I(counters);
         for (int i = 0; i < c.Length; i++) c[i] += delta;
+    }
+
+    public void RmsNorm(DeviceRmsNorm norm, TensorRows x, TensorRows y)
+    {
+        var n = Own<CpuRmsNorm>(norm);
+        SameShape(x, y);
+        if (x.Cols != n.Dim) throw new ArgumentException($"{n.Name} of width {n.Dim} applied to rows of {x.Cols}");
+        LlamaOps.RmsNorm(F(x), F(y), x.Count, n.Weight, n.Eps);
+    }
+
+    public void Rope(TensorRows qkv, TensorRows positions, int heads, float theta)
+    {
+        SameRows(qkv, positions);
+        if (qkv.Cols % 3 != 0) throw new ArgumentException($"q/k/v rows of {qkv.Cols} columns are not three equal parts");
+        int d = qkv.Cols / 3;
+        if (heads < 1 || d % heads != 0 || d / heads % 2 != 0)
+            throw new ArgumentException($"{heads} heads do not split the width {d} into even head sizes");
+        LlamaOps.Rope(F(qkv), I(positions), positions.Cols, qkv.Count, d, heads, theta);
+    }
+
+    public void GatedGelu(TensorRows gateUp, TensorRows y)
+    {
+        SameRows(gateUp, y);
+        if (gateUp.Cols != 2 * y.Cols) throw new ArgumentException($"gate|up rows of {gateUp.Cols} for outputs of {y.Cols}");
+        LlamaOps.GatedGelu(F(gateUp), F(y), y.Count, y.Cols);
     }
 
     // ---- helpers -------------------------------------------------------------------------------------------

@@ -23,6 +23,11 @@ internal sealed class CpuNorm(IComputeBackend owner, string name, RowNorm norm, 
     public RowNorm Norm { get; } = norm;
 }
 
+internal sealed class CpuRmsNorm(IComputeBackend owner, string name, float[] weight, float eps) : DeviceRmsNorm(owner, name, weight.Length, eps)
+{
+    public float[] Weight { get; } = weight;
+}
+
 internal sealed class CpuConv(IComputeBackend owner, string name, ConvBlock block, int dim, int kernel)
     : DeviceConv(owner, name, dim, kernel)
 {

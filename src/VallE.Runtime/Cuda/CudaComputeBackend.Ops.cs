@@ -229,6 +229,22 @@ public sealed partial class CudaComputeBackend
         }
     }
 
+    // ---- LLaMA-block ops (e-c-k-e-r/vall-e): no CUDA kernel yet; Supports says so, so a model is refused up front.
+
+    internal const string NoKernelYet = "no CUDA kernel yet";
+
+    public DeviceRmsNorm CreateRmsNorm(string name, ReadOnlySpan<float> weight, float eps) =>
+        throw new NotSupportedException($"CUDA {OpKind.RmsNorm}: {NoKernelYet}");
+
+    public void RmsNorm(DeviceRmsNorm norm, TensorRows x, TensorRows y) =>
+        throw new NotSupportedException($"CUDA {OpKind.RmsNorm}: {NoKernelYet}");
+
+    public void Rope(TensorRows qkv, TensorRows positions, int heads, float theta) =>
+        throw new NotSupportedException($"CUDA {OpKind.Rope}: {NoKernelYet}");
+
+    public void GatedGelu(TensorRows gateUp, TensorRows y) =>
+        throw new NotSupportedException($"CUDA {OpKind.GatedGelu}: {NoKernelYet}");
+
     /// <summary>valle_counter_add over every element of the view.</summary>
     public void Increment(TensorRows counters, int delta)
     {

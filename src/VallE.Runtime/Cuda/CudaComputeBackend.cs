@@ -66,6 +66,9 @@ public sealed partial class CudaComputeBackend : IComputeBackend
             case OpKind.Sample when requirement.Vocab < 1 || requirement.Vocab > ValleKernelsNative.SampleMaxVocab:
                 reason = $"the CUDA sampler handles vocabularies of 1 to {ValleKernelsNative.SampleMaxVocab} tokens, not {requirement.Vocab}";
                 return false;
+            case OpKind.RmsNorm or OpKind.Rope or OpKind.GatedGelu:
+                reason = NoKernelYet;
+                return false;
             default:
                 // Conv included: it runs on the host (see Conv).
                 return true;

@@ -60,6 +60,8 @@ internal sealed class ValleWeights : IDisposable
     public static ValleWeights Load(ModelCheckpoint checkpoint, WeightsDType dtype, IComputeBackend backend, CpuBackend cpu)
     {
         var c = checkpoint.Config;
+        if (c.Family == ModelFamily.Ecker)
+            throw new InvalidInputException("an e-c-k-e-r/vall-e (ecker) checkpoint: it runs through EckerModel (docs/ecker.md), not this VALL-E engine");
         if (c.Family == ModelFamily.Vallf)
             throw new InvalidInputException("VALL-F checkpoints (cross-attention decoder) are not supported by this engine yet");
         if (c.NumQuantizers < 2)

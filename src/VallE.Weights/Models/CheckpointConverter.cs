@@ -24,6 +24,8 @@ public static class CheckpointConverter
         if (dtype is { } d && !d.IsFloatingPoint())
             throw new ArgumentException($"dtype {d.ShortName()} is not a floating type (f32, f16, bf16)", nameof(dtype));
         if (File.Exists(outDir)) throw new InvalidInputException($"output {outDir} is a file, expected a folder");
+        if (checkpoint.Config.Family == ModelFamily.Ecker)
+            throw new InvalidInputException("converting an ecker (.sft) checkpoint is not supported yet: load the .sft directly");
 
         var items = new List<SafetensorsWriter.Item>();
         var tied = new List<(string Alias, string Target)>();

@@ -121,6 +121,7 @@ public static partial class ConfigResolver
     {
         ModelFamily.Valle => "valle",
         ModelFamily.Vallf => "vallf",
+        ModelFamily.Ecker => "ecker",
         _ => "vallex",
     };
 

@@ -21,8 +21,14 @@ public sealed partial class ModelCheckpoint
         if (Directory.Exists(path))
             return OpenSafetensors(Path.Combine(path, ConvertedConfig.WeightsFileName), path, overrides);
         if (!File.Exists(path)) throw new InvalidInputException($"checkpoint not found: {path}");
+        if (path.EndsWith(".sft", StringComparison.OrdinalIgnoreCase))
+            return OpenEcker(path, overrides);
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
+        {
+            if (!File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", ConvertedConfig.FileName)) && IsEckerFile(path))
+                return OpenEcker(path, overrides);
             return OpenSafetensors(path, path, overrides);
+        }
         return OpenTorch(path, overrides);
     }
 
@@ -31,6 +37,7 @@ public sealed partial class ModelCheckpoint
     {
         get
         {
+            if (Config.Family == ModelFamily.Ecker) return Tensors.Values.Sum(t => t.ElementCount);
             var buffers = ModelLayout.Expected(Config).Where(e => e.IsBuffer).Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
             var seen = new HashSet<(TensorStorage, long)>();
             long total = 0;
@@ -44,7 +51,7 @@ public sealed partial class ModelCheckpoint
     }
 
     /// <summary>Tied pairs (alias, target) in this checkpoint: the layout's ties whose tensors really share memory.</summary>
-    public IReadOnlyList<(string Alias, string Target)> TiedTensors =>
+    public IReadOnlyList<(string Alias, string Target)> TiedTensors => Config.Family == ModelFamily.Ecker ? [] :
         ModelLayout.Ties(Config).Where(t => Tensors.TryGetValue(t.Alias, out var a) && Tensors.TryGetValue(t.Target, out var b) && a.IsSameViewAs(b)).ToList();
 
     /// <summary>

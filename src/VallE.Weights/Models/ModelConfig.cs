@@ -12,6 +12,9 @@ public enum ModelFamily
     [JsonStringEnumMemberName("vallf")] Vallf,
     /// <summary>Plachtaa/VALL-E-X: VALLE plus AR/NAR language embeddings.</summary>
     [JsonStringEnumMemberName("vallex")] VallEX,
+    /// <summary>e-c-k-e-r/vall-e (<c>ar+nar-llama-8</c>, <c>ar+nar-len-llama-8</c>): one LLaMA-block model for AR, NAR and
+    /// NAR-len; its hyper-parameters are in <see cref="ModelConfig.Ecker"/>.</summary>
+    [JsonStringEnumMemberName("ecker")] Ecker,
 }
 
 /// <summary>Where a hyper-parameter's value came from (reported by <c>valle inspect</c>).</summary>
@@ -63,6 +66,8 @@ public sealed record ModelConfig
     /// <summary>FFN width multiplier: upstream uses <c>dim_feedforward = 4 * d_model</c>.</summary>
     public int FeedForwardMultiplier { get; init; } = 4;
     public float LayerNormEps { get; init; } = 1e-5f;
+    /// <summary>The e-c-k-e-r/vall-e hyper-parameters when <see cref="Family"/> is <see cref="ModelFamily.Ecker"/>; null otherwise.</summary>
+    public EckerConfig? Ecker { get; init; }
 
     public int EosToken => AudioVocab;
     public int BosToken => AudioVocab + 1;

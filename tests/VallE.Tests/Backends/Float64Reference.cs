@@ -92,6 +92,65 @@ internal static class Float64Reference
     /// Conv1d(dim, dim, kernel, padding kernel/2) over time (rows), weight <c>[dim, dim, kernel]</c>, then the
     /// folded BatchNorm <c>v·bnScale + bnShift</c>, then ReLU.
     /// </summary>
+    /// <summary>LLaMA RMSNorm: <c>w · x / sqrt(mean(x²) + eps)</c>.</summary>
+    public static double[] RmsNorm(ReadOnlySpan<float> x, int rows, float[] weight, float eps)
+    {
+        int dim = weight.Length;
+        var y = new double[rows * dim];
+        for (int r = 0; r < rows; r++)
+        {
+            double sum = 0;
+            for (int i = 0; i < dim; i++) sum += (double)x[r * dim + i] * x[r * dim + i];
+            double scale = 1 / Math.Sqrt(sum / dim + eps);
+            for (int i = 0; i < dim; i++) y[r * dim + i] = weight[i] * x[r * dim + i] * scale;
+        }
+        return y;
+    }
+
+    /// <summary>Rotary embedding (rotate_half pairs i, i + half) of the q and k parts of packed q|k|v rows; v copied.</summary>
+    public static double[] Rope(ReadOnlySpan<float> qkv, int rows, int dim, int heads, int[] positions, double theta)
+    {
+        int hd = dim / heads, half = hd / 2;
+        var y = TestData.Widen(qkv);
+        for (int r = 0; r < rows; r++)
+            for (int h = 0; h < 2 * heads; h++)
+                for (int i = 0; i < half; i++)
+                {
+                    double angle = positions[r] * Math.Pow(theta, -2.0 * i / hd);
+                    int at = r * 3 * dim + h * hd + i;
+                    double a = qkv[at], b = qkv[at + half];
+                    y[at] = a * Math.Cos(angle) - b * Math.Sin(angle);
+                    y[at + half] = b * Math.Cos(angle) + a * Math.Sin(angle);
+                }
+        return y;
+    }
+
+    /// <summary><c>gelu(gate) · up</c> with the exact GELU <c>x · Φ(x)</c>, gate|up packed per row.</summary>
+    public static double[] GatedGelu(ReadOnlySpan<float> gateUp, int rows, int f)
+    {
+        var y = new double[rows * f];
+        for (int r = 0; r < rows; r++)
+            for (int i = 0; i < f; i++)
+            {
+                double g = gateUp[r * 2 * f + i];
+                y[r * f + i] = 0.5 * g * (1 + Erf(g / Math.Sqrt(2))) * gateUp[r * 2 * f + f + i];
+            }
+        return y;
+    }
+
+    /// <summary>erf by its everywhere-positive series <c>2/√π · e^(−x²) · Σ 2ⁿ x^(2n+1) / (2n+1)!!</c> (double precision for |x| ≤ 6).</summary>
+    public static double Erf(double x)
+    {
+        if (Math.Abs(x) > 6) return Math.Sign(x);
+        double term = x, sum = x;
+        for (int n = 1; n < 200 && Math.Abs(term) > 1e-18 * Math.Abs(sum); n++)
+        {
+            term *= 2 * x * x / (2 * n + 1);
+            sum += term;
+        }
+        return 2 / Math.Sqrt(Math.PI) * Math.Exp(-x * x) * sum;
+    }
+
     public static double[] Conv(float[] x, int rows, int dim, float[] weight, float[] bias, float[] bnScale, float[] bnShift, int kernel)
     {
         var y = new double[rows * dim];

@@ -64,7 +64,7 @@ public class OpTableTests
     public static IEnumerable<OpCase> Cases() =>
         GatherSumCases().Concat(PositionCases()).Concat(LinearCases()).Concat(ElementwiseCases()).Concat(NormCases())
             .Concat(ConvCases()).Concat(AttentionCases()).Concat(DecodeCases()).Concat(ArgMaxCases()).Concat(SampleCases())
-            .Concat(IncrementCases());
+            .Concat(IncrementCases()).Concat(RmsNormCases()).Concat(RopeCases()).Concat(GatedGeluCases());
 
     // ---- GatherSum -------------------------------------------------------------------------------------------
 
@@ -292,6 +292,69 @@ public class OpTableTests
         if (!inPlace) TestData.AssertExact(xb.Read(), residual, what + ": x afterwards (x + delta for AddNorm, unchanged for Norm)");
         xb.AssertPaddingIntact(what);
         yb.AssertPaddingIntact(what);
+    }
+
+    // ---- RmsNorm, Rope, GatedGelu (LLaMA blocks: e-c-k-e-r/vall-e) -------------------------------------------
+
+    private static IEnumerable<OpCase> RmsNormCases()
+    {
+        foreach (var (rows, dim) in new[] { (1, 1024), (7, 33), (310, 64), (8, 96) })
+            foreach (bool inPlace in new[] { false, true })
+                yield return new OpCase("RmsNorm", $"rows={rows} dim={dim}", "f32", inPlace ? "y=x" : "y!=x", new(OpKind.RmsNorm),
+                    b => RmsNorm(b, rows, dim, inPlace));
+    }
+
+    private static void RmsNorm(IComputeBackend b, int rows, int dim, bool inPlace)
+    {
+        const float eps = 1e-6f;
+        var weight = TestData.Uniform(dim, 11, scale: 0.3f, offset: 1f);
+        var x = TestData.Uniform(rows * dim, 12, scale: 2f, offset: 0.5f);
+        using var norm = b.CreateRmsNorm("rms", weight, eps);
+        using var xb = Buf.F32(b, rows, dim, x, before: 1, after: 1);
+        using var yb = Buf.F32(b, rows, dim, before: 2);
+        b.RmsNorm(norm, xb.View, inPlace ? xb.View : yb.View);
+        TestData.AssertNmse(inPlace ? xb.Read() : yb.Read(), Float64Reference.RmsNorm(x, rows, weight, eps), F32, "RmsNorm");
+        if (!inPlace) TestData.AssertExact(xb.Read(), x, "RmsNorm: x unchanged");
+        xb.AssertPaddingIntact("RmsNorm");
+        yb.AssertPaddingIntact("RmsNorm");
+    }
+
+    private static IEnumerable<OpCase> RopeCases()
+    {
+        foreach (var (rows, dim, heads, maxPos) in new[] { (1, 64, 4, 1), (7, 64, 4, 40), (33, 96, 6, 300), (5, 1024, 16, 3000) })
+            yield return new OpCase("Rope", $"rows={rows} dim={dim} heads={heads} positions<{maxPos}", "f32", "", new(OpKind.Rope),
+                b => Rope(b, rows, dim, heads, maxPos));
+    }
+
+    private static void Rope(IComputeBackend b, int rows, int dim, int heads, int maxPos)
+    {
+        var qkv = TestData.Uniform(rows * 3 * dim, 13, scale: 1.5f);
+        var positions = TestData.Ints(rows, 14, maxPos);
+        using var xb = Buf.F32(b, rows, 3 * dim, qkv, before: 1, after: 2);
+        using var pb = Buf.I32(b, rows, 1, positions, before: 2, after: 1);
+        b.Rope(xb.View, pb.View, heads, 10000f);
+        var y = xb.Read();
+        // The angle is a float32 product (as torch); at position 3000 that alone is ~1e-4 rad of rounding, an NMSE of ~1e-8.
+        TestData.AssertNmse(y, Float64Reference.Rope(qkv, rows, dim, heads, positions, 10000), maxPos > 1000 ? 1e-7 : F32, "Rope");
+        for (int r = 0; r < rows; r++)
+            TestData.AssertExact(y.AsSpan(r * 3 * dim + 2 * dim, dim), qkv.AsSpan(r * 3 * dim + 2 * dim, dim), "Rope: v unchanged");
+        xb.AssertPaddingIntact("Rope");
+    }
+
+    private static IEnumerable<OpCase> GatedGeluCases()
+    {
+        foreach (var (rows, f) in new[] { (1, 4096), (7, 33), (310, 256), (8, 384) })
+            yield return new OpCase("GatedGelu", $"rows={rows} f={f}", "f32", "", new(OpKind.GatedGelu), b => GatedGelu(b, rows, f));
+    }
+
+    private static void GatedGelu(IComputeBackend b, int rows, int f)
+    {
+        var gateUp = TestData.Uniform(rows * 2 * f, 15, scale: 5f); // gate in [-5, 5]: both tails of the GELU
+        using var xb = Buf.F32(b, rows, 2 * f, gateUp, before: 1, after: 1);
+        using var yb = Buf.F32(b, rows, f, before: 2, after: 1);
+        b.GatedGelu(xb.View, yb.View);
+        TestData.AssertNmse(yb.Read(), Float64Reference.GatedGelu(gateUp, rows, f), F32, "GatedGelu");
+        yb.AssertPaddingIntact("GatedGelu");
     }
 
     // ---- Conv ------------------------------------------------------------------------------------------------
