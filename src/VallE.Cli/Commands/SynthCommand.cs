@@ -8,6 +8,7 @@ using VallE.Runtime.Models;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
 using VallE.Runtime.Text;
+using VallE.Runtime.Text.Vallex;
 using VallE.Weights;
 using VallE.Weights.IO;
 
@@ -23,6 +24,13 @@ namespace VallE.Cli.Commands;
 /// synthesised. <c>--out -</c> writes the WAV to standard output (no per-sentence files). A progress line goes to
 /// stderr on a terminal; a summary line (audio seconds, wall seconds, real-time factor, time per stage) is printed
 /// on stdout (on stderr when the audio goes to stdout).
+/// <para>
+/// VALL-E X checkpoints need no <c>--symbols</c>: their front end is <see cref="VallexTextFrontEnd"/>, with
+/// <c>--language en|zh|ja|mix|auto</c> for the text. The prompt is a preset (<c>--voice-preset FILE.npz</c>), a WAV
+/// or codes with <c>--prompt-text</c> (and <c>--prompt-language</c>, default auto), or nothing (upstream's
+/// synthesis without a prompt). <c>--prompt-mode sliding</c> and <c>--best-of N</c> as upstream's long-text mode
+/// and <c>best_of</c>.
+/// </para>
 /// </summary>
 internal static class SynthCommand
 {
@@ -30,18 +38,22 @@ internal static class SynthCommand
     public static Command Create(CliContext ctx)
     {
         var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors)." };
-        var symbolsOpt = new Option<string>("--symbols") { HelpName = "FILE", Required = true, Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols)." };
+        var symbolsOpt = new Option<string?>("--symbols") { HelpName = "FILE", Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols); required for lifeiteng VALL-E, not used by VALL-E X." };
         var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "EnCodec decoder ONNX model." };
         var encoderOpt = new Option<string?>("--codec-encoder") { HelpName = "ENC.onnx", Description = "EnCodec encoder ONNX model (needed with --prompt-wav)." };
         var promptWavOpt = new Option<string?>("--prompt-wav") { HelpName = "P.wav", Description = "Prompt recording (any WAV; mixed to mono, resampled to 24 kHz)." };
         var promptCodesOpt = new Option<string?>("--prompt-codes") { HelpName = "CODES.npy", Description = "Prompt as EnCodec codes int64 [T, 8] instead of a WAV." };
+        var presetOpt = new Option<string?>("--voice-preset") { HelpName = "FILE.npz", Description = "VALL-E X: a voice preset (audio_tokens, text_tokens, lang_code), instead of a prompt and its transcript." };
+        var promptLanguageOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt transcript: en, zh, ja or auto (default)." };
+        var promptModeOpt = new Option<string>("--prompt-mode") { HelpName = "MODE", Description = "VALL-E X with --sentences: fixed (every sentence with the prompt, default) or sliding (the previous sentence prompts the next).", DefaultValueFactory = _ => "fixed" };
+        var bestOfOpt = new Option<int>("--best-of") { HelpName = "N", Description = $"Sample N AR candidates in one batch and keep the most likely (upstream VALL-E X's best_of; 1..{ValleModel.MaxBestOf}).", DefaultValueFactory = _ => 1 };
         var promptText = new TextInput("prompt-text", "prompt transcript", "Transcript of the prompt recording.");
         var text = new TextInput("text", "text", "Text to speak (long text: --text-file).");
         var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono; '-' = standard output)." };
         var promptLimit = new PromptLimitCliOptions();
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
         var device = new DeviceCliOptions(); // the codec always runs on the CPU
-        var languageOpt = new Option<string>("--language", "-l") { HelpName = "L", Description = "espeak-ng language.", DefaultValueFactory = _ => EspeakPhonemizer.DefaultLanguage };
+        var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language of the text: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default)." };
         var formatOpt = DecodeCommand.SampleFormatOption();
         var sampling = new SamplingCliOptions(" per utterance");
         var engine = new EngineCliOptions();
@@ -49,12 +61,12 @@ internal static class SynthCommand
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
-        foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt })
+        foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, presetOpt, promptLanguageOpt })
             command.Options.Add(o);
         promptText.AddTo(command);
         text.AddTo(command);
         promptLimit.AddTo(command);
-        foreach (var o in new Option[] { outOpt, sentencesOpt, languageOpt, formatOpt })
+        foreach (var o in new Option[] { outOpt, sentencesOpt, promptModeOpt, bestOfOpt, languageOpt, formatOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
         engine.AddTo(command);
@@ -67,9 +79,23 @@ internal static class SynthCommand
             var total = Stopwatch.StartNew();
             string output = parse.GetValue(outOpt)!;
             string? promptWav = parse.GetValue(promptWavOpt), promptCodesPath = parse.GetValue(promptCodesOpt);
-            string? encoderPath = parse.GetValue(encoderOpt);
-            if ((promptWav is null) == (promptCodesPath is null)) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
+            string? encoderPath = parse.GetValue(encoderOpt), presetPath = parse.GetValue(presetOpt), symbolsPath = parse.GetValue(symbolsOpt);
+            string? language = parse.GetValue(languageOpt), promptLanguage = parse.GetValue(promptLanguageOpt);
+            if (promptWav is not null && promptCodesPath is not null) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
+            if (presetPath is not null && (promptWav ?? promptCodesPath) is not null)
+                throw new UsageException("--voice-preset is the whole prompt: give it or --prompt-wav/--prompt-codes, not both");
+            // A symbol table means lifeiteng VALL-E, which always needs a prompt.
+            if (presetPath is null && promptWav is null && promptCodesPath is null && symbolsPath is not null)
+                throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
             if (promptWav is not null && encoderPath is null) throw new UsageException("--prompt-wav needs --codec-encoder ENC.onnx");
+            PromptMode promptMode = parse.GetValue(promptModeOpt) switch
+            {
+                "fixed" => PromptMode.Fixed,
+                "sliding" => PromptMode.Sliding,
+                var m => throw new UsageException($"--prompt-mode '{m}': expected fixed or sliding"),
+            };
+            int bestOf = parse.GetValue(bestOfOpt);
+            if (bestOf is < 1 or > ValleModel.MaxBestOf) throw new UsageException($"--best-of {bestOf} must be in 1..{ValleModel.MaxBestOf}");
             DeviceKind deviceKind = device.Read(parse);
             WavOutputFormat format = DecodeCommand.ParseSampleFormat(parse.GetValue(formatOpt));
             SamplingOptions samplingOptions = sampling.Read(parse);
@@ -81,28 +107,78 @@ internal static class SynthCommand
             bool splitSentences = parse.GetValue(sentencesOpt);
             if (text.FilePath(parse) == "-" && promptText.FilePath(parse) == "-")
                 throw new UsageException("--text-file and --prompt-text-file cannot both read standard input");
-            string promptTranscript = promptText.Read(parse), textToSay = text.Read(parse);
-            string checkpointPath = parse.GetValue(checkpointOpt)!, symbolsPath = parse.GetValue(symbolsOpt)!, decoderPath = parse.GetValue(decoderOpt)!;
+            string? promptTranscript = promptText.ReadOptional(parse);
+            string textToSay = text.Read(parse);
+            string checkpointPath = parse.GetValue(checkpointOpt)!, decoderPath = parse.GetValue(decoderOpt)!;
             bool toStdout = output == AtomicFile.StandardOutput;
-            string?[] inputs = [checkpointPath, symbolsPath, decoderPath, encoderPath, promptWav, promptCodesPath,
+            string?[] inputs = [checkpointPath, symbolsPath, decoderPath, encoderPath, promptWav, promptCodesPath, presetPath,
                 text.FilePath(parse), promptText.FilePath(parse)];
             AtomicFile.Check(output, inputs);
             if (splitSentences && !toStdout) AtomicFile.Check(SentencePath(output, 0), inputs);
 
-            // Cheap checks first (symbols, prompt, codec), the model last: its errors cost the most time.
-            var symbols = SymbolTable.Load(symbolsPath);
-            var frontEnd = new TextFrontEnd(new EspeakPhonemizer(parse.GetValue(languageOpt) ?? EspeakPhonemizer.DefaultLanguage), symbols);
-            var clock = Stopwatch.StartNew();
-            AudioCodes promptCodes;
-            if (promptWav is not null)
+            // The checkpoint's configuration first (cheap: the weights load last) to know its front end.
+            using var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides);
+            bool vallex = checkpoint.Config.Family == ModelFamily.VallEX;
+            Synthesizer.CheckCanSpeak(checkpoint.Config);
+            if (!vallex)
             {
-                using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
-                promptCodes = PromptLimitCliOptions.Enforce(() => Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation));
+                if (symbolsPath is null) throw new UsageException("--symbols is required for lifeiteng VALL-E checkpoints (unique_text_tokens.k2symbols)");
+                if (presetPath is null && promptWav is null && promptCodesPath is null) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
+                if (presetPath is not null) throw new UsageException("--voice-preset is for VALL-E X checkpoints; this one is lifeiteng VALL-E (give --prompt-wav or --prompt-codes)");
+                if (promptTranscript is null) throw new UsageException("give exactly one of --prompt-text and --prompt-text-file");
+                if (promptLanguage is not null) throw new UsageException("--prompt-language is for VALL-E X checkpoints");
+                if (promptMode != PromptMode.Fixed) throw new UsageException("--prompt-mode sliding is for VALL-E X checkpoints");
             }
             else
             {
-                promptCodes = DecodeCommand.ReadCodes(promptCodesPath!);
-                PromptLimitCliOptions.CheckFrames(promptCodesPath!, promptCodes.Frames, maxPromptSeconds);
+                if (symbolsPath is not null) ctx.Warn("--symbols is not used: VALL-E X has its own text front end (bpe_69)");
+                if (presetPath is not null && promptTranscript is not null)
+                    throw new UsageException("--voice-preset holds its transcript's tokens: drop --prompt-text");
+                if ((promptWav ?? promptCodesPath) is not null && promptTranscript is null)
+                    throw new UsageException("a VALL-E X prompt needs its transcript: give --prompt-text (or --prompt-text-file), or use --voice-preset");
+                if (promptTranscript is not null && (promptWav ?? promptCodesPath) is null)
+                    throw new UsageException("--prompt-text needs the prompt: --prompt-wav or --prompt-codes");
+                language ??= "auto";
+                if (!VallexTextFrontEnd.Languages.Contains(language))
+                    throw new UsageException($"--language '{language}': VALL-E X speaks en, zh, ja, mix or auto");
+                if (promptLanguage is not null && promptLanguage is not ("en" or "zh" or "ja" or "auto"))
+                    throw new UsageException($"--prompt-language '{promptLanguage}': expected en, zh, ja or auto");
+            }
+            bool vallexCap = vallex && promptWav is not null && maxPromptSeconds > VallexPrompt.MaxRecordingSeconds;
+            if (vallexCap) maxPromptSeconds = VallexPrompt.MaxRecordingSeconds;   // upstream's make_prompt limit
+
+            // Cheap checks first (symbols, prompt, codec), the model last: its errors cost the most time.
+            var symbols = vallex ? null : SymbolTable.Load(symbolsPath!);
+            if (symbols is not null) Synthesizer.CheckCanSpeak(checkpoint.Config, symbols);
+            var frontEnd = symbols is null ? null : new TextFrontEnd(new EspeakPhonemizer(language ?? EspeakPhonemizer.DefaultLanguage), symbols);
+            var clock = Stopwatch.StartNew();
+            AudioCodes promptCodes = new([], 0);
+            VallexPrompt? preset = null;
+            if (promptWav is not null)
+            {
+                using var encoder = EncodecEncoder.Open(encoderPath!, codecOptions);
+                try
+                {
+                    promptCodes = vallexCap
+                        ? Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation)
+                        : PromptLimitCliOptions.Enforce(() => Synthesizer.EncodePrompt(encoder, promptWav, maxPromptSeconds, ctx.Cancellation));
+                }
+                catch (InvalidInputException e) when (vallexCap && e.Setting == "maxSeconds")
+                {
+                    throw new InvalidInputException($"{e.Message}: VALL-E X takes prompt recordings of at most " +
+                        $"{VallexPrompt.MaxRecordingSeconds} s, as upstream's make_prompt; cut the recording", e);
+                }
+            }
+            else if (promptCodesPath is not null)
+            {
+                promptCodes = DecodeCommand.ReadCodes(promptCodesPath);
+                PromptLimitCliOptions.CheckFrames(promptCodesPath, promptCodes.Frames, maxPromptSeconds);
+            }
+            else if (presetPath is not null)
+            {
+                preset = VallexPrompt.LoadPreset(presetPath);
+                PromptLimitCliOptions.CheckFrames(presetPath, preset.Codes.Frames, maxPromptSeconds);
+                promptCodes = preset.Codes;
             }
             double promptMs = clock.Elapsed.TotalMilliseconds;
             // On the CPU first: a bad codec file fails before the model loads.
@@ -111,11 +187,8 @@ internal static class SynthCommand
             clock.Restart();
             CudaDevice? gpu;
             ICodeGenerator generator;
-            using (var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides))
-            {
-                Synthesizer.CheckCanSpeak(checkpoint.Config, symbols);
-                generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out gpu);
-            }
+            generator = DeviceCliOptions.CreateGenerator(ctx, deviceKind, checkpoint, engineOptions, out gpu);
+            checkpoint.Dispose();   // the model holds what it needs
             using var ownedGpu = gpu;
             using var ownedGenerator = generator;
             if (generator.Device == "cuda")
@@ -124,16 +197,21 @@ internal static class SynthCommand
                 decoder.Replace(() => EncodecDecoder.Open(decoderPath, codecOptions with { PreferCuda = true }));
             }
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var synthesizer = new Synthesizer(generator, frontEnd, decoder.Value);
+            var synthesizer = frontEnd is null ? new Synthesizer(generator, decoder.Value) : new Synthesizer(generator, frontEnd, decoder.Value);
 
             var request = new SynthesisRequest
             {
-                PromptText = promptTranscript,
+                PromptText = promptTranscript ?? "",
                 Text = textToSay,
                 PromptCodes = promptCodes,
                 Sampling = samplingOptions,
                 MaxFrames = maxFrames,
                 SplitSentences = splitSentences,
+                Language = vallex ? language : null,
+                VallexPrompt = preset,
+                PromptLanguage = promptLanguage,
+                PromptMode = promptMode,
+                BestOf = bestOf,
             };
             var progress = ctx.Interactive ? new ProgressLine(ctx.Err) : null;
             var t = StageTimes.Zero;

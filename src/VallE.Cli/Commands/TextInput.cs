@@ -44,6 +44,15 @@ internal sealed class TextInput
         return inline ?? ReadFile(path!, _what);
     }
 
+    /// <summary>The text, or null when neither option was given; a usage error when both were.</summary>
+    public string? ReadOptional(ParseResult parse)
+    {
+        string? inline = parse.GetValue(Inline), path = parse.GetValue(File);
+        if (inline is not null && path is not null)
+            throw new UsageException($"give only one of {Inline.Name} and {File.Name}");
+        return inline ?? (path is null ? null : ReadFile(path, _what));
+    }
+
     /// <summary>The file named by the file option, or null when it was not given.</summary>
     public string? FilePath(ParseResult parse) => parse.GetValue(File);
 

@@ -19,7 +19,9 @@ namespace VallE;
 
 /// <summary>
 /// VALL-E text to speech as a Microsoft.Extensions.AI <see cref="ITextToSpeechClient"/>: lifeiteng VALL-E / VALL-F
-/// checkpoints, espeak-ng text front end, EnCodec (ONNX) codec, 24 kHz mono output.
+/// checkpoints (espeak-ng text front end and the model's symbol table) and VALL-E X checkpoints (their own BPE front
+/// end: en, zh, ja, mixed; voices from presets, <see cref="ValleVoice.FromPreset"/>), EnCodec (ONNX) codec, 24 kHz
+/// mono output.
 /// <para>
 /// The constructor does all the loading: the checkpoint (on the device <see cref="ValleSpeechClientOptions.Device"/>
 /// selects, as the CLI's <c>--device</c>), the symbol table, the codec decoder, and every voice (WAV voices are encoded
@@ -53,7 +55,9 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     private readonly ICodeGenerator _generator;
     private readonly CudaDevice? _gpu;
     private readonly EncodecDecoder _decoder;
-    private readonly SymbolTable _symbols;
+    private readonly SymbolTable? _symbols;            // null: VALL-E X
+    private readonly Synthesizer? _vallex;             // VALL-E X: the one synthesizer (the language is per request)
+    private readonly Dictionary<string, VallexPrompt> _vallexPrompts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AudioCodes> _voices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ValleVoice> _voiceSources = new(StringComparer.Ordinal);
     private readonly Dictionary<string, Synthesizer> _byLanguage = new(StringComparer.OrdinalIgnoreCase);
@@ -85,7 +89,6 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 throw new ArgumentException($"voice '{name}' is a WAV recording: CodecEncoder (encodec_encoder.onnx) is required to encode it", nameof(options));
         }
         _progress = options.Progress;
-        _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? EspeakPhonemizer.DefaultLanguage : options.Language;
         var log = options.Log ?? (static _ => { });
         var onnx = new OnnxSessionOptions { IntraOpThreads = options.Threads ?? 0, Log = options.Log };
 
@@ -97,11 +100,24 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             // Cheap checks first (symbols, voices, codec), the model last.
             using var checkpoint = ModelCheckpoint.Open(options.Checkpoint);
             Synthesizer.CheckCanSpeak(checkpoint.Config);   // the family, before anything else loads
-            if (string.IsNullOrWhiteSpace(options.Symbols))
-                throw new ArgumentException("Symbols (unique_text_tokens.k2symbols) is required for lifeiteng VALL-E checkpoints", nameof(options));
-            _symbols = SymbolTable.Load(options.Symbols);
-            Synthesizer.CheckCanSpeak(checkpoint.Config, _symbols);
-            var defaultFrontEnd = CreateFrontEnd(_defaultLanguage);
+            bool vallex = checkpoint.Config.Family == ModelFamily.VallEX;
+            TextFrontEnd? defaultFrontEnd = null;
+            if (vallex)
+            {
+                _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? "auto" : options.Language.Trim();
+                CheckVallexLanguage(_defaultLanguage);
+            }
+            else
+            {
+                _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? EspeakPhonemizer.DefaultLanguage : options.Language;
+                if (string.IsNullOrWhiteSpace(options.Symbols))
+                    throw new ArgumentException("Symbols (unique_text_tokens.k2symbols) is required for lifeiteng VALL-E checkpoints", nameof(options));
+                foreach (var (name, voice) in options.Voices)
+                    if (voice.IsPreset) throw new ArgumentException($"voice '{name}' is a VALL-E X preset; this checkpoint is lifeiteng VALL-E", nameof(options));
+                _symbols = SymbolTable.Load(options.Symbols);
+                Synthesizer.CheckCanSpeak(checkpoint.Config, _symbols);
+                defaultFrontEnd = CreateFrontEnd(_defaultLanguage);
+            }
 
             EncodecEncoder? encoder = null;
             try
@@ -109,7 +125,16 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 foreach (var (name, voice) in options.Voices)
                 {
                     if (voice.NeedsEncoder) encoder ??= EncodecEncoder.Open(options.CodecEncoder!, onnx);
-                    _voices[name] = voice.Load(encoder, options.MaxPromptSeconds, CancellationToken.None);
+                    if (vallex)
+                    {
+                        var prompt = voice.LoadVallex(encoder, options.MaxPromptSeconds, CancellationToken.None);
+                        _vallexPrompts[name] = prompt;
+                        _voices[name] = prompt.Codes;
+                    }
+                    else
+                    {
+                        _voices[name] = voice.Load(encoder, options.MaxPromptSeconds, CancellationToken.None);
+                    }
                     _voiceSources[name] = voice;
                 }
             }
@@ -128,7 +153,8 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 decoder = null;
                 decoder = EncodecDecoder.Open(options.CodecDecoder, onnx with { PreferCuda = true });
             }
-            _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd, decoder);
+            if (vallex) _vallex = new Synthesizer(generator, decoder);
+            else _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd!, decoder);
         }
         catch
         {
@@ -298,7 +324,29 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         double? maxDuration = typed?.MaxDuration ?? Double(extra, "max_duration");
         int? maxFrames = maxDuration is { } seconds ? GenerationRequest.MaxFramesFor(seconds) : null;
         bool split = typed?.SplitSentences ?? Bool(extra, "split_sentences") ?? splitByDefault;
-        Synthesizer synthesizer = ForLanguage(options?.Language);
+        int bestOf = typed?.BestOf ?? Int(extra, "best_of") ?? 1;
+        if (bestOf is < 1 or > ValleModel.MaxBestOf)
+            throw new ArgumentException($"BestOf {bestOf} must be in 1..{ValleModel.MaxBestOf}", nameof(options));
+        string? modeName = typed?.PromptMode ?? String(extra, "prompt_mode");
+        PromptMode mode = modeName?.Trim().ToLowerInvariant() switch
+        {
+            null or "" or "fixed" or "fixed-prompt" => PromptMode.Fixed,
+            "sliding" or "sliding-window" => PromptMode.Sliding,
+            _ => throw new ArgumentException($"PromptMode '{modeName}' is not fixed or sliding", nameof(options)),
+        };
+        string? language = string.IsNullOrWhiteSpace(options?.Language) ? null : options.Language.Trim();
+        Synthesizer synthesizer;
+        if (_vallex is not null)
+        {
+            language ??= _defaultLanguage;
+            CheckVallexLanguage(language);
+            synthesizer = _vallex;
+        }
+        else
+        {
+            if (mode != PromptMode.Fixed) throw new ArgumentException("PromptMode sliding is for VALL-E X checkpoints", nameof(options));
+            synthesizer = ForLanguage(language);
+        }
         var request = new SynthesisRequest
         {
             PromptText = TranscriptOf(options?.VoiceId),
@@ -307,6 +355,10 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             Sampling = sampling,
             MaxFrames = maxFrames,
             SplitSentences = split,
+            Language = _vallex is null ? null : language,
+            VallexPrompt = _vallex is null ? null : VallexPromptOf(options?.VoiceId),
+            PromptMode = mode,
+            BestOf = bestOf,
         };
         int sentences = split ? Math.Max(1, SentenceSplitter.Split(text).Count) : 1;
         return new Call(synthesizer, request, pcm, sentences, typed?.Progress ?? _progress);
@@ -328,6 +380,15 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     private string TranscriptOf(string? voiceId) =>
         voiceId is null ? _voiceSources.Values.First().Transcript : _voiceSources[voiceId].Transcript;
 
+    private VallexPrompt VallexPromptOf(string? voiceId) =>
+        voiceId is null ? _vallexPrompts.Values.First() : _vallexPrompts[voiceId];
+
+    private static void CheckVallexLanguage(string language)
+    {
+        if (!Runtime.Text.Vallex.VallexTextFrontEnd.Languages.Contains(language))
+            throw new ArgumentException($"Language '{language}': VALL-E X speaks en, zh, ja, mix or auto", "options");
+    }
+
     /// <summary>The synthesizer whose text front end speaks <paramref name="language"/> (espeak-ng code), made on first use.</summary>
     private Synthesizer ForLanguage(string? language)
     {
@@ -347,7 +408,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         }
     }
 
-    private TextFrontEnd CreateFrontEnd(string language) => new(new EspeakPhonemizer(language), _symbols);
+    private TextFrontEnd CreateFrontEnd(string language) => new(new EspeakPhonemizer(language), _symbols!);
 
     private TextToSpeechResponse Synthesize(Call call, CancellationToken token)
     {
@@ -478,6 +539,18 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         decimal d when d == decimal.Truncate(d) && d >= 0 && d <= ulong.MaxValue => (ulong)d,
         var d => throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {d} must be an integer >= 0", "options"),
     };
+
+    private static string? String(AdditionalPropertiesDictionary? props, string key)
+    {
+        if (props is null || !props.TryGetValue(key, out object? value) || value is null) return null;
+        return value switch
+        {
+            string s => s,
+            JsonElement { ValueKind: JsonValueKind.String } j => j.GetString(),
+            JsonElement { ValueKind: JsonValueKind.Null } => null,
+            _ => throw new ArgumentException($"AdditionalProperties[\"{key}\"] = {value} must be a string", "options"),
+        };
+    }
 
     private static float? Float(AdditionalPropertiesDictionary? props, string key) => (float?)Number(props, key);
 

@@ -1,5 +1,4 @@
 using VallE.Runtime.Audio;
-using VallE.Runtime.Text;
 
 namespace VallE;
 
@@ -13,7 +12,7 @@ public sealed class ValleSpeechClientOptions
     public string? Checkpoint { get; set; }
     /// <summary>
     /// k2 symbol table the model was trained with (<c>unique_text_tokens.k2symbols</c>). Required for lifeiteng
-    /// VALL-E / VALL-F checkpoints (the only family this client speaks with); null only where a family needs none.
+    /// VALL-E / VALL-F checkpoints; VALL-E X checkpoints need none (their front end is their own BPE tokenizer).
     /// </summary>
     public string? Symbols { get; set; }
     /// <summary>EnCodec decoder ONNX model. Required.</summary>
@@ -26,8 +25,11 @@ public sealed class ValleSpeechClientOptions
     public int? Threads { get; set; }
     /// <summary>The voices by id (<see cref="Microsoft.Extensions.AI.TextToSpeechOptions.VoiceId"/>); ordinal, case-sensitive.</summary>
     public IDictionary<string, ValleVoice> Voices { get; } = new Dictionary<string, ValleVoice>(StringComparer.Ordinal);
-    /// <summary>espeak-ng language of the text front end when a call gives no <c>Language</c>.</summary>
-    public string Language { get; set; } = EspeakPhonemizer.DefaultLanguage;
+    /// <summary>
+    /// Language of the text when a call gives no <c>Language</c>: an espeak-ng language for lifeiteng models (null:
+    /// <c>en-us</c>); for VALL-E X en, zh, ja, mix (the text carries <c>[EN]</c>.. tags) or auto (null: auto).
+    /// </summary>
+    public string? Language { get; set; }
     /// <summary>Longest voice recording accepted, in seconds.</summary>
     public double MaxPromptSeconds { get; set; } = PromptAudio.DefaultMaxPromptSeconds;
     /// <summary>Progress of every call (a call's <see cref="ValleSpeechOptions.Progress"/> replaces it); may be null.</summary>

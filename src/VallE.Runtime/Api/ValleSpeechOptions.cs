@@ -8,7 +8,7 @@ namespace VallE;
 /// <see cref="TextToSpeechOptions"/> with VALL-E's sampling settings as typed properties. Each one left null falls
 /// back to the same setting in <see cref="TextToSpeechOptions.AdditionalProperties"/> (keys <c>top_k</c>,
 /// <c>top_p</c>, <c>temperature</c>, <c>min_p</c>, <c>repetition_penalty</c>, <c>repetition_window</c>, <c>seed</c>,
-/// <c>max_duration</c>, <c>split_sentences</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
+/// <c>max_duration</c>, <c>split_sentences</c>, <c>best_of</c>, <c>prompt_mode</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
 /// with those keys works the same, e.g. through a pipeline that only knows the base type.
 /// </summary>
 public class ValleSpeechOptions : TextToSpeechOptions
@@ -28,6 +28,8 @@ public class ValleSpeechOptions : TextToSpeechOptions
         Seed = other.Seed;
         MaxDuration = other.MaxDuration;
         SplitSentences = other.SplitSentences;
+        BestOf = other.BestOf;
+        PromptMode = other.PromptMode;
         Progress = other.Progress;
     }
 
@@ -53,6 +55,16 @@ public class ValleSpeechOptions : TextToSpeechOptions
     /// true), true for <see cref="ValleSpeechClient.GetStreamingAudioAsync"/> (one update per sentence).
     /// </summary>
     public bool? SplitSentences { get; set; }
+    /// <summary>
+    /// Upstream VALL-E X's <c>best_of</c> (<c>best_of</c>): sample this many AR candidates per utterance in one
+    /// batched pass and keep the one with the highest mean log-probability; 1..64, default 1.
+    /// </summary>
+    public int? BestOf { get; set; }
+    /// <summary>
+    /// VALL-E X with sentences (<c>prompt_mode</c>): <c>fixed</c> (default: every sentence with the voice) or
+    /// <c>sliding</c> (each sentence prompted by the previous one, as upstream's <c>sliding-window</c>).
+    /// </summary>
+    public string? PromptMode { get; set; }
     /// <summary>Progress of this call, replacing <see cref="ValleSpeechClientOptions.Progress"/>.</summary>
     public IProgress<ValleProgress>? Progress { get; set; }
 

@@ -6,7 +6,14 @@ namespace VallE.Runtime.Models;
 
 /// <summary>What the AR needs of one utterance, validated and resolved.</summary>
 /// <param name="Languages">VALL-E X: language id per text position; null for lifeiteng models.</param>
-internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int[]? Languages, SamplingOptions Sampling, int MaxFrames);
+/// <param name="Score">sum the log-probability of every sampled token (upstream's <c>best_of</c> score).</param>
+internal sealed record ArInput(long[] Text, long[] PromptFirstCodebook, int[]? Languages, SamplingOptions Sampling, int MaxFrames,
+    bool Score = false);
+
+/// <summary>What the AR produced for each input.</summary>
+/// <param name="LogProbabilities">per input: the sum of the log-probabilities of its sampled tokens (the stopping
+/// one included), as upstream's <c>sum_logprobs</c>; 0 for inputs that did not ask for a score.</param>
+internal sealed record ArOutput(int[][] Tokens, int[] Steps, string[] StopReasons, double[] LogProbabilities);
 
 /// <summary>
 /// The autoregressive decoder with a KV cache, over backend operations. Upstream recomputes the whole sequence at
@@ -27,11 +34,13 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
         public string StopReason = "";
         public int Steps;
         public int AudioPrefix;    // BOS (if any) + prompt frames
+        public double LogProbability; // sum over sampled tokens (scored inputs only)
+        public TokenSampler? Scorer;  // the sampler's filters on the host, for the score
         public int TextLength => Input.Text.Length;
     }
 
-    /// <summary>Generated first-codebook tokens of every input, plus step counts and stop reasons.</summary>
-    public (int[][] Tokens, int[] Steps, string[] StopReasons) Run(IReadOnlyList<ArInput> inputs, IInferenceObserver? observer,
+    /// <summary>Generated first-codebook tokens of every input, plus step counts, stop reasons and scores.</summary>
+    public ArOutput Run(IReadOnlyList<ArInput> inputs, IInferenceObserver? observer,
         CancellationToken cancellation = default)
     {
         var c = w.Config;
@@ -47,7 +56,11 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
             int upstreamLimit = GenerationRequest.MaxFramesPerTextToken * input.Text.Length + 1 - bos; // upstream stops once len(y) - len(prompt) > 16 * len(text)
             int maxGenerated = Math.Max(0, Math.Min(upstreamLimit, input.MaxFrames));
             int audioPrefix = bos + input.PromptFirstCodebook.Length;
-            seqs[s] = new Sequence { Input = input, Generated = new int[maxGenerated + 1], AudioPrefix = audioPrefix };
+            seqs[s] = new Sequence
+            {
+                Input = input, Generated = new int[maxGenerated + 1], AudioPrefix = audioPrefix,
+                Scorer = input.Score ? new TokenSampler(input.Sampling, vocab) : null,
+            };
             prefillRows += input.Text.Length + audioPrefix;
             capacity = Math.Max(capacity, input.Text.Length + audioPrefix + maxGenerated + 1);
             maxAudio = Math.Max(maxAudio, audioPrefix + maxGenerated + 1);
@@ -84,6 +97,8 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
             var hostArgMax = new int[n];
             var hostCounters = new int[n];
             var hostLogits = observer is null ? [] : new float[n * vocab];
+            bool scoring = seqs.Any(q => q.Scorer is not null);
+            var scoreLogits = scoring ? new float[n * vocab] : [];
             int rows = n;
 
             // Picks a token per row: the sampler of the row's sequence, on the backend.
@@ -155,6 +170,7 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
                 cancellation.ThrowIfCancellationRequested();
                 b.Read(tokens.Slice(0, rows), hostTokens.AsSpan(0, rows));
                 b.Read(argMax.Slice(0, rows), hostArgMax.AsSpan(0, rows));
+                if (scoring) b.Read(logits.Slice(0, rows), scoreLogits.AsSpan(0, rows * vocab));
 
                 // Upstream's stop rules decide who continues; finished sequences leave the batch.
                 int next = 0;
@@ -163,6 +179,9 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
                     var q = seqs[active[r]];
                     q.Steps++;
                     int token = hostTokens[r];
+                    // Upstream adds every sampled token's log-probability, the one that ends the sequence included.
+                    if (q.Scorer is { } scorer)
+                        q.LogProbability += LogProbability(scorer, scoreLogits.AsSpan(r * vocab, vocab), token, q.Generated.AsSpan(0, q.Count));
                     if (ArStopRule.Check(c, token, hostArgMax[r], q.Count, q.TextLength, q.Input.MaxFrames) is { } reason)
                     {
                         q.StopReason = reason;
@@ -192,12 +211,29 @@ internal sealed class ArDecoder(ValleWeights w, IComputeBackend b)
                 else Step();
             }
 
-            return (seqs.Select(q => q.Generated[..q.Count]).ToArray(), seqs.Select(q => q.Steps).ToArray(),
-                seqs.Select(q => q.StopReason).ToArray());
+            return new ArOutput(seqs.Select(q => q.Generated[..q.Count]).ToArray(), seqs.Select(q => q.Steps).ToArray(),
+                seqs.Select(q => q.StopReason).ToArray(), seqs.Select(q => q.LogProbability).ToArray());
         }
         finally
         {
             for (int i = owned.Count - 1; i >= 0; i--) owned[i].Dispose();
         }
+    }
+
+    /// <summary>
+    /// <c>log_softmax</c> of <paramref name="token"/> under the distribution it was drawn from: the logits after the
+    /// sampler's penalty, temperature and filters (upstream's <c>topk_sampling</c> takes the log-softmax of the
+    /// filtered logits). Works in place on <paramref name="logits"/> (a host copy); allocates nothing.
+    /// </summary>
+    internal static double LogProbability(TokenSampler scorer, Span<float> logits, int token, ReadOnlySpan<int> recent)
+    {
+        if ((uint)token >= (uint)logits.Length) return 0;
+        scorer.Filter(logits, recent);
+        float max = float.NegativeInfinity;
+        foreach (float l in logits) if (l > max) max = l;
+        if (float.IsNegativeInfinity(max)) return double.NegativeInfinity;
+        double sum = 0;
+        foreach (float l in logits) if (l != float.NegativeInfinity) sum += Math.Exp(l - max);
+        return logits[token] - max - Math.Log(sum);
     }
 }

@@ -102,6 +102,22 @@ public sealed record GenerationResult
     /// <summary>Why the AR stopped: "eos", "length" (16 per text token), "max-frames", or "none" (continual).</summary>
     public string StopReason { get; init; } = "none";
 
+    /// <summary>
+    /// Best-of results only (<see cref="ValleModel.GenerateBestOf"/>): the sum of the log-probabilities of the kept
+    /// candidate's sampled AR tokens (its last, EOS, included), under the distribution each was drawn from (after
+    /// temperature and the sampling filters), as upstream's <c>sum_logprobs</c>. Null elsewhere.
+    /// </summary>
+    public double? ArLogProbability { get; init; }
+    /// <summary>
+    /// Best-of results only: upstream's <c>avg_logprobs</c> of the kept candidate, <see cref="ArLogProbability"/>
+    /// divided by BOS + prompt frames + generated frames (<c>length_penalty</c> 1). Null elsewhere.
+    /// </summary>
+    public double? ArMeanLogProbability { get; init; }
+    /// <summary>Best-of results only: every candidate's <see cref="ArMeanLogProbability"/>, in seed order.</summary>
+    public IReadOnlyList<double>? CandidateScores { get; init; }
+    /// <summary>Best-of results only: the index of the kept candidate in <see cref="CandidateScores"/>.</summary>
+    public int? BestCandidate { get; init; }
+
     /// <summary>AR milliseconds per generated token (0 when nothing was generated).</summary>
     public double ArMillisecondsPerToken => ArSteps > 0 ? ArMilliseconds / ArSteps : 0;
 }

@@ -109,7 +109,7 @@ public sealed class ValleModel : IDisposable
         for (int i = 0; i < requests.Count; i++) arInputs[i] = RequestValidation.Validate(Config, requests[i], i);
 
         var clock = Stopwatch.StartNew();
-        var (tokens, steps, reasons) = _ar.Run(arInputs, observer, cancellation);
+        var (tokens, steps, reasons, _) = _ar.Run(arInputs, observer, cancellation);
         double arMs = clock.Elapsed.TotalMilliseconds;
 
         clock.Restart();
@@ -131,6 +131,64 @@ public sealed class ValleModel : IDisposable
             StopReason = reasons[i],
         }).ToArray();
     }
+
+    /// <summary>
+    /// Upstream VALL-E X's <c>best_of</c>: <paramref name="count"/> AR candidates of <paramref name="request"/>
+    /// sampled in ONE batched AR pass (candidate <c>i</c> samples with seed <c>Seed + i</c>, or its own random seed
+    /// when the request has none), each scored by the mean log-probability of its sampled tokens as upstream
+    /// does (<c>sum_logprobs / len(y)</c>, len(y) counting BOS, prompt and generated frames); the NAR then runs on
+    /// the best one only (the first on ties, as <c>torch.argmax</c>). The result's
+    /// <see cref="GenerationResult.CandidateScores"/> hold every candidate's score; ArSteps and StopReason are the
+    /// best candidate's.
+    /// </summary>
+    public GenerationResult GenerateBestOf(GenerationRequest request, int count, IInferenceObserver? observer = null,
+        CancellationToken cancellation = default)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        ArgumentNullException.ThrowIfNull(request);
+        if (count is < 1 or > MaxBestOf) throw new ArgumentOutOfRangeException(nameof(count), $"best-of {count} must be in 1..{MaxBestOf}");
+        ArInput input = RequestValidation.Validate(Config, request, 0);
+        var arInputs = new ArInput[count];
+        for (int i = 0; i < count; i++)
+        {
+            ulong? seed = request.Sampling.Seed is { } s ? unchecked(s + (ulong)i) : null;
+            arInputs[i] = input with { Sampling = request.Sampling with { Seed = seed }, Score = true };
+        }
+
+        var clock = Stopwatch.StartNew();
+        var ar = _ar.Run(arInputs, observer, cancellation);
+        double arMs = clock.Elapsed.TotalMilliseconds;
+
+        int prefix = (Config.PrependBos ? 1 : 0) + request.PromptCodes.Frames;
+        var scores = new double[count];
+        int best = 0;
+        for (int i = 0; i < count; i++)
+        {
+            scores[i] = ar.LogProbabilities[i] / Math.Max(1, prefix + ar.Tokens[i].Length);
+            if (scores[i] > scores[best]) best = i;
+        }
+
+        clock.Restart();
+        var (text, languages) = NarText(request, input.Languages);
+        var nar = new NarInput(text, request.PromptCodes, ar.Tokens[best].Select(t => (long)t).ToArray(), languages);
+        var codes = _nar.Run([nar], observer, cancellation)[0];
+        double narMs = clock.Elapsed.TotalMilliseconds;
+        return new GenerationResult
+        {
+            Codes = codes,
+            ArSteps = ar.Steps[best],
+            ArMilliseconds = arMs,
+            NarMilliseconds = narMs,
+            StopReason = ar.StopReasons[best],
+            ArLogProbability = ar.LogProbabilities[best],
+            ArMeanLogProbability = scores[best],
+            CandidateScores = scores,
+            BestCandidate = best,
+        };
+    }
+
+    /// <summary>Most candidates <see cref="GenerateBestOf"/> takes.</summary>
+    public const int MaxBestOf = 64;
 
     /// <summary>
     /// lifeiteng's <c>continual</c>: no AR; the first <c>min(T/2, 225)</c> frames of <paramref name="codes"/> are the

@@ -11,6 +11,11 @@ public interface ICodeGenerator : IDisposable
     string Device { get; }
     /// <summary>Runs AR + NAR; <paramref name="cancellation"/> stops it between decoder layers and AR steps.</summary>
     GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default);
+    /// <summary>
+    /// Upstream VALL-E X's <c>best_of</c>: <paramref name="count"/> AR candidates in one batched pass, the NAR on the
+    /// one with the highest mean log-probability (<see cref="ValleModel.GenerateBestOf"/>).
+    /// </summary>
+    GenerationResult GenerateBestOf(GenerationRequest request, int count, IInferenceObserver? observer, CancellationToken cancellation = default);
 }
 
 /// <summary>
@@ -25,5 +30,7 @@ public sealed class ValleCodeGenerator(ValleModel model) : ICodeGenerator
     public string Device => model.Device;
     public GenerationResult Generate(GenerationRequest request, IInferenceObserver? observer, CancellationToken cancellation = default) =>
         model.Generate(request, observer, cancellation);
+    public GenerationResult GenerateBestOf(GenerationRequest request, int count, IInferenceObserver? observer, CancellationToken cancellation = default) =>
+        model.GenerateBestOf(request, count, observer, cancellation);
     public void Dispose() => model.Dispose();
 }

@@ -17,6 +17,42 @@ public sealed record SynthesisRequest
     public int? MaxFrames { get; init; }
     /// <summary>Split <see cref="Text"/> into sentences and synthesise each with the full prompt.</summary>
     public bool SplitSentences { get; init; }
+
+    /// <summary>
+    /// VALL-E X: the language of <see cref="Text"/>: en, zh, ja, mix (the text carries its own <c>[EN]</c>..
+    /// tags) or auto (default: detected once for the whole text, as upstream). Ignored by lifeiteng models (their
+    /// espeak-ng language is the front end's).
+    /// </summary>
+    public string? Language { get; init; }
+    /// <summary>
+    /// VALL-E X: the prompt (codes, transcript tokens and language, e.g. a preset:
+    /// <see cref="VallexPrompt.LoadPreset"/>). Null: the prompt is <see cref="PromptCodes"/> with
+    /// <see cref="PromptText"/> in <see cref="PromptLanguage"/>; no codes and no transcript is upstream's synthesis
+    /// without a prompt.
+    /// </summary>
+    public VallexPrompt? VallexPrompt { get; init; }
+    /// <summary>VALL-E X: the language of <see cref="PromptText"/> (en, zh, ja or auto, the default).</summary>
+    public string? PromptLanguage { get; init; }
+    /// <summary>VALL-E X, with <see cref="SplitSentences"/>: which prompt each sentence gets.</summary>
+    public PromptMode PromptMode { get; init; } = PromptMode.Fixed;
+    /// <summary>
+    /// Upstream VALL-E X's <c>best_of</c>: sample this many AR candidates per utterance in one batched pass and
+    /// keep the one with the highest mean log-probability (1 = plain sampling). 1..64.
+    /// </summary>
+    public int BestOf { get; init; } = 1;
+}
+
+/// <summary>How VALL-E X prompts the sentences of a long text (upstream's <c>generate_audio_from_long_text</c> modes).</summary>
+public enum PromptMode
+{
+    /// <summary>Every sentence with the prompt given (upstream's <c>fixed-prompt</c>).</summary>
+    Fixed,
+    /// <summary>
+    /// Each sentence after the first takes the previous sentence's text tokens and generated codes as its prompt
+    /// (upstream's <c>sliding-window</c>, without its coin flip: upstream falls back to the original prompt for
+    /// half of the sentences at random).
+    /// </summary>
+    Sliding,
 }
 
 /// <summary>Wall time per stage, in milliseconds.</summary>
@@ -38,4 +74,10 @@ public sealed record StageTimes(double TextMs, double ArMs, double NarMs, double
 /// <param name="StopReason">why the AR stopped ("eos", "length", "max-frames").</param>
 /// <param name="Times">where this piece's time went.</param>
 public sealed record SynthesizedPiece(int Index, int Count, string Text, float[] Samples, int Frames, int ArSteps,
-    string StopReason, StageTimes Times);
+    string StopReason, StageTimes Times)
+{
+    /// <summary>The generated codes <c>[Frames, 8]</c>; null where a piece was made without them.</summary>
+    public AudioCodes? Codes { get; init; }
+    /// <summary>With best-of: the kept candidate's mean AR log-probability (upstream's score); else null.</summary>
+    public double? ArMeanLogProbability { get; init; }
+}

@@ -47,6 +47,46 @@ public static class VallexTextFrontEnd
     }
 
     /// <summary>
+    /// Tokens of a prompt transcript, as upstream's <c>make_prompt</c> builds a preset's <c>text_tokens</c>: the
+    /// transcript in <paramref name="language"/> (en, zh, ja, or auto: detected as <see cref="DetectLanguage"/>) is
+    /// wrapped in its tags and tokenized as <c>tokenize(f"{text}".strip())</c>, without the leading <c>_</c> that
+    /// <see cref="Tokenize"/> adds to the text to speak and without removing newlines.
+    /// </summary>
+    public static VallexTokens TokenizePrompt(string transcript, string language)
+    {
+        ArgumentNullException.ThrowIfNull(transcript);
+        ArgumentNullException.ThrowIfNull(language);
+        if (language == "auto") language = DetectLanguage(transcript);
+        string tag = language switch
+        {
+            "en" => "[EN]",
+            "zh" => "[ZH]",
+            "ja" => "[JA]",
+            _ => throw new InvalidInputException($"unknown VALL-E X prompt language '{language}' (en, zh, ja or auto)")
+            {
+                Setting = "promptLanguage",
+            },
+        };
+        var (phonemes, ids, languageIds) = VallexPhonemeTokenizer.Tokenize(PythonText.Strip(tag + transcript + tag));
+        return new VallexTokens(transcript, language, phonemes, ids, languageIds);
+    }
+
+    /// <summary>The language of a front-end language id (upstream's <c>code2lang</c>: zh 0, ja 1, en 2).</summary>
+    public static string LanguageOfCode(int code) => code switch
+    {
+        0 => "zh",
+        1 => "ja",
+        2 => "en",
+        _ => throw new InvalidInputException($"VALL-E X language code {code} is not one of 0 (zh), 1 (ja), 2 (en)"),
+    };
+
+    /// <summary>Entries of the bpe_69 vocabulary (token ids are below this).</summary>
+    public static int VocabularySize => VallexPhonemeTokenizer.VocabularySize;
+
+    /// <summary>The front-end language id of <paramref name="language"/> (upstream's <c>lang2code</c>: zh 0, ja 1, en 2).</summary>
+    public static int CodeOfLanguage(string language) => VallexPhonemeTokenizer.LanguageId(language);
+
+    /// <summary>
     /// "auto": ja when the text has any kana, else zh when it has any Han character, else en. A script rule, not
     /// upstream's langid classifier: mixed-script text and Latin-script text of other languages may be judged
     /// differently (langid would still answer one of en, zh, ja).
