@@ -49,6 +49,25 @@ public class VocosTests
         Assert.That(maxDiff, Is.LessThan(1e-5));
     }
 
+    /// <summary>The default chunking (1500-frame windows, 75 of context, 16-frame crossfade) on 1600 frames: two windows.</summary>
+    [Test]
+    public void DefaultChunkingSeamIsExact()
+    {
+        const int frames = EncodecChunking.DefaultChunkFrames + 100;
+        var random = new Random(5);
+        var codes = new AudioCodes(Enumerable.Range(0, frames * 8).Select(_ => (long)random.Next(1024)).ToArray(), frames);
+        using var decoder = EncodecDecoder.Open(VocosTestModels.Decoder);
+        int runs = 0;
+        decoder.ChunkDone = _ => runs++;
+        float[] chunked = decoder.Decode(codes);
+        Assert.That(runs, Is.EqualTo(2));
+        decoder.Chunking = new EncodecChunking { ChunkFrames = 1_000_000 };
+        float[] whole = decoder.Decode(codes);
+        double maxDiff = whole.Zip(chunked, (a, b) => Math.Abs(a - b)).Max();
+        TestContext.Out.WriteLine($"default chunking, {frames} frames: max |chunked - one run| {maxDiff:E2}");
+        Assert.That(maxDiff, Is.LessThan(1e-5));
+    }
+
     [Test]
     public void DecodeCommandTakesVocosAndChecksVocoder()
     {
