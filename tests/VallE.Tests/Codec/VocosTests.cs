@@ -92,6 +92,29 @@ public class VocosTests
         Assert.That((bad.ExitCode, bad.Err), Is.EqualTo((2, "valle: error: --vocoder must be encodec or vocos, not 'hifigan'\n")));
     }
 
+    [Test]
+    public void SynthSpeaksThroughVocos()
+    {
+        VallE.Tests.Text.EspeakTestSupport.RequireEspeak();
+        using var dir = TestPaths.CreateTempDir();
+        string prompt = dir.File("prompt.npy");
+        File.Copy(TestPaths.RequireShared("valle", "valle-tiny", "prompt_codes.npy"), prompt);
+        string[] args =
+        [
+            "synth", "--checkpoint", TestPaths.RequireShared("valle", "valle-tiny", "checkpoint.pt"),
+            "--symbols", TestPaths.RequireShared("text", "unique_text_tokens.k2symbols"),
+            "--codec-decoder", VocosTestModels.Decoder, "--vocoder", "vocos", "--prompt-codes", prompt,
+            "--prompt-text", "Go to her.", "--text", "Hello there.", "--seed", "7", "--max-duration", "0.8",
+            "--threads", "1", "--out", dir.File("a.wav"),
+        ];
+        var r = CliRunner.Run(args);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Out, Does.Contain("codec (vocos)"));
+        WavAudio wav = WavReader.Read(dir.File("a.wav"));
+        Assert.That((wav.Format.SampleRate, wav.Frames % 320), Is.EqualTo((24000, 0)));
+        Assert.That(wav.Frames, Is.GreaterThan(0));
+    }
+
     /// <summary>The reference codes [1, 8, T] as frame-major <see cref="AudioCodes"/>.</summary>
     private static AudioCodes ReferenceCodes(int frames)
     {
