@@ -8,7 +8,7 @@ using VallE.Weights.IO;
 namespace VallE.Cli.Commands;
 
 /// <summary>
-/// <c>valle decode CODES.npy --codec-decoder DEC.onnx --out OUT.wav [--sample-format pcm16|f32]</c>: EnCodec codes
+/// <c>valle decode CODES.npy --codec-decoder DEC.onnx --out OUT.wav [--vocoder encodec|vocos] [--sample-format pcm16|f32]</c>: EnCodec codes
 /// (int64 or int32, <c>[T, 8]</c> or <c>[1, T, 8]</c>) to a 24 kHz mono WAV. PCM16 clips samples outside [-1, 1]:
 /// how many is reported, never silent.
 /// </summary>
@@ -20,17 +20,19 @@ internal static class DecodeCommand
         var decoderOpt = new Option<string>("--codec-decoder")
         {
             HelpName = "DEC.onnx", Required = true,
-            Description = "EnCodec decoder ONNX model (tools/export_encodec_onnx.py).",
+            Description = "Decoder ONNX model: EnCodec's (tools/export_encodec_onnx.py) or Vocos (tools/export_vocos_onnx.py).",
         };
+        var vocoder = new VocoderCliOption();
         var outOpt = new Option<string>("--out", "-o") { HelpName = "OUT.wav", Required = true, Description = "Output WAV (24 kHz mono; '-' = standard output)." };
         var formatOpt = SampleFormatOption();
         var codec = new CodecOptions();
 
-        var command = new Command("decode", "Decode EnCodec codes to a WAV file with an ONNX decoder.");
+        var command = new Command("decode", "Decode EnCodec codes to a WAV file with an ONNX decoder (EnCodec or Vocos).");
         command.Arguments.Add(inputArg);
         command.Options.Add(decoderOpt);
         command.Options.Add(outOpt);
         command.Options.Add(formatOpt);
+        vocoder.AddTo(command);
         codec.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
@@ -39,17 +41,18 @@ internal static class DecodeCommand
             string output = parse.GetValue(outOpt)!;
             WavOutputFormat format = ParseSampleFormat(parse.GetValue(formatOpt));
             var options = codec.Read(parse, ctx);
+            Vocoder? requested = vocoder.Read(parse);
             string decoderPath = parse.GetValue(decoderOpt)!;
             AtomicFile.Check(output, input, decoderPath);
             var clock = Stopwatch.StartNew();
             AudioCodes codes = ReadCodes(input);
-            using var decoder = EncodecDecoder.Open(decoderPath, options);
+            using var decoder = VocoderCliOption.Check(EncodecDecoder.Open(decoderPath, options), requested);
             ctx.Cancellation.ThrowIfCancellationRequested();
             float[] audio = decoder.Decode(codes, ctx.Cancellation);
             long clipped = WavWriter.Write(output, audio, EncodecContract.SampleRate, format);
             ReportClipping(ctx, clipped, audio.Length);
-            ctx.Info(string.Format(CultureInfo.InvariantCulture, "decoded {0} frames to {1:F2} s of audio -> {2} ({3:F2} s)",
-                codes.Frames, audio.Length / (double)EncodecContract.SampleRate, output, clock.Elapsed.TotalSeconds));
+            ctx.Info(string.Format(CultureInfo.InvariantCulture, "decoded {0} frames to {1:F2} s of audio with {4} -> {2} ({3:F2} s)",
+                codes.Frames, audio.Length / (double)EncodecContract.SampleRate, output, clock.Elapsed.TotalSeconds, decoder.Vocoder.Name()));
             return ExitCodes.Success;
         }));
         return command;

@@ -31,7 +31,8 @@ internal static class ServeCommand
     {
         var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors)." };
         var symbolsOpt = new Option<string>("--symbols") { HelpName = "FILE", Required = true, Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols)." };
-        var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "EnCodec decoder ONNX model." };
+        var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "Decoder ONNX model: EnCodec's or Vocos (--vocoder)." };
+        var vocoder = new VocoderCliOption();
         var encoderOpt = new Option<string?>("--codec-encoder") { HelpName = "ENC.onnx", Description = "EnCodec encoder ONNX model (needed for WAV voices; used once, at startup)." };
         var voiceOpt = new Option<string[]>("--voice")
         {
@@ -57,6 +58,7 @@ internal static class ServeCommand
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, voiceOpt, voicesDirOpt, hostOpt, portOpt,
                      concurrencyOpt, queueOpt, inputOpt, bodyOpt, timeoutOpt, shutdownOpt, threadsOpt, languageOpt })
             command.Options.Add(o);
+        vocoder.AddTo(command);
         device.AddTo(command);
         promptLimit.AddTo(command);
 
@@ -84,6 +86,7 @@ internal static class ServeCommand
                 Checkpoint = parse.GetValue(checkpointOpt),
                 Symbols = parse.GetValue(symbolsOpt),
                 CodecDecoder = parse.GetValue(decoderOpt),
+                Vocoder = vocoder.Read(parse),
                 CodecEncoder = parse.GetValue(encoderOpt),
                 Device = device.Name(parse),
                 Threads = threads,

@@ -39,7 +39,8 @@ internal static class SynthCommand
     {
         var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors)." };
         var symbolsOpt = new Option<string?>("--symbols") { HelpName = "FILE", Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols); required for lifeiteng VALL-E, not used by VALL-E X." };
-        var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "EnCodec decoder ONNX model." };
+        var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "Decoder ONNX model: EnCodec's or Vocos (--vocoder)." };
+        var vocoder = new VocoderCliOption();
         var encoderOpt = new Option<string?>("--codec-encoder") { HelpName = "ENC.onnx", Description = "EnCodec encoder ONNX model (needed with --prompt-wav)." };
         var promptWavOpt = new Option<string?>("--prompt-wav") { HelpName = "P.wav", Description = "Prompt recording (any WAV; mixed to mono, resampled to 24 kHz)." };
         var promptCodesOpt = new Option<string?>("--prompt-codes") { HelpName = "CODES.npy", Description = "Prompt as EnCodec codes int64 [T, 8] instead of a WAV." };
@@ -71,6 +72,7 @@ internal static class SynthCommand
         sampling.AddTo(command);
         engine.AddTo(command);
         device.AddTo(command);
+        vocoder.AddTo(command);
         codec.AddTo(command);
         checkpointOptions.AddTo(command);
 
@@ -103,6 +105,7 @@ internal static class SynthCommand
             var overrides = checkpointOptions.Read(parse);
             var engineOptions = engine.Read(parse);
             var codecOptions = codec.Read(parse, ctx);
+            Vocoder? requestedVocoder = vocoder.Read(parse);
             double maxPromptSeconds = promptLimit.Read(parse);
             bool splitSentences = parse.GetValue(sentencesOpt);
             if (text.FilePath(parse) == "-" && promptText.FilePath(parse) == "-")
@@ -182,7 +185,7 @@ internal static class SynthCommand
             }
             double promptMs = clock.Elapsed.TotalMilliseconds;
             // On the CPU first: a bad codec file fails before the model loads.
-            using var decoder = new Owned<EncodecDecoder>(EncodecDecoder.Open(decoderPath, codecOptions));
+            using var decoder = new Owned<EncodecDecoder>(VocoderCliOption.Check(EncodecDecoder.Open(decoderPath, codecOptions), requestedVocoder));
 
             clock.Restart();
             CudaDevice? gpu;
@@ -194,7 +197,7 @@ internal static class SynthCommand
             if (generator.Device == "cuda")
             {
                 // The codec follows the model onto the GPU where this ONNX Runtime build has the CUDA provider.
-                decoder.Replace(() => EncodecDecoder.Open(decoderPath, codecOptions with { PreferCuda = true }));
+                decoder.Replace(() => VocoderCliOption.Check(EncodecDecoder.Open(decoderPath, codecOptions with { PreferCuda = true }), requestedVocoder));
             }
             double loadMs = clock.Elapsed.TotalMilliseconds;
             var synthesizer = frontEnd is null ? new Synthesizer(generator, decoder.Value) : new Synthesizer(generator, frontEnd, decoder.Value);
@@ -264,10 +267,10 @@ internal static class SynthCommand
             (toStdout ? ctx.Err : ctx.Out).WriteLine(string.Format(CultureInfo.InvariantCulture,
                 "synth: {0:F2} s of audio in {1:F2} s (real-time factor {2:F3}){3}; text {4:F2} s, prompt {5:F2} s, " +
                 "AR {6:F2} s ({7} steps, {8:F1} ms/step), NAR {9:F2} s" +
-                ", codec {10:F2} s; model load {11:F2} s ({13}) -> {12}",
+                ", codec ({14}) {10:F2} s; model load {11:F2} s ({13}) -> {12}",
                 audioSeconds, synthSeconds, audioSeconds > 0 ? synthSeconds / audioSeconds : 0, first,
                 t.TextMs / 1000, promptMs / 1000, t.ArMs / 1000, steps, steps > 0 ? t.ArMs / steps : 0, t.NarMs / 1000,
-                t.CodecMs / 1000, loadMs / 1000, output, generator.Device));
+                t.CodecMs / 1000, loadMs / 1000, output, generator.Device, decoder.Value.Vocoder.Name()));
             return ExitCodes.Success;
         }));
         return command;

@@ -143,6 +143,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 encoder?.Dispose();
             }
             decoder = EncodecDecoder.Open(options.CodecDecoder, onnx);
+            if (options.Vocoder is { } vocoder) decoder.Expect(vocoder);
             generator = CodeGeneratorFactory.Create(device, checkpoint,
                 new EngineOptions { Threads = options.Threads ?? 0 }, log, out gpu, nameof(options.Device));
             if (generator.Device == "cuda")
@@ -152,6 +153,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 decoder.Dispose();
                 decoder = null;
                 decoder = EncodecDecoder.Open(options.CodecDecoder, onnx with { PreferCuda = true });
+                if (options.Vocoder is { } vocoderAgain) decoder.Expect(vocoderAgain);
             }
             if (vallex) _vallex = new Synthesizer(generator, decoder);
             else _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd!, decoder);

@@ -15,8 +15,13 @@ public sealed class ValleSpeechClientOptions
     /// VALL-E / VALL-F checkpoints; VALL-E X checkpoints need none (their front end is their own BPE tokenizer).
     /// </summary>
     public string? Symbols { get; set; }
-    /// <summary>EnCodec decoder ONNX model. Required.</summary>
+    /// <summary>Decoder ONNX model: EnCodec's or Vocos (tools/export_vocos_onnx.py), same codes. Required.</summary>
     public string? CodecDecoder { get; set; }
+    /// <summary>
+    /// What <see cref="CodecDecoder"/> should be (<c>--vocoder</c>): a model whose metadata declares another vocoder is
+    /// refused. Null: whatever the file is.
+    /// </summary>
+    public VallE.Runtime.Codec.Vocoder? Vocoder { get; set; }
     /// <summary>EnCodec encoder ONNX model; required when a voice is a WAV recording (<see cref="ValleVoice.FromWav"/>).</summary>
     public string? CodecEncoder { get; set; }
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>auto</c> (CUDA when a usable GPU and a supported checkpoint, else the CPU). The codec always runs on the CPU.</summary>

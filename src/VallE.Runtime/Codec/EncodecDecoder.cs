@@ -2,7 +2,10 @@ using VallE.Runtime.Onnx;
 
 namespace VallE.Runtime.Codec;
 
-/// <summary>EnCodec decoder through ONNX Runtime: int64 codes [T, 8] (frame-major) to 24 kHz mono samples.</summary>
+/// <summary>
+/// EnCodec decoder through ONNX Runtime: int64 codes [T, 8] (frame-major) to 24 kHz mono samples. Any model with the
+/// decoder contract runs here: EnCodec's decoder or Vocos (<see cref="Vocoder"/>, read from the model's metadata).
+/// </summary>
 public sealed class EncodecDecoder : IDisposable
 {
     private readonly EncodecSession _session;
@@ -10,6 +13,17 @@ public sealed class EncodecDecoder : IDisposable
 
     public string ModelPath => _session.ModelPath;
     public string ExecutionProvider => _session.ExecutionProvider;
+
+    /// <summary>
+    /// The vocoder the model declares in its ONNX metadata (<c>valle.vocoder</c>, written by tools/export_vocos_onnx.py);
+    /// null when it declares none (our EnCodec exports, models from elsewhere).
+    /// </summary>
+    public Vocoder? DeclaredVocoder { get; }
+
+    /// <summary><see cref="DeclaredVocoder"/>, or EnCodec for a model that declares nothing.</summary>
+    public Vocoder Vocoder => DeclaredVocoder ?? _expected ?? Vocoder.Encodec;
+
+    private Vocoder? _expected;
 
     /// <summary>How inputs longer than one run are split (<see cref="EncodecChunking"/>); checked when set.</summary>
     public EncodecChunking Chunking
@@ -21,7 +35,26 @@ public sealed class EncodecDecoder : IDisposable
     /// <summary>Called after each window is decoded (tests use it to cancel between windows).</summary>
     internal Action<CodecChunk>? ChunkDone { get; set; }
 
-    private EncodecDecoder(EncodecSession session) => _session = session;
+    private EncodecDecoder(EncodecSession session)
+    {
+        _session = session;
+        if (session.Metadata.TryGetValue(VocoderNames.MetadataKey, out string? declared))
+            DeclaredVocoder = VocoderNames.Parse(declared);
+    }
+
+    /// <summary>
+    /// Checks that the model is the vocoder the caller asked for (<c>--vocoder</c>): a model that declares another one
+    /// is refused; one that declares nothing is taken at the caller's word.
+    /// </summary>
+    /// <exception cref="InvalidInputException">The model declares a different vocoder.</exception>
+    public void Expect(Vocoder vocoder)
+    {
+        if (DeclaredVocoder is { } declared && declared != vocoder)
+            throw new InvalidInputException(
+                $"{ModelPath}: is a {declared.Name()} decoder, not {vocoder.Name()} (--vocoder {vocoder.Name()}); " +
+                (vocoder == Vocoder.Vocos ? "export Vocos with tools/export_vocos_onnx.py" : "export EnCodec with tools/export_encodec_onnx.py"));
+        _expected = vocoder;
+    }
 
     public static EncodecDecoder Open(string modelPath, OnnxSessionOptions? options = null) =>
         new(EncodecSession.Open(modelPath, options, "decoder",

@@ -13,6 +13,7 @@ internal sealed class EncodecSession : IDisposable
 
     public string ModelPath => _session.ModelPath;
     public string ExecutionProvider => _session.ExecutionProvider;
+    public IReadOnlyDictionary<string, string> Metadata => _session.Metadata;
 
     private EncodecSession(OnnxSession session, string input, string output)
     {

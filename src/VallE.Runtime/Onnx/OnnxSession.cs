@@ -17,9 +17,13 @@ public sealed class OnnxSession : IDisposable
     public IReadOnlyList<OnnxTensorInfo> Outputs { get; }
     /// <summary>"CUDA" when the CUDA execution provider was appended, else "CPU".</summary>
     public string ExecutionProvider { get; }
+    /// <summary>The model's custom metadata (ONNX <c>metadata_props</c>), e.g. <c>valle.vocoder</c>; empty when it has none.</summary>
+    public IReadOnlyDictionary<string, string> Metadata { get; }
 
-    private OnnxSession(Ort.InferenceSession session, string path, OnnxTensorInfo[] inputs, OnnxTensorInfo[] outputs, string provider)
+    private OnnxSession(Ort.InferenceSession session, string path, OnnxTensorInfo[] inputs, OnnxTensorInfo[] outputs, string provider,
+        IReadOnlyDictionary<string, string> metadata)
     {
+        Metadata = metadata;
         _session = session;
         ModelPath = path;
         Inputs = inputs;
@@ -54,7 +58,9 @@ public sealed class OnnxSession : IDisposable
         {
             var inputs = session.InputNames.Select(n => Describe(n, session.InputMetadata[n])).ToArray();
             var outputs = session.OutputNames.Select(n => Describe(n, session.OutputMetadata[n])).ToArray();
-            return new OnnxSession(session, modelPath, inputs, outputs, provider);
+            var modelMetadata = session.ModelMetadata;
+            var metadata = new Dictionary<string, string>(modelMetadata.CustomMetadataMap, StringComparer.Ordinal);
+            return new OnnxSession(session, modelPath, inputs, outputs, provider, metadata);
         }
         catch (Ort.OnnxRuntimeException e)
         {
