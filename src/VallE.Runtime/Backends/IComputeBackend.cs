@@ -157,6 +157,7 @@ public interface IComputeBackend : IDisposable
     /// <summary>
     /// One token per row with the sampler of slot <c>slots[r]</c> (<see cref="TokenSampler"/>'s specification),
     /// appended to that slot's history; <paramref name="argMax"/> gets the raw logits' argmax (upstream's stop rule).
+    /// The logits are only read: they are unchanged afterwards.
     /// </summary>
     void Sample(DeviceSamplers samplers, TensorRows logits, ReadOnlySpan<int> slots, TensorRows tokens, TensorRows argMax);
 

@@ -18,6 +18,7 @@ public sealed class CpuComputeBackend : IComputeBackend
     private readonly bool _ownsPool;
     private readonly AttentionJob _attention;
     private Segment[] _decodeSegments = [];
+    private float[] _sampleRow = [];
 
     /// <param name="pool">the worker threads, ISA and attention settings the ops run with.</param>
     /// <param name="ownsPool">dispose <paramref name="pool"/> with this backend.</param>
@@ -301,7 +302,11 @@ public sealed class CpuComputeBackend : IComputeBackend
         for (int r = 0; r < slots.Length; r++)
         {
             int slot = slots[r];
-            var row = l.Slice(r * v, v);
+            // The sampler works in place (penalty, temperature); the op only reads the logits, as on a device, so
+            // callers may still read them afterwards (best_of scoring).
+            if (_sampleRow.Length < v) _sampleRow = new float[v];
+            var row = _sampleRow.AsSpan(0, v);
+            l.Slice(r * v, v).CopyTo(row);
             a[r * argMax.Cols] = TokenSampler.ArgMax(row);
             var history = s.History[slot];
             int count = s.Counts[slot];
