@@ -15,13 +15,14 @@ namespace VallE.Cli.Commands;
 /// a GPU (continual: CPU only). TOKENS.npy: int64 [S]
 /// (&lt;bos&gt;, prompt transcript, text, &lt;eos&gt;); CODES.npy: int64 [T', 8]; OUT.npy: int64 [T, 8], the generated
 /// frames only. Prints one summary line on stderr (frames, AR ms/token, NAR ms). Exit 3 for out-of-range token ids,
-/// wrong code shapes or code values outside 0..1023.
+/// wrong code shapes or code values outside 0..1023. An e-c-k-e-r/vall-e <c>.sft</c> checkpoint goes to
+/// <see cref="EckerCliOptions"/> (phoneme ids, <c>--language-id</c>, <c>--mode ar+nar|nar-len</c>; CPU).
 /// </summary>
 internal static class GenerateCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "A .pt checkpoint or a converted folder." };
+        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "A .pt checkpoint, a converted folder, or an e-c-k-e-r/vall-e .sft file." };
         var textOpt = new Option<string>("--text-tokens") { HelpName = "TOKENS.npy", Required = true, Description = "int64 [S] text token ids: <bos>, prompt transcript, text, <eos>." };
         var promptOpt = new Option<string>("--prompt-codes") { HelpName = "CODES.npy", Required = true, Description = "int64 [T', 8] EnCodec codes of the acoustic prompt (with --continual: the codes to continue)." };
         var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes ('-' = standard output)." };
@@ -29,6 +30,7 @@ internal static class GenerateCommand
         var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
         var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text)." };
         var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
+        var ecker = new EckerCliOptions();
         var promptLimit = new PromptLimitCliOptions();
         var sampling = new SamplingCliOptions();
         var engine = new EngineCliOptions();
@@ -43,6 +45,7 @@ internal static class GenerateCommand
         checkpointOptions.AddTo(command);
         device.AddTo(command);
         promptLimit.AddTo(command);
+        ecker.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
@@ -68,6 +71,17 @@ internal static class GenerateCommand
             if (!continual) PromptLimitCliOptions.CheckFrames(promptPath, prompt.Frames, maxPromptSeconds);
 
             using var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides);
+
+            if (checkpoint.Config.Ecker is { } eckerConfig)
+            {
+                if (continual) throw new UsageException("--continual is lifeiteng VALL-E's continual(); this is an e-c-k-e-r/vall-e checkpoint");
+                if (enroll is not null || parse.GetValue(promptLangOpt) is not null || textLanguage is not null)
+                    throw new UsageException("--enroll-tokens, --prompt-language and --text-language are VALL-E X options; an e-c-k-e-r/vall-e checkpoint takes --language-id");
+                if (deviceKind == DeviceKind.Cuda)
+                    throw new UsageException("e-c-k-e-r/vall-e models run on the CPU only for now (no CUDA RmsNorm/Rope/GatedGelu kernels yet); drop --device cuda");
+                return ecker.Generate(ctx, parse, checkpoint, eckerConfig, text, prompt, samplingOptions, maxFrames, engineOptions, output);
+            }
+            ecker.RejectFor(parse);
 
             GenerationResult result;
             if (continual)

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using VallE.Runtime.Backends;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
@@ -60,6 +61,17 @@ public sealed record EckerRequest
     public int MaxDuration { get; init; } = 12 * 75;
     /// <summary>NAR levels to fill after the AR (upstream's <c>max_levels</c>, CLI default 7); levels above stay 0.</summary>
     public int MaxLevels { get; init; } = 7;
+    /// <summary>
+    /// How the AR picks each level-0 token (<see cref="TokenSampler"/>, stream 0, one step per AR step; the repetition
+    /// penalty looks at the tokens generated so far). Null: greedy (argmax), as upstream's <c>ar_temperature=0</c>.
+    /// </summary>
+    public SamplingOptions? Sampling { get; init; }
+    /// <summary>
+    /// How the NAR picks the codes of levels 1.. (upstream's <c>nar_temperature</c> with the same filters): one
+    /// <see cref="TokenSampler"/> per level, stream = level, one step per frame. Null: greedy (argmax, upstream's default
+    /// <c>nar_temperature=0</c>).
+    /// </summary>
+    public SamplingOptions? NarSampling { get; init; }
 }
 
 /// <summary>
@@ -131,7 +143,7 @@ public sealed class EckerModel : IDisposable
         yield return new OpRequirement(OpKind.AttentionDecode, HeadDim: c.HeadDim);
     }
 
-    /// <summary>AR (level 0, greedy, KV-cached) then NAR levels 1..<see cref="EckerRequest.MaxLevels"/> (greedy).</summary>
+    /// <summary>AR (level 0, KV-cached) then NAR levels 1..<see cref="EckerRequest.MaxLevels"/>; greedy unless the request has sampling options.</summary>
     public AudioCodes Generate(EckerRequest request, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
         int[] level0 = GenerateAr(request, observer, cancellation);
@@ -188,8 +200,8 @@ public sealed class EckerModel : IDisposable
     // ---- AR ------------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// Level 0, greedy: up to <see cref="EckerRequest.MaxDuration"/> steps, each appending the argmax of the
-    /// <c>AR:0:0</c> head, ending after the stop token (1024, not kept). One prefill, then one row per step over the
+    /// Level 0: up to <see cref="EckerRequest.MaxDuration"/> steps, each appending the argmax (or, with
+    /// <see cref="EckerRequest.Sampling"/>, a seeded <see cref="TokenSampler"/> draw) of the <c>AR:0:0</c> head, ending after the stop token (1024, not kept). One prefill, then one row per step over the
     /// KV cache; upstream re-runs the whole sequence each step, which gives the same causal result.
     /// </summary>
     public int[] GenerateAr(EckerRequest request, IEckerObserver? observer = null, CancellationToken cancellation = default)
@@ -216,11 +228,12 @@ public sealed class EckerModel : IDisposable
         b.Linear(_w.Classifiers[head], x.Slice(n - 1, 1), logits.All);
 
         var tokens = new List<int>();
+        var sampler = request.Sampling is { } options ? new TokenSampler(options, vocab, stream: 0) : null;
         for (int step = 0; ; step++)
         {
             b.Read(logits.All, host);
             observer?.Logits(EckerPass.Ar, step, host, 1, vocab);
-            int token = TokenSampler.ArgMax(host);
+            int token = sampler is null ? TokenSampler.ArgMax(host) : sampler.Sample(host, CollectionsMarshal.AsSpan(tokens));
             if (token == c.StopToken) break;
             tokens.Add(token);
             if (step + 1 >= steps) break;
@@ -279,7 +292,11 @@ public sealed class EckerModel : IDisposable
             var host = new float[frames * vocab];
             b.Read(logits.All, host);
             observer?.Logits(EckerPass.Nar, level, host, frames, vocab);
-            for (int t = 0; t < frames; t++) codes[t * levels + level] = TokenSampler.ArgMax(host.AsSpan(t * vocab, vocab));
+            var sampler = request.NarSampling is { } options ? new TokenSampler(options, vocab, stream: (uint)level) : null;
+            for (int t = 0; t < frames; t++)
+                codes[t * levels + level] = sampler is null
+                    ? TokenSampler.ArgMax(host.AsSpan(t * vocab, vocab))
+                    : sampler.Sample(host.AsSpan(t * vocab, vocab), []);
         }
         return new AudioCodes(codes, frames, levels);
     }
