@@ -44,6 +44,8 @@ typedef void (*valle_audio_fn)(const float *samples, size_t count, int sample_ra
  *   {"checkpoint": "model.pt", "symbols": "unique_text_tokens.k2symbols", "codec_decoder": "encodec_decoder.onnx",
  *    "codec_encoder": "encodec_encoder.onnx", "device": "cpu"|"cuda"|"auto", "threads": 0,
  *    "voices": {"anna": {"wav": "anna.wav", "transcript": "..."}, "bob": {"codes": "bob.npy", "transcript": "..."}}}
+ * VALL-E X checkpoints need no "symbols" and also take {"preset": "alan.npz"} voices and a transcript
+ * "language" (en, zh, ja, auto) on wav/codes voices.
  * Slow (loads the model, encodes WAV voices). On success *out is the engine and 0 is returned; on failure *out is
  * NULL. `out` must not be NULL (rc 2). */
 int valle_engine_open(const char *options_json, valle_engine **out);
@@ -51,6 +53,7 @@ int valle_engine_open(const char *options_json, valle_engine **out);
 /* Synthesises the UTF-8 JSON request
  *   {"text": "...", "voice": "anna", "sentences": false, "language": "en-us", "seed": 42, "top_k": 50,
  *    "top_p": 1.0, "temperature": 1.0, "max_duration": 20}
+ * (VALL-E X: "language" en|zh|ja|mix|auto, "best_of": 1..64, "prompt_mode": "fixed"|"sliding")
  * calling on_audio with the audio. Blocks until done; returns 130 when valle_cancel (or valle_engine_close from
  * another thread) stopped it; the engine stays usable. */
 int valle_synthesize(valle_engine *engine, const char *request_json, valle_audio_fn on_audio, void *user);

@@ -40,12 +40,19 @@ internal sealed unsafe class NativeEngine : IDisposable
         foreach (var (name, voice) in json.Voices)
         {
             if (voice is null) throw new UsageException($"options_json: voice \"{name}\" is null");
+            if (voice.Preset is { } preset)
+            {
+                if (voice.Wav is not null || voice.Codes is not null || voice.Transcript is not null || voice.Language is not null)
+                    throw new UsageException($"options_json: voice \"{name}\" is a preset: it carries its transcript and language (no \"wav\", \"codes\", \"transcript\" or \"language\" with \"preset\")");
+                options.Voices[name] = ValleVoice.FromPreset(preset);
+                continue;
+            }
             string transcript = Required(voice.Transcript, $"voices.{name}.transcript");
             options.Voices[name] = (voice.Wav, voice.Codes) switch
             {
-                ({ } wav, null) => ValleVoice.FromWav(wav, transcript),
-                (null, { } codes) => ValleVoice.FromCodes(codes, transcript),
-                _ => throw new UsageException($"options_json: voice \"{name}\" needs exactly one of \"wav\" and \"codes\""),
+                ({ } wav, null) => ValleVoice.FromWav(wav, transcript, voice.Language),
+                (null, { } codes) => ValleVoice.FromCodes(codes, transcript, voice.Language),
+                _ => throw new UsageException($"options_json: voice \"{name}\" needs exactly one of \"wav\", \"codes\" and \"preset\""),
             };
         }
         return new NativeEngine(new ValleSpeechClient(options));
@@ -79,6 +86,8 @@ internal sealed unsafe class NativeEngine : IDisposable
             RepetitionPenalty = request.RepetitionPenalty,
             RepetitionWindow = request.RepetitionWindow,
             MaxDuration = request.MaxDuration,
+            BestOf = request.BestOf,
+            PromptMode = request.PromptMode,
             SplitSentences = sentences,
         };
         CancellationToken token;

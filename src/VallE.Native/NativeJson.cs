@@ -20,12 +20,17 @@ internal sealed class EngineOptionsJson
     [JsonPropertyName("voices")] public Dictionary<string, VoiceJson?>? Voices { get; set; }
 }
 
-/// <summary>One voice: exactly one of <c>wav</c> and <c>codes</c>, plus its <c>transcript</c>.</summary>
+/// <summary>
+/// One voice: exactly one of <c>wav</c>, <c>codes</c> and <c>preset</c> (VALL-E X <c>.npz</c>); <c>wav</c> and
+/// <c>codes</c> with their <c>transcript</c> and optionally its <c>language</c> (VALL-E X: en, zh, ja, auto).
+/// </summary>
 internal sealed class VoiceJson
 {
     [JsonPropertyName("wav")] public string? Wav { get; set; }
     [JsonPropertyName("codes")] public string? Codes { get; set; }
+    [JsonPropertyName("preset")] public string? Preset { get; set; }
     [JsonPropertyName("transcript")] public string? Transcript { get; set; }
+    [JsonPropertyName("language")] public string? Language { get; set; }
 }
 
 /// <summary><c>valle_synthesize</c>'s request JSON.</summary>
@@ -43,6 +48,8 @@ internal sealed class SynthesisRequestJson
     [JsonPropertyName("repetition_penalty")] public float? RepetitionPenalty { get; set; }
     [JsonPropertyName("repetition_window")] public int? RepetitionWindow { get; set; }
     [JsonPropertyName("max_duration")] public double? MaxDuration { get; set; }
+    [JsonPropertyName("best_of")] public int? BestOf { get; set; }
+    [JsonPropertyName("prompt_mode")] public string? PromptMode { get; set; }
 }
 
 /// <summary>

@@ -9,7 +9,9 @@ namespace VallE.Server;
 /// voice), <c>response_format</c> (<c>wav</c> default, <c>pcm</c>; OpenAI's mp3/opus/aac/flac are refused),
 /// <c>speed</c> (only 1), <c>stream_format</c> (only <c>audio</c>), <c>instructions</c> (ignored). Extras:
 /// <c>seed</c>, <c>top_k</c>, <c>top_p</c>, <c>temperature</c>, <c>max_duration</c> (seconds per sentence),
-/// <c>language</c> (espeak-ng). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
+/// <c>language</c> (lifeiteng: an espeak-ng language; VALL-E X: en, zh, ja, mix or auto), <c>best_of</c> (VALL-E X:
+/// 1..64 AR candidates, the most likely kept), <c>prompt_mode</c> (VALL-E X with several sentences: fixed or
+/// sliding). Their values are judged by the library (<see cref="ValleSpeechOptions"/>). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
 /// an input over the limit).
 /// </summary>
 internal sealed class SpeechRequest
@@ -23,12 +25,15 @@ internal sealed class SpeechRequest
     public float? TopP { get; init; }
     public float? Temperature { get; init; }
     public double? MaxDuration { get; init; }
+    public int? BestOf { get; init; }
+    public string? PromptMode { get; init; }
 
     /// <summary>The library property of each request field, for the messages of the library's checks.</summary>
     public static readonly IReadOnlyDictionary<string, string> Fields = new Dictionary<string, string>
     {
         ["TopK"] = "top_k", ["TopP"] = "top_p", ["Temperature"] = "temperature", ["Seed"] = "seed",
-        ["MaxDuration"] = "max_duration", ["seconds"] = "max_duration",
+        ["MaxDuration"] = "max_duration", ["seconds"] = "max_duration", ["BestOf"] = "best_of", ["PromptMode"] = "prompt_mode",
+        ["Language"] = "language",
     };
 
     public static SpeechRequest Parse(JsonElement root, int maxInputChars)
@@ -87,6 +92,8 @@ internal sealed class SpeechRequest
             TopP = OptionalFloat(root, "top_p"),
             Temperature = OptionalFloat(root, "temperature"),
             MaxDuration = OptionalNumber(root, "max_duration"),
+            BestOf = OptionalInteger(root, "best_of", int.MinValue, int.MaxValue) is { } b ? (int)b : null,
+            PromptMode = OptionalString(root, "prompt_mode"),
         };
     }
 

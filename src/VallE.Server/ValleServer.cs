@@ -443,6 +443,8 @@ public sealed class ValleServer : IAsyncDisposable
             TopP = request.TopP,
             Temperature = request.Temperature,
             MaxDuration = request.MaxDuration,
+            BestOf = request.BestOf,
+            PromptMode = request.PromptMode,
             SplitSentences = streamed,
         };
         HttpResponse response = http.Response;
@@ -505,6 +507,17 @@ public sealed class ValleServer : IAsyncDisposable
             {
                 param = field;
                 if (message.StartsWith(name + " ", StringComparison.Ordinal)) message = field + message[name.Length..];
+            }
+        }
+        if (param is null)
+        {
+            // Checks that name the whole options object (BestOf, PromptMode): the message starts with the property.
+            foreach (var (property, field) in SpeechRequest.Fields)
+            {
+                if (!message.StartsWith(property + " ", StringComparison.Ordinal)) continue;
+                param = field;
+                message = field + message[property.Length..];
+                break;
             }
         }
         if (message.StartsWith("Language: ", StringComparison.Ordinal)) { message = message["Language: ".Length..]; param = "language"; }

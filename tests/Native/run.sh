@@ -12,7 +12,7 @@ LIB="${VALLE_NATIVE_DIR:-$ROOT/artifacts/native/linux-x64}"
 WORK="$ROOT/artifacts/native/test"
 SHARED="$(cd "$ROOT/.." && pwd)/shared"
 FIX="$SHARED/fixtures"
-CASES=13
+CASES=16
 passed=0; failed=0; skipped=0
 
 say() { printf '[native] %s\n' "$*" >&2; }
@@ -97,7 +97,25 @@ expect cancel 130 "$SAY" --cancel-after-first --seed 7 --max-duration 0.3 "$OPTI
 if [ -x "$WORK/abi_check" ]; then expect abi_check 0 "$WORK/abi_check" "$OPTIONS"; cat "$WORK/abi_check.out" >&2
 else fail "abi_check: not built"; fi
 
-# 13: memcheck. NativeAOT's GC and ONNX Runtime make leak and uninitialised-value reports that are not ours
+# 13-15: VALL-E X (the vallex-tiny fixture, no symbols): a preset voice with language, best_of and prompt_mode -> a
+# valid WAV; a malformed best_of -> 2; a missing preset file -> 3.
+if [ -f "$FIX/valle/vallex-tiny/checkpoint.pt" ] && [ -f "$FIX/vallex-presets/alan.npz" ]; then
+  cat > "$WORK/vallex.json" <<JSON
+{"checkpoint": "$FIX/valle/vallex-tiny/checkpoint.pt", "codec_decoder": "$DECODER", "device": "cpu", "threads": 1,
+ "voices": {"alan": {"preset": "$FIX/vallex-presets/alan.npz"},
+            "codes": {"codes": "$FIX/valle/vallex-tiny/prompt_codes.npy", "transcript": "你好。", "language": "zh"}}}
+JSON
+  VX_REQ='{"text": "Hello there.", "voice": "alan", "language": "en", "best_of": 2, "prompt_mode": "fixed", "seed": 3, "max_duration": 0.3}'
+  if expect vallex-preset 0 "$SAY" -o "$WORK/vallex.wav" --request "$VX_REQ" "$WORK/vallex.json"; then
+    wav_ok "$WORK/vallex.wav" || { passed=$((passed - 1)); fail "vallex-preset: $WORK/vallex.wav is not a valid non-empty WAV"; }
+  fi
+  expect vallex-bad-best-of 2 "$SAY" --request '{"text": "Hi.", "voice": "alan", "best_of": 0}' "$WORK/vallex.json"
+  expect vallex-missing-preset 3 "$SAY" "$(sed 's|alan.npz|no-such-preset.npz|' "$WORK/vallex.json")" "Hi."
+else
+  skipped=$((skipped + 3)); say "skipped (3 tests): no ../shared/fixtures/valle/vallex-tiny or vallex-presets/alan.npz"
+fi
+
+# 16: memcheck. NativeAOT's GC and ONNX Runtime make leak and uninitialised-value reports that are not ours
 # (ORT also copies a buffer onto itself: "Source and destination overlap"), so the check is: the run succeeds and
 # the log has no invalid read, write or free outside the glibc loader false positives of tests/Native/valgrind.supp.
 # libvalle.so.dbg is kept out of the library's folder by build.sh:

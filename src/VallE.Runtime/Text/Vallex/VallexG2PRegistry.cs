@@ -4,8 +4,8 @@ namespace VallE.Runtime.Text.Vallex;
 
 /// <summary>
 /// Finds the <see cref="IVallexG2P"/> of a language: <c>EnglishG2P</c> for "en", <c>MandarinG2P</c> for "zh",
-/// <c>JapaneseG2P</c> for "ja", looked up by class name in this assembly (so a build without one of them still
-/// compiles and refuses only that language). One instance per language, made on first use.
+/// <c>JapaneseG2P</c> for "ja", constructed directly (no reflection: the NativeAOT build of the C ABI trims and must
+/// see the constructors). One instance per language, made on first use.
 /// </summary>
 internal static class VallexG2PRegistry
 {
@@ -32,17 +32,25 @@ internal static class VallexG2PRegistry
             $"the VALL-E X front end of this build has no G2P for language '{language}' ({className} is missing)");
     }
 
-    private static Type? Find(string language) =>
-        typeof(IVallexG2P).Assembly.GetTypes().FirstOrDefault(t =>
-            t.Name == ClassNames[language] && !t.IsAbstract && typeof(IVallexG2P).IsAssignableFrom(t));
+    private static Type? Find(string language) => language switch
+    {
+        "en" => typeof(English.EnglishG2P),
+        "zh" => typeof(Mandarin.MandarinG2P),
+        "ja" => typeof(Japanese.JapaneseG2P),
+        _ => null,
+    };
 
     private static IVallexG2P? Create(string language)
     {
-        Type? type = Find(language);
-        if (type is null) return null;
-        var g2p = (IVallexG2P)Activator.CreateInstance(type, nonPublic: true)!;
-        if (g2p.Language != language)
-            throw new InvalidOperationException($"{type.FullName}.Language is '{g2p.Language}', expected '{language}'");
+        IVallexG2P? g2p = language switch
+        {
+            "en" => new English.EnglishG2P(),
+            "zh" => new Mandarin.MandarinG2P(),
+            "ja" => new Japanese.JapaneseG2P(),
+            _ => null,
+        };
+        if (g2p is not null && g2p.Language != language)
+            throw new InvalidOperationException($"{g2p.GetType().FullName}.Language is '{g2p.Language}', expected '{language}'");
         return g2p;
     }
 }
