@@ -15,22 +15,27 @@ namespace VallE.Cli.Commands;
 /// <summary>
 /// <c>valle generate</c> on an e-c-k-e-r/vall-e checkpoint (<c>.sft</c>): <see cref="EckerModel"/> on the CPU.
 /// --text-tokens are upstream's phoneme ids (with &lt;s&gt; 1 and &lt;/s&gt; 2), --prompt-codes the prompt's
-/// <c>[T', 8]</c> codes, --language-id upstream's language id. Modes: <c>ar+nar</c> (default when the file's capabilities
-/// have "ar") and <c>nar-len</c> (the len task, or --length, then demasking with --max-steps; greedy). The VALL-E sampler
+/// <c>[T', 8]</c> codes, --text-language the language (upstream's name or id). Modes: <c>ar+nar</c> (default when the file's
+/// capabilities have "ar") and <c>nar-len</c> (the len task, or --length, then --demask-steps of demasking with classifier-free
+/// guidance --cfg-strength / --cfg-rescale; greedy). The frame cap is generate's --max-frames / --max-duration. The VALL-E sampler
 /// options drive the AR (upstream's <c>ar_temperature</c> is --temperature); --nar-temperature (upstream's
 /// <c>nar_temperature</c>, default 0 = greedy) the NAR levels. Each is a <see cref="TokenSampler"/> seeded by --seed.
 /// </summary>
 internal sealed class EckerCliOptions
 {
-    private readonly Option<int?> _language = new("--language-id") { HelpName = "N", Description = "e-c-k-e-r/vall-e: language id (upstream: en 0, ja 1, de 2, fr 3, zh 4, ko 5; default 0)." };
     private readonly Option<string?> _mode = new("--mode") { HelpName = "MODE", Description = "e-c-k-e-r/vall-e: ar+nar or nar-len (default: ar+nar when the model has an AR)." };
     private readonly Option<float?> _narTemperature = new("--nar-temperature") { HelpName = "T", Description = "e-c-k-e-r/vall-e: temperature of the NAR levels (0 = greedy, the default; the other sampler options apply too)." };
     private readonly Option<int?> _length = new("--length") { HelpName = "FRAMES", Description = "e-c-k-e-r/vall-e nar-len: frames to generate (default: the model's len task, then max(len, 75) x 1.05)." };
-    private readonly Option<int?> _maxSteps = new("--max-steps") { HelpName = "N", Description = "e-c-k-e-r/vall-e nar-len: demasking steps (upstream's max_steps, default 25)." };
+    private readonly Option<int?> _maxSteps = new("--demask-steps") { HelpName = "S", Description = "e-c-k-e-r/vall-e nar-len: demasking steps (upstream's max_steps, default 25)." };
+    private readonly Option<float?> _cfgStrength = new("--cfg-strength") { HelpName = "C", Description = "e-c-k-e-r/vall-e nar-len: classifier-free guidance strength (default 2.5; upstream uses at least 2.5)." };
+    private readonly Option<float?> _cfgRescale = new("--cfg-rescale") { HelpName = "R", Description = "e-c-k-e-r/vall-e nar-len: guidance rescale factor (default 0.75)." };
+
+    /// <summary>Upstream's language ids (e-c-k-e-r/vall-e <c>get_lang_symmap</c>).</summary>
+    private static readonly string[] LanguageNames = ["en", "ja", "de", "fr", "zh", "ko"];
 
     public void AddTo(Command command)
     {
-        foreach (var o in new Option[] { _language, _mode, _narTemperature, _length, _maxSteps }) command.Options.Add(o);
+        foreach (var o in new Option[] { _mode, _narTemperature, _length, _maxSteps, _cfgStrength, _cfgRescale }) command.Options.Add(o);
     }
 
     /// <summary>A VALL-E checkpoint: the ecker-only options are usage errors.</summary>
@@ -38,28 +43,33 @@ internal sealed class EckerCliOptions
     {
         foreach (var (name, given) in new (string, bool)[]
                  {
-                     ("--language-id", parse.GetValue(_language) is not null), ("--mode", parse.GetValue(_mode) is not null),
+                     ("--mode", parse.GetValue(_mode) is not null),
                      ("--nar-temperature", parse.GetValue(_narTemperature) is not null), ("--length", parse.GetValue(_length) is not null),
-                     ("--max-steps", parse.GetValue(_maxSteps) is not null),
+                     ("--demask-steps", parse.GetValue(_maxSteps) is not null), ("--cfg-strength", parse.GetValue(_cfgStrength) is not null),
+                     ("--cfg-rescale", parse.GetValue(_cfgRescale) is not null),
                  })
             if (given) throw new UsageException($"{name} is an e-c-k-e-r/vall-e option; this checkpoint is not one");
     }
 
+    /// <param name="textLanguage">generate's --text-language: a name or upstream's id (default en).</param>
     public int Generate(CliContext ctx, ParseResult parse, ModelCheckpoint checkpoint, EckerConfig config, long[] phonemes, AudioCodes prompt,
-        SamplingOptions sampling, int? maxFrames, EngineOptions engine, string output)
+        string? textLanguage, SamplingOptions sampling, int? maxFrames, EngineOptions engine, string output)
     {
         string mode = parse.GetValue(_mode) ?? (config.Has("ar") ? "ar+nar" : config.Has("len") ? "nar-len" : "ar+nar");
         if (mode is not ("ar+nar" or "nar-len")) throw new UsageException($"--mode {mode}: expected ar+nar or nar-len");
         if (mode == "ar+nar" && !config.Has("ar")) throw new UsageException("--mode ar+nar: this model has no AR (capabilities: " + string.Join(",", config.DistinctCapabilities) + ")");
         if (mode == "nar-len" && !config.Has("len")) throw new UsageException("--mode nar-len: this model has no len task (capabilities: " + string.Join(",", config.DistinctCapabilities) + ")");
         int? length = parse.GetValue(_length), maxSteps = parse.GetValue(_maxSteps);
-        if (mode != "nar-len" && (length is not null || maxSteps is not null)) throw new UsageException("--length and --max-steps belong to --mode nar-len");
+        float? cfgStrength = parse.GetValue(_cfgStrength), cfgRescale = parse.GetValue(_cfgRescale);
+        if (mode != "nar-len" && (length is not null || maxSteps is not null || cfgStrength is not null || cfgRescale is not null))
+            throw new UsageException("--length, --demask-steps, --cfg-strength and --cfg-rescale belong to --mode nar-len");
         if (length is < 1) throw new UsageException($"--length {length} must be >= 1");
-        if (maxSteps is < 1) throw new UsageException($"--max-steps {maxSteps} must be >= 1");
+        if (maxSteps is < 1) throw new UsageException($"--demask-steps {maxSteps} must be >= 1");
+        if (cfgStrength is { } cs && !(float.IsFinite(cs) && cs >= 0)) throw new UsageException($"--cfg-strength {cs.ToString(CultureInfo.InvariantCulture)} must be a finite number >= 0");
+        if (cfgRescale is { } cr && !(float.IsFinite(cr) && cr >= 0 && cr <= 1)) throw new UsageException($"--cfg-rescale {cr.ToString(CultureInfo.InvariantCulture)} must be in [0, 1]");
         float nar = parse.GetValue(_narTemperature) ?? 0f;
         if (!float.IsFinite(nar) || nar < 0f) throw new UsageException($"--nar-temperature {nar.ToString(CultureInfo.InvariantCulture)} must be a finite number >= 0 (0 means greedy)");
-        int language = parse.GetValue(_language) ?? 0;
-        if (language < 0) throw new UsageException($"--language-id {language} must be >= 0");
+        int language = LanguageId(textLanguage);
 
         using var model = EckerModel.Load(checkpoint, engine.Threads, engine.WeightsDType);
         ctx.Cancellation.ThrowIfCancellationRequested();
@@ -84,17 +94,30 @@ internal sealed class EckerCliOptions
             else
             {
                 if (!sampling.IsGreedy) ctx.Info("nar-len: demasking is greedy (sampling options apply to the NAR levels only via --nar-temperature)");
-                codes = model.GenerateNarLen(request, new EckerDemaskOptions { Length = length, Steps = maxSteps ?? 25 }, observer: null, ctx.Cancellation);
+                var demask = new EckerDemaskOptions { Length = length, Steps = maxSteps ?? 25 };
+                if (cfgStrength is { } strength) demask = demask with { CfgStrength = strength };
+                if (cfgRescale is { } rescale) demask = demask with { CfgRescale = rescale };
+                codes = model.GenerateNarLen(request, demask, observer: null, ctx.Cancellation);
             }
         }
         catch (InvalidInputException e) when (e.Setting == nameof(EckerRequest.Language))
         {
-            throw OptionErrors.WithFlag(e, " (--language-id)");
+            throw OptionErrors.WithFlag(e, " (--text-language)");
         }
         clock.Stop();
         Npy.WriteInt64(output, codes.Span, codes.Frames, codes.Codebooks);
         ctx.Info(string.Create(CultureInfo.InvariantCulture,
             $"generated {codes.Frames} frames ({codes.Frames / (double)EncodecContract.FramesPerSecond:F2} s, e-c-k-e-r/vall-e {mode}) in {clock.ElapsedMilliseconds} ms"));
         return ExitCodes.Success;
+    }
+
+    /// <summary>--text-language: a name (en, ja, de, fr, zh, ko) or upstream's id; default en (0).</summary>
+    private static int LanguageId(string? value)
+    {
+        if (value is null) return 0;
+        int byName = Array.IndexOf(LanguageNames, value.ToLowerInvariant());
+        if (byName >= 0) return byName;
+        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return id;
+        throw new UsageException($"--text-language {value}: expected a language name ({string.Join(", ", LanguageNames)}) or an id >= 0");
     }
 }

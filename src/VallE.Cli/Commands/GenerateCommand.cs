@@ -16,7 +16,8 @@ namespace VallE.Cli.Commands;
 /// (&lt;bos&gt;, prompt transcript, text, &lt;eos&gt;); CODES.npy: int64 [T', 8]; OUT.npy: int64 [T, 8], the generated
 /// frames only. Prints one summary line on stderr (frames, AR ms/token, NAR ms). Exit 3 for out-of-range token ids,
 /// wrong code shapes or code values outside 0..1023. An e-c-k-e-r/vall-e <c>.sft</c> checkpoint goes to
-/// <see cref="EckerCliOptions"/> (phoneme ids, <c>--language-id</c>, <c>--mode ar+nar|nar-len</c>; CPU).
+/// <see cref="EckerCliOptions"/> (phoneme ids, <c>--text-language</c> as a name or id, <c>--mode ar+nar|nar-len</c>; CPU).
+/// <c>--max-frames N</c> (or <c>--max-duration</c>) caps the generated frames for every family.
 /// </summary>
 internal static class GenerateCommand
 {
@@ -28,7 +29,8 @@ internal static class GenerateCommand
         var outOpt = new Option<string>("--codes-out") { HelpName = "OUT.npy", Required = true, Description = "Where to write the generated int64 [T, 8] codes ('-' = standard output)." };
         var enrollOpt = new Option<int?>("--enroll-tokens") { HelpName = "N", Description = "Leading text tokens that belong to the prompt (upstream's enroll_x_lens); needed by VALL-E X and prefix modes 2/4." };
         var promptLangOpt = new Option<string?>("--prompt-language") { HelpName = "L", Description = "VALL-E X: language of the prompt (en, zh, ja)." };
-        var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text)." };
+        var textLangOpt = new Option<string?>("--text-language") { HelpName = "L", Description = "VALL-E X: language of the text (en, zh, ja), or one per text token after the enrolled ones, comma-separated (mixed-language text). e-c-k-e-r/vall-e: a language name or upstream's id (en 0, ja 1, de 2, fr 3, zh 4, ko 5; default en)." };
+        var maxFramesOpt = new Option<int?>("--max-frames") { HelpName = "N", Description = "Generate at most N frames (75 per second), any family; or --max-duration in seconds." };
         var continualOpt = new Option<bool>("--continual") { Description = "lifeiteng's continual(): no AR; the NAR completes the second half of --prompt-codes." };
         var ecker = new EckerCliOptions();
         var promptLimit = new PromptLimitCliOptions();
@@ -38,7 +40,7 @@ internal static class GenerateCommand
         var device = new DeviceCliOptions();
 
         var command = new Command("generate", "Generate the 8-codebook code matrix from text tokens and prompt codes.");
-        foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, continualOpt })
+        foreach (var o in new Option[] { checkpointOpt, textOpt, promptOpt, outOpt, enrollOpt, promptLangOpt, textLangOpt, maxFramesOpt, continualOpt })
             command.Options.Add(o);
         sampling.AddTo(command);
         engine.AddTo(command);
@@ -54,6 +56,12 @@ internal static class GenerateCommand
             var engineOptions = engine.Read(parse);
             DeviceKind deviceKind = device.Read(parse);
             int? maxFrames = sampling.MaxFrames(parse);
+            if (parse.GetValue(maxFramesOpt) is { } frames)
+            {
+                if (maxFrames is not null) throw new UsageException("--max-frames and --max-duration both set a frame budget; give one");
+                if (frames < 1) throw new UsageException($"--max-frames {frames} must be >= 1");
+                maxFrames = frames;
+            }
             int? enroll = parse.GetValue(enrollOpt);
             string? textLanguage = parse.GetValue(textLangOpt);
             if (enroll is < 0) throw new UsageException($"--enroll-tokens {enroll} must be >= 0");
@@ -75,11 +83,11 @@ internal static class GenerateCommand
             if (checkpoint.Config.Ecker is { } eckerConfig)
             {
                 if (continual) throw new UsageException("--continual is lifeiteng VALL-E's continual(); this is an e-c-k-e-r/vall-e checkpoint");
-                if (enroll is not null || parse.GetValue(promptLangOpt) is not null || textLanguage is not null)
-                    throw new UsageException("--enroll-tokens, --prompt-language and --text-language are VALL-E X options; an e-c-k-e-r/vall-e checkpoint takes --language-id");
+                if (enroll is not null || parse.GetValue(promptLangOpt) is not null)
+                    throw new UsageException("--enroll-tokens and --prompt-language are VALL-E X options; an e-c-k-e-r/vall-e checkpoint takes --text-language only");
                 if (deviceKind == DeviceKind.Cuda)
                     throw new UsageException("e-c-k-e-r/vall-e models run on the CPU only for now (no CUDA RmsNorm/Rope/GatedGelu kernels yet); drop --device cuda");
-                return ecker.Generate(ctx, parse, checkpoint, eckerConfig, text, prompt, samplingOptions, maxFrames, engineOptions, output);
+                return ecker.Generate(ctx, parse, checkpoint, eckerConfig, text, prompt, textLanguage, samplingOptions, maxFrames, engineOptions, output);
             }
             ecker.RejectFor(parse);
 

@@ -35,7 +35,7 @@ public sealed class EckerGenerateCommandTests
     public void ArNarFixtureGreedyThroughTheCli()
     {
         using var tmp = TestPaths.CreateTempDir();
-        var r = CliRunner.Run(Args("arnar_d64", tmp.File("out.npy"), "--temperature", "0", "--language-id", "0"));
+        var r = CliRunner.Run(Args("arnar_d64", tmp.File("out.npy"), "--temperature", "0", "--text-language", "en"));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         var codes = Written(tmp.File("out.npy"), out var shape);
         Assert.That(shape, Is.EqualTo(new long[] { 6, 8 }));
@@ -58,12 +58,43 @@ public sealed class EckerGenerateCommandTests
     {
         using var tmp = TestPaths.CreateTempDir();
         var r = CliRunner.Run(Args("narlen_d96", tmp.File("out.npy"),
-            "--mode", "nar-len", "--length", "16", "--max-steps", "8", "--language-id", "2", "--temperature", "0"));
+            "--mode", "nar-len", "--length", "16", "--demask-steps", "8", "--text-language", "2", "--temperature", "0"));
         Assert.That(r.ExitCode, Is.EqualTo(0), r.ToString());
         var codes = Written(tmp.File("out.npy"), out var shape);
         Assert.That(shape, Is.EqualTo(new long[] { 16, 8 }));
         Assert.That(codes, Is.EqualTo(Expected("narlen_d96")));
         Assert.That(r.Err, Does.Contain("e-c-k-e-r/vall-e nar-len"));
+    }
+
+    /// <summary>The CLI contract: --text-language as a name, --cfg-strength / --cfg-rescale (their defaults here),
+    /// --max-frames capping the frames (every family).</summary>
+    [Test]
+    public void ContractFlags()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        var narLen = CliRunner.Run(Args("narlen_d96", tmp.File("a.npy"), "--mode", "nar-len", "--length", "16", "--demask-steps", "8",
+            "--text-language", "de", "--cfg-strength", "2.5", "--cfg-rescale", "0.75", "--temperature", "0"));
+        Assert.That(narLen.ExitCode, Is.EqualTo(0), narLen.ToString());
+        Assert.That(Written(tmp.File("a.npy"), out _), Is.EqualTo(Expected("narlen_d96")), "de is id 2, as the fixture");
+
+        var capped = CliRunner.Run(Args("arnar_d64", tmp.File("b.npy"), "--temperature", "0", "--max-frames", "3"));
+        Assert.That(capped.ExitCode, Is.EqualTo(0), capped.ToString());
+        Assert.That(Written(tmp.File("b.npy"), out var shape), Is.EqualTo(Expected("arnar_d64")[..24]));
+        Assert.That(shape, Is.EqualTo(new long[] { 3, 8 }));
+
+        string dir = TestPaths.RequireShared("valle", "valle-tiny");
+        var valle = CliRunner.Run(["generate", "--checkpoint", Path.Combine(dir, "checkpoint.pt"), "--text-tokens", Path.Combine(dir, "text_tokens.npy"),
+            "--prompt-codes", Path.Combine(dir, "prompt_codes.npy"), "--codes-out", tmp.File("c.npy"), "--top-k", "1", "--max-frames", "5"]);
+        Assert.That(valle.ExitCode, Is.EqualTo(0), valle.ToString());
+        Written(tmp.File("c.npy"), out var valleShape);
+        Assert.That(valleShape, Is.EqualTo(new long[] { 5, 8 }));
+
+        var both = CliRunner.Run(Args("arnar_d64", tmp.File("d.npy"), "--max-frames", "3", "--max-duration", "1"));
+        Assert.That(both.ExitCode, Is.EqualTo(2), both.ToString());
+        var cfgOutside = CliRunner.Run(Args("arnar_d64", tmp.File("e.npy"), "--cfg-strength", "3"));
+        Assert.That(cfgOutside.ExitCode, Is.EqualTo(2), cfgOutside.ToString());
+        var badLanguage = CliRunner.Run(Args("arnar_d64", tmp.File("f.npy"), "--text-language", "xx"));
+        Assert.That(badLanguage.ExitCode, Is.EqualTo(2), badLanguage.ToString());
     }
 
     [Test]
@@ -123,10 +154,10 @@ public sealed class EckerGenerateCommandTests
         Assert.That(CliRunner.Run(Args("arnar_d64", o, "--length", "5")).ExitCode, Is.EqualTo(2), "--length is nar-len's");
         Assert.That(CliRunner.Run(Args("arnar_d64", o, "--enroll-tokens", "3")).ExitCode, Is.EqualTo(2));
         Assert.That(CliRunner.Run(Args("arnar_d64", o, "--nar-temperature", "-1")).ExitCode, Is.EqualTo(2));
-        Assert.That(CliRunner.Run(Args("narlen_d96", o, "--mode", "nar-len", "--max-steps", "0")).ExitCode, Is.EqualTo(2));
-        var lang = CliRunner.Run(Args("arnar_d64", o, "--language-id", "9", "--temperature", "0"));
+        Assert.That(CliRunner.Run(Args("narlen_d96", o, "--mode", "nar-len", "--demask-steps", "0")).ExitCode, Is.EqualTo(2));
+        var lang = CliRunner.Run(Args("arnar_d64", o, "--text-language", "9", "--temperature", "0"));
         Assert.That(lang.ExitCode, Is.EqualTo(3), lang.ToString());
-        Assert.That(lang.Err, Does.Contain("--language-id"));
+        Assert.That(lang.Err, Does.Contain("--text-language"));
 
         var bad = new long[] { 1, 999, 2 };
         Npy.WriteInt64(tmp.File("bad.npy"), bad, 3);
@@ -144,8 +175,8 @@ public sealed class EckerGenerateCommandTests
         string dir = TestPaths.RequireShared("valle", "valle-tiny");
         using var tmp = TestPaths.CreateTempDir();
         var r = CliRunner.Run(["generate", "--checkpoint", Path.Combine(dir, "checkpoint.pt"), "--text-tokens", Path.Combine(dir, "text_tokens.npy"),
-            "--prompt-codes", Path.Combine(dir, "prompt_codes.npy"), "--codes-out", tmp.File("o.npy"), "--language-id", "1"]);
+            "--prompt-codes", Path.Combine(dir, "prompt_codes.npy"), "--codes-out", tmp.File("o.npy"), "--mode", "ar+nar"]);
         Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
-        Assert.That(r.Err, Does.Contain("--language-id is an e-c-k-e-r/vall-e option"));
+        Assert.That(r.Err, Does.Contain("--mode is an e-c-k-e-r/vall-e option"));
     }
 }
