@@ -21,7 +21,7 @@
 #endif
 
 // ABI version: bumped whenever a signature changes; C# refuses a library whose version differs.
-#define VALLE_KERNELS_ABI_VERSION 4
+#define VALLE_KERNELS_ABI_VERSION 5
 VALLE_API int valle_kernels_abi_version(void);
 
 // The library links the CUDA runtime statically (so that one build runs under CUDA 11.8 to 13 drivers without a
@@ -85,6 +85,32 @@ VALLE_API int valle_add_layernorm(float* x, const float* delta, const float* del
                                   int y_dtype, void* y, int rows, int dim, void* stream);
 // x[r] += delta[r] (+ bias): the residual add when no norm follows. x, delta: f32 [rows, dim].
 VALLE_API int valle_add_residual(float* x, const float* delta, const float* bias, int rows, int dim, void* stream);
+
+// ---- LLaMA-block ops (e-c-k-e-r/vall-e), added in ABI 5 ----------------------------------------------------
+// fp32 throughout, the CPU engine's LlamaOps semantics (src/VallE.Runtime/Cpu/LlamaOps.cs).
+// RMSNorm (HF LlamaRMSNorm in float32), one block per row:
+//   y[r, c] = weight[c] * (x[r, c] * (1 / sqrt(mean_c(x[r, c]^2) + eps)))
+// x, y: f32 [rows, dim] with row strides x_stride / y_stride; weight: f32 [dim]. y == x (in place) is allowed with
+// equal strides; any other overlap is not.
+VALLE_API int valle_rms_norm(const float* x, int x_stride, const float* weight, float eps, float* y, int y_stride,
+                             int rows, int dim, void* stream);
+// Rotary position embedding (HF rotate_half / NeoX form) in place on the q and k column blocks of packed q|k|v rows
+// (qkv: f32 [rows, >= 2 * dim] with row stride qkv_stride; columns [0, dim) = q, [dim, 2 * dim) = k; v untouched).
+// head_dim = dim / heads (even), half = head_dim / 2; for every q and k head and i < half:
+//   angle = (float)p * f_i   (the fp32 product),  p = d_positions[r * position_stride]
+//   x[i] <- x[i] cos(angle) - x[i + half] sin(angle),  x[i + half] <- x[i + half] cos(angle) + x[i] sin(angle)
+// f_i = theta^(-2i / head_dim) rounded to fp32 (torch's inv_freq). inv_freq: DEVICE [half] table of f_i computed
+// on the host exactly as the CPU engine does (both backends then agree on the angle bit for bit); NULL computes
+// (float)(1.0 / pow((double)theta, 2.0 * i / head_dim)) on the device (the same formula; pow within 2 ulp in
+// double, so the fp32 values almost always agree). d_positions: DEVICE int32 (required: a captured graph replays
+// with the positions of each step).
+VALLE_API int valle_rope(float* qkv, int qkv_stride, int rows, int dim, int heads, float theta, const float* inv_freq,
+                         const int32_t* d_positions, int position_stride, void* stream);
+// Gated exact-GELU MLP activation: y[r, i] = gelu(g[r, i]) * g[r, f + i] for the packed gate|up rows g (f32
+// [rows, 2f], row stride in_stride) into y (f32 [rows, f], row stride y_stride; must not overlap g), with
+// gelu(x) = 0.5 x erfc(-x / sqrt 2) (torch's approximate='none'; erfcf keeps relative accuracy for x << 0).
+VALLE_API int valle_gated_gelu(const float* gate_up, int in_stride, float* y, int y_stride, int rows, int f,
+                               void* stream);
 
 // ---- attention ----------------------------------------------------------------------------------------------
 // Prefill / NAR attention, tiled with an online softmax (never materialises the score matrix).

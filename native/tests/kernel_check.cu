@@ -174,6 +174,95 @@ static void test_add_positions(bool device_positions) {
   cudaFree(dx); cudaFree(dinv); cudaFree(dpos);
 }
 
+// ---- LLaMA-block ops (ABI 5), against the CPU engine's LlamaOps (src/VallE.Runtime/Cpu/LlamaOps.cs) ----------
+
+static void test_rms_norm(bool in_place) {
+  for (int dim : {1, 17, 64, 1024, 1027}) {
+    const int rows = 5, stride = dim + 3;
+    const float eps = 1e-5f;
+    auto x = rnd(rows * stride, 40, 3.f), w = rnd(dim, 41);
+    float *dx = up(x), *dw = up(w), *dy = dx;
+    if (!in_place) CUDA_OK(cudaMalloc(&dy, x.size() * 4));
+    if (!in_place) CUDA_OK(cudaMemcpy(dy, x.data(), x.size() * 4, cudaMemcpyHostToDevice));  // padding kept
+    CUDA_OK(valle_rms_norm(dx, stride, dw, eps, dy, stride, rows, dim, g_stream));
+    std::vector<float> e = x;
+    for (int r = 0; r < rows; r++) {
+      double sum = 0;
+      for (int c = 0; c < dim; c++) sum += (double)x[r * stride + c] * x[r * stride + c];
+      float scale = 1.f / std::sqrt((float)(sum / dim) + eps);
+      for (int c = 0; c < dim; c++) e[r * stride + c] = w[c] * (x[r * stride + c] * scale);
+    }
+    check(close(down(dy, e.size()), e, 1e-5f, "rms_norm"), in_place ? "rms_norm in place" : "rms_norm");
+    if (!in_place) cudaFree(dy);
+    cudaFree(dx); cudaFree(dw);
+  }
+}
+
+static void test_rope(bool host_table) {
+  const int heads = 4, hd = 32, dim = heads * hd, rows = 7, stride = 3 * dim, half = hd / 2;
+  const float theta = 10000.f;
+  auto qkv = rnd(rows * stride, 42, 2.f);
+  std::vector<float> inv(half);
+  for (int i = 0; i < half; i++) inv[i] = (float)(1.0 / std::pow((double)theta, 2.0 * i / hd));
+  const int pstride = 2;  // a wider int column: the position is its first value
+  std::vector<int> pos(rows * pstride, -1);
+  for (int r = 0; r < rows; r++) pos[r * pstride] = (r * 131 + 5) % 3000;
+  float *dq = up(qkv), *dinv = up(inv);
+  int* dp = up(pos);
+  CUDA_OK(valle_rope(dq, stride, rows, dim, heads, theta, host_table ? dinv : nullptr, dp, pstride, g_stream));
+  std::vector<float> e = qkv;
+  for (int r = 0; r < rows; r++) {
+    int p = pos[r * pstride];
+    for (int h = 0; h < 2 * heads; h++) {
+      float* x = &e[r * stride + h * hd];
+      for (int i = 0; i < half; i++) {
+        float a = (float)p * inv[i], c = std::cos(a), sn = std::sin(a);
+        float x0 = x[i], x1 = x[i + half];
+        x[i] = x0 * c - x1 * sn;
+        x[i + half] = x1 * c + x0 * sn;
+      }
+    }
+  }
+  // v (columns 2 dim .. 3 dim) must be untouched: compared through e. Angles up to 3000 rad: sinf/cosf vs the host's
+  // differ by a few ulp of the result, not of the angle.
+  check(close(down(dq, e.size()), e, 2e-5f, "rope"), host_table ? "rope host table" : "rope device frequencies");
+  cudaFree(dq); cudaFree(dinv); cudaFree(dp);
+}
+
+static void test_gated_gelu() {
+  for (int f : {1, 33, 2816}) {
+    const int rows = 6;
+    auto g = rnd(rows * 2 * f, 43, 6.f);
+    float *dg = up(g), *dy;
+    CUDA_OK(cudaMalloc(&dy, rows * f * 4));
+    CUDA_OK(valle_gated_gelu(dg, 2 * f, dy, f, rows, f, g_stream));
+    std::vector<float> e(rows * f);
+    for (int r = 0; r < rows; r++)
+      for (int i = 0; i < f; i++) {
+        double x = g[r * 2 * f + i];
+        e[r * f + i] = (float)(0.5 * x * std::erfc(-x * 0.70710678118654752440)) * g[r * 2 * f + f + i];
+      }
+    check(close(down(dy, e.size()), e, 1e-5f, "gated_gelu"), "gated_gelu");
+    cudaFree(dg); cudaFree(dy);
+  }
+  // Strongly negative gates: erfc keeps the tiny GELU values' relative accuracy (1 + erf would cancel to 0).
+  std::vector<float> g = {-9.f, -5.f, -3.5f, 1.f, 1.f, 1.f};
+  float *dg = up(g), *dy;
+  CUDA_OK(cudaMalloc(&dy, 3 * 4));
+  CUDA_OK(valle_gated_gelu(dg, 6, dy, 3, 1, 3, g_stream));
+  auto y = down(dy, 3);
+  bool ok = true;
+  for (int i = 0; i < 3; i++) {
+    double x = g[i], want = 0.5 * x * std::erfc(-x * 0.70710678118654752440);
+    if (!(std::fabs(y[i] - want) <= 2e-5 * std::fabs(want))) {
+      std::printf("  gated_gelu tail: x %g got %g expected %g\n", x, y[i], want);
+      ok = false;
+    }
+  }
+  check(ok, "gated_gelu negative tail");
+  cudaFree(dg); cudaFree(dy);
+}
+
 static void test_layernorm(bool delta, bool ada) {
   for (int dim : {1, 17, 1024, 1027}) {
     const int rows = 3;
@@ -389,6 +478,10 @@ int main() {
   test_add_positions(true);
   for (bool delta : {false, true})
     for (bool ada : {false, true}) test_layernorm(delta, ada);
+  for (bool in_place : {false, true}) test_rms_norm(in_place);
+  test_rope(true);
+  test_rope(false);
+  test_gated_gelu();
   test_prefill(1, 1, 1, 1, 64, true);
   test_prefill(1, 7, 3, 2, 8, true);
   test_prefill(2, 37, 11, 4, 64, true);

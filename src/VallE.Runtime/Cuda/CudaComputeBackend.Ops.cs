@@ -229,21 +229,79 @@ public sealed partial class CudaComputeBackend
         }
     }
 
-    // ---- LLaMA-block ops (e-c-k-e-r/vall-e): no CUDA kernel yet; Supports says so, so a model is refused up front.
+    // ---- LLaMA-block ops (e-c-k-e-r/vall-e): valle_rms_norm, valle_rope, valle_gated_gelu (ABI 5) ------------
 
-    internal const string NoKernelYet = "no CUDA kernel yet";
+    /// <summary>Uploads the fp32 weight (fp32 math, as the CPU's LlamaOps).</summary>
+    public DeviceRmsNorm CreateRmsNorm(string name, ReadOnlySpan<float> weight, float eps)
+    {
+        CheckUsable("CreateRmsNorm");
+        if (weight.IsEmpty) throw new ArgumentException($"{name}: an RMSNorm needs a weight", nameof(weight));
+        return new CudaRmsNorm(this, name, weight.Length, eps, _device.Upload(weight));
+    }
 
-    public DeviceRmsNorm CreateRmsNorm(string name, ReadOnlySpan<float> weight, float eps) =>
-        throw new NotSupportedException($"CUDA {OpKind.RmsNorm}: {NoKernelYet}");
+    /// <summary>valle_rms_norm, one block per row (y may be x).</summary>
+    public void RmsNorm(DeviceRmsNorm norm, TensorRows x, TensorRows y)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var n = Own<CudaRmsNorm>(norm, nameof(norm));
+        var xt = Own(x, TensorType.F32, nameof(x));
+        var yt = Own(y, TensorType.F32, nameof(y));
+        CheckWidth("RmsNorm", x, n.Dim, nameof(x), n);
+        CheckWidth("RmsNorm", y, n.Dim, nameof(y), n);
+        SameRows("RmsNorm", x, y, n);
+        CheckAliasing("RmsNorm", x, y, nameof(y), n);
+        if (x.Count == 0) return;
+        CudaKernels.RmsNorm(_device, xt.At(x), n.Dim, n.Weight.Pointer, n.Eps, yt.At(y), n.Dim, x.Count, n.Dim);
+    }
 
-    public void RmsNorm(DeviceRmsNorm norm, TensorRows x, TensorRows y) =>
-        throw new NotSupportedException($"CUDA {OpKind.RmsNorm}: {NoKernelYet}");
+    /// <summary>
+    /// valle_rope in place on the q and k blocks, positions read on the device (a recorded step replays with new ones).
+    /// The frequencies are the CPU's <see cref="Cpu.LlamaOps.Frequencies"/>, uploaded once per (head size, theta) outside
+    /// a recording; a recording that meets a new pair lets the kernel compute the same formula on the device.
+    /// </summary>
+    public void Rope(TensorRows qkv, TensorRows positions, int heads, float theta)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var qt = Own(qkv, TensorType.F32, nameof(qkv));
+        var pt = Own(positions, TensorType.I32, nameof(positions));
+        SameRows("Rope", qkv, positions);
+        if (qkv.Cols % 3 != 0) throw new ArgumentException($"Rope: q/k/v rows of {qkv.Cols} columns are not three equal parts", nameof(qkv));
+        int dim = qkv.Cols / 3;
+        if (heads < 1 || dim % heads != 0 || dim / heads % 2 != 0)
+            throw new ArgumentException($"Rope: {heads} heads do not split the width {dim} into even head sizes", nameof(heads));
+        if (!(theta > 0f)) throw new ArgumentOutOfRangeException(nameof(theta), $"Rope: theta {theta}");
+        if (positions.Cols < 1) throw new ArgumentException("Rope: positions have no column", nameof(positions));
+        if (qkv.Count == 0) return;
+        nint freq = RopeFrequencies(dim / heads, theta);
+        CudaKernels.Rope(_device, qt.At(qkv), qkv.Cols, qkv.Count, dim, heads, theta, freq, pt.At(positions), positions.Cols);
+    }
 
-    public void Rope(TensorRows qkv, TensorRows positions, int heads, float theta) =>
-        throw new NotSupportedException($"CUDA {OpKind.Rope}: {NoKernelYet}");
+    /// <summary>valle_gated_gelu over packed gate|up rows.</summary>
+    public void GatedGelu(TensorRows gateUp, TensorRows y)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        var gt = Own(gateUp, TensorType.F32, nameof(gateUp));
+        var yt = Own(y, TensorType.F32, nameof(y));
+        SameRows("GatedGelu", gateUp, y);
+        if (gateUp.Cols != 2 * y.Cols)
+            throw new ArgumentException($"GatedGelu: gate|up rows of {gateUp.Cols} for outputs of {y.Cols}", nameof(gateUp));
+        if (Overlap(gateUp, y)) throw new ArgumentException("GatedGelu: y overlaps gate|up", nameof(y));
+        if (y.Count == 0 || y.Cols == 0) return;
+        CudaKernels.GatedGelu(_device, gt.At(gateUp), gateUp.Cols, yt.At(y), y.Cols, y.Count, y.Cols);
+    }
 
-    public void GatedGelu(TensorRows gateUp, TensorRows y) =>
-        throw new NotSupportedException($"CUDA {OpKind.GatedGelu}: {NoKernelYet}");
+    /// <summary>Device tables of the rotary frequencies, one per (head size, theta), made on first use.</summary>
+    private readonly List<(int HeadDim, float Theta, CudaBuffer Table)> _ropeTables = [];
+
+    private nint RopeFrequencies(int headDim, float theta)
+    {
+        foreach (var (hd, th, table) in _ropeTables)
+            if (hd == headDim && th.Equals(theta)) return table.Pointer;
+        if (_recording) return 0; // no upload inside a capture: the kernel computes the same formula
+        var made = _device.Upload<float>(Cpu.LlamaOps.Frequencies(headDim, theta));
+        _ropeTables.Add((headDim, theta, made));
+        return made.Pointer;
+    }
 
     /// <summary>valle_counter_add over every element of the view.</summary>
     public void Increment(TensorRows counters, int delta)

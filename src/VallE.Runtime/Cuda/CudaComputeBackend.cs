@@ -66,9 +66,6 @@ public sealed partial class CudaComputeBackend : IComputeBackend
             case OpKind.Sample when requirement.Vocab < 1 || requirement.Vocab > ValleKernelsNative.SampleMaxVocab:
                 reason = $"the CUDA sampler handles vocabularies of 1 to {ValleKernelsNative.SampleMaxVocab} tokens, not {requirement.Vocab}";
                 return false;
-            case OpKind.RmsNorm or OpKind.Rope or OpKind.GatedGelu:
-                reason = NoKernelYet;
-                return false;
             default:
                 // Conv included: it runs on the host (see Conv).
                 return true;
@@ -297,6 +294,8 @@ public sealed partial class CudaComputeBackend : IComputeBackend
         _disposed = true;
         foreach (var set in _tableSets) set.Dispose();
         _tableSets.Clear();
+        foreach (var (_, _, table) in _ropeTables) table.Dispose();
+        _ropeTables.Clear();
         if (_ownsDevice) _device.Dispose();
     }
 }

@@ -82,6 +82,15 @@ internal sealed class CudaConv(IComputeBackend owner, string name, int dim, int 
     public Cpu.ConvBlock Block { get; } = block;
 }
 
+/// <summary>An RMSNorm's fp32 weight on the device.</summary>
+internal sealed class CudaRmsNorm(IComputeBackend owner, string name, int dim, float eps, CudaBuffer weight)
+    : DeviceRmsNorm(owner, name, dim, eps)
+{
+    public CudaBuffer Weight { get; } = weight;
+
+    public override void Dispose() => Weight.Dispose();
+}
+
 /// <summary>The sine positional encoding: the inverse frequencies <c>w_i</c> on the device; angles are computed per launch.</summary>
 internal sealed class CudaPositions(IComputeBackend owner, string name, int dim, float alpha, CudaBuffer inverseFrequencies)
     : DevicePositions(owner, name, dim, alpha)

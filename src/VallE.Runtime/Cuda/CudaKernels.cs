@@ -44,6 +44,24 @@ public static unsafe class CudaKernels
     public static void AddResidual(CudaDevice d, nint x, nint delta, nint bias, int rows, int dim) =>
         Check(ValleKernelsNative.AddResidual(x, delta, bias, rows, dim, d.Stream), "valle_add_residual");
 
+    /// <summary>HF LlamaRMSNorm in fp32, <c>y = w · (x · 1/sqrt(mean(x²) + eps))</c> per row (valle_rms_norm; y may be x).</summary>
+    public static void RmsNorm(CudaDevice d, nint x, int xStride, nint weight, float eps, nint y, int yStride, int rows, int dim) =>
+        Check(ValleKernelsNative.RmsNorm(x, xStride, weight, eps, y, yStride, rows, dim, d.Stream), "valle_rms_norm");
+
+    /// <summary>
+    /// Rotary embedding in place on the q and k blocks of packed q|k|v rows at the device positions
+    /// <c>devicePositions[r · positionStride]</c> (valle_rope); <paramref name="inverseFrequencies"/>: a device table of
+    /// <c>theta^(−2i/headDim)</c>, or 0 to compute it on the device.
+    /// </summary>
+    public static void Rope(CudaDevice d, nint qkv, int qkvStride, int rows, int dim, int heads, float theta, nint inverseFrequencies,
+        nint devicePositions, int positionStride) =>
+        Check(ValleKernelsNative.Rope(qkv, qkvStride, rows, dim, heads, theta, inverseFrequencies, devicePositions, positionStride, d.Stream),
+            "valle_rope");
+
+    /// <summary><c>y[r, i] = gelu(g[r, i]) · g[r, f + i]</c>, exact GELU (valle_gated_gelu).</summary>
+    public static void GatedGelu(CudaDevice d, nint gateUp, int inStride, nint y, int yStride, int rows, int f) =>
+        Check(ValleKernelsNative.GatedGelu(gateUp, inStride, y, yStride, rows, f, d.Stream), "valle_gated_gelu");
+
     /// <summary>Prefill / NAR attention; <paramref name="causal"/> selects the VALL-E mask with <paramref name="textLength"/>.</summary>
     public static void AttentionPrefill(CudaDevice d, CudaDType dtype, nint q, int qStride, long qBatchStride,
         nint k, nint v, int kvStride, long kvBatchStride, nint output, int outStride, long outBatchStride,

@@ -34,7 +34,7 @@ internal static unsafe partial class ValleKernelsNative
 {
     private const string Lib = CudaLibraries.KernelsName;
 
-    public const int AbiVersion = 4;
+    public const int AbiVersion = 5;
     public const int ActNone = 0;
     public const int ActRelu = 1;
     public const int DecodeChunk = 256;
@@ -71,6 +71,16 @@ internal static unsafe partial class ValleKernelsNative
 
     [LibraryImport(Lib, EntryPoint = "valle_add_residual")]
     public static partial int AddResidual(nint x, nint delta, nint bias, int rows, int dim, nint stream);
+
+    [LibraryImport(Lib, EntryPoint = "valle_rms_norm")]
+    public static partial int RmsNorm(nint x, int xStride, nint weight, float eps, nint y, int yStride, int rows, int dim, nint stream);
+
+    [LibraryImport(Lib, EntryPoint = "valle_rope")]
+    public static partial int Rope(nint qkv, int qkvStride, int rows, int dim, int heads, float theta, nint invFreq, nint dPositions,
+        int positionStride, nint stream);
+
+    [LibraryImport(Lib, EntryPoint = "valle_gated_gelu")]
+    public static partial int GatedGelu(nint gateUp, int inStride, nint y, int yStride, int rows, int f, nint stream);
 
     [LibraryImport(Lib, EntryPoint = "valle_attention_prefill")]
     public static partial int AttentionPrefill(int dtype, nint q, int qStride, long qBatchStride, nint k, nint v,

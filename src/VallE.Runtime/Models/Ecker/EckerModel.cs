@@ -117,7 +117,7 @@ public sealed class EckerModel : IDisposable
 
     /// <summary>
     /// Loads onto <paramref name="backend"/> after checking it runs every operation the model needs (an
-    /// <see cref="InvalidInputException"/> names the first it lacks, e.g. CUDA's RmsNorm: no kernel yet).
+    /// <see cref="InvalidInputException"/> names the first it lacks, e.g. CUDA's bf16 linear layers).
     /// </summary>
     public static EckerModel Load(ModelCheckpoint checkpoint, IComputeBackend backend, WeightsDType dtype = WeightsDType.F32, bool ownsBackend = false)
     {
