@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using VallE.Runtime.Text;
+using VallE.Runtime.Text.Ecker;
 using VallE.Runtime.Text.Vallex;
 
 namespace VallE.Cli.Commands;
@@ -12,6 +13,9 @@ namespace VallE.Cli.Commands;
 /// en|zh|ja|mix|auto (default auto). Per TEXT one line: with --json one compact JSON object
 /// <c>{"text", "phonemes", "token_ids", "language_ids"}</c> (the layout of the shared vallex fixtures, phonemes as one
 /// string with <c>_</c> for spaces); without, the phonemes, the token ids and the language ids on three lines.</para>
+/// <para><c>--frontend ecker</c>: e-c-k-e-r/vall-e's front end (<see cref="EckerTextFrontEnd"/>), language en|ja|de|fr|zh|ko
+/// (default en), upstream's <c>tokenizer.json</c> from <c>--tokenizer</c> or <c>$VALLE_ECKER_TOKENIZER</c>. Per TEXT one
+/// line: with --json <c>{"text", "phonemes", "token_ids"}</c>; without, the phonemes and the token ids on two lines.</para>
 /// <para><c>--frontend espeak</c> (default): the phoneme tokens lifeiteng's
 /// TextTokenizer makes of each TEXT and, with a symbol table, their token ids (with &lt;bos&gt;/&lt;eos&gt;, as
 /// the model receives them). Human output: per TEXT one line of phonemes joined by spaces, then (with
@@ -42,15 +46,20 @@ internal static class PhonemizeCommand
         var frontendOpt = new Option<string>("--frontend")
         {
             HelpName = "NAME",
-            Description = "Text front end: espeak (lifeiteng VALL-E, espeak-ng phonemes) or vallex (VALL-E X's own g2p and BPE phoneme tokens).",
+            Description = "Text front end: espeak (lifeiteng VALL-E, espeak-ng phonemes), vallex (VALL-E X's own g2p and BPE phoneme tokens) or ecker (e-c-k-e-r/vall-e: espeak with stress, then its tokenizer.json BPE).",
             DefaultValueFactory = _ => "espeak",
         };
-        frontendOpt.AcceptOnlyFromAmong("espeak", "vallex");
+        frontendOpt.AcceptOnlyFromAmong("espeak", "vallex", "ecker");
+        var tokenizerOpt = new Option<string?>("--tokenizer")
+        {
+            HelpName = "FILE",
+            Description = "ecker: e-c-k-e-r/vall-e's data/tokenizer.json (default: $VALLE_ECKER_TOKENIZER).",
+        };
         var languageOpt = new Option<string?>("--language", "-l")
         {
             HelpName = "L",
             Description = $"espeak: an espeak-ng language code (`espeak-ng --voices` lists them; default {EspeakPhonemizer.DefaultLanguage}). "
-                + "vallex: en, zh, ja, mix (the text carries [EN]/[ZH]/[JA] tags) or auto (default).",
+                + "vallex: en, zh, ja, mix (the text carries [EN]/[ZH]/[JA] tags) or auto (default). ecker: en (default), ja (hiragana), de, fr, zh, ko.",
         };
         var jsonOpt = new Option<bool>("--json") { Description = "Print a JSON array, one object per TEXT." };
         var libOpt = new Option<string?>("--espeak-lib")
@@ -69,6 +78,7 @@ internal static class PhonemizeCommand
         command.Options.Add(textFileOpt);
         command.Options.Add(frontendOpt);
         command.Options.Add(symbolsOpt);
+        command.Options.Add(tokenizerOpt);
         command.Options.Add(languageOpt);
         command.Options.Add(jsonOpt);
         command.Options.Add(libOpt);
@@ -83,7 +93,18 @@ internal static class PhonemizeCommand
                 texts = TextInput.ReadFile(textFile, "text").Split('\n').Select(l => l.TrimEnd('\r')).Where(l => l.Trim().Length > 0).ToArray();
             if (texts.Length == 0 && textFile is not null) throw new InvalidInputException($"{textFile}: the file holds no text");
             if (texts.Length == 0) throw new UsageException("give at least one TEXT to phonemize (or --text-file PATH)");
-            bool vallex = parse.GetValue(frontendOpt) == "vallex";
+            string frontend = parse.GetValue(frontendOpt) ?? "espeak";
+            bool vallex = frontend == "vallex";
+            if (frontend != "ecker" && parse.GetValue(tokenizerOpt) is not null) throw new UsageException("--tokenizer is for --frontend ecker");
+            if (frontend == "ecker")
+            {
+                if (parse.GetValue(symbolsOpt) is not null) throw new UsageException("--symbols is for --frontend espeak; the ecker front end reads --tokenizer");
+                string eckerLanguage = parse.GetValue(languageOpt) ?? "en";
+                string? tokenizer = parse.GetValue(tokenizerOpt) ?? Environment.GetEnvironmentVariable("VALLE_ECKER_TOKENIZER");
+                if (string.IsNullOrEmpty(tokenizer))
+                    throw new UsageException("--frontend ecker needs upstream's tokenizer.json: --tokenizer FILE or $VALLE_ECKER_TOKENIZER");
+                return RunEcker(ctx, texts, eckerLanguage, tokenizer, parse.GetValue(jsonOpt), parse.GetValue(libOpt), parse.GetValue(dataOpt));
+            }
             string language = parse.GetValue(languageOpt) ?? (vallex ? "auto" : EspeakPhonemizer.DefaultLanguage);
             if (string.IsNullOrWhiteSpace(language)) throw new UsageException("--language must not be empty");
             if (vallex) return RunVallex(ctx, texts, language, parse.GetValue(jsonOpt), parse.GetValue(symbolsOpt) is not null);
@@ -139,6 +160,47 @@ internal static class PhonemizeCommand
             }
         }
         return ExitCodes.Success;
+    }
+
+    private static int RunEcker(CliContext ctx, string[] texts, string language, string tokenizerPath, bool json, string? lib, string? data)
+    {
+        if (EckerTextFrontEnd.LanguageId(language) < 0)
+            throw new UsageException($"--language '{language}' is not one of the ecker front end's: {string.Join(", ", EckerTextFrontEnd.Languages)}");
+        var frontEnd = EckerTextFrontEnd.Load(tokenizerPath, lib, data);
+        var results = new List<EckerTokens>(texts.Length);
+        foreach (string text in texts)
+        {
+            ctx.Cancellation.ThrowIfCancellationRequested();
+            results.Add(frontEnd.Tokenize(text, language));
+        }
+        foreach (EckerTokens t in results)
+        {
+            if (json) ctx.Out.WriteLine(EckerJson(t));
+            else
+            {
+                ctx.Out.WriteLine(t.Phonemes);
+                ctx.Out.WriteLine(string.Join(' ', t.TokenIds));
+            }
+        }
+        return ExitCodes.Success;
+    }
+
+    /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids"}</c>, IPA unescaped.</summary>
+    internal static string EckerJson(EckerTokens t)
+    {
+        var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, options))
+        {
+            json.WriteStartObject();
+            json.WriteString("text", t.Text);
+            json.WriteString("phonemes", t.Phonemes);
+            json.WriteStartArray("token_ids");
+            foreach (int id in t.TokenIds) json.WriteNumberValue(id);
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
     }
 
     /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids", "language_ids"}</c>, IPA unescaped.</summary>

@@ -10,6 +10,13 @@ namespace VallE.Runtime.Text;
 public static class EspeakOutput
 {
     public static string Postprocess(string line, char wordSeparator = '_', char phoneSeparator = '|')
+        => Postprocess(line, wordSeparator.ToString(), phoneSeparator.ToString(), withStress: false);
+
+    /// <summary>
+    /// The same with any separators and, with <paramref name="withStress"/>, the stress marks kept (phonemizer's
+    /// <c>with_stress=True</c>; e-c-k-e-r/vall-e uses word <c>" "</c>, phone <c>""</c>, stress kept).
+    /// </summary>
+    public static string Postprocess(string line, string wordSeparator, string phoneSeparator, bool withStress)
     {
         // espeak can return several lines for one utterance: merge them. Python's replace('  ', ' ') is one
         // left-to-right pass, as is .NET's.
@@ -26,8 +33,9 @@ public static class EspeakOutput
             if (i > 0) output.Append(wordSeparator);
             foreach (char c in PythonText.Strip(words[i]))
             {
-                if (IsStressMark(c)) continue;                             // with_stress = False
-                output.Append(c == '_' ? phoneSeparator : c);              // tie = False
+                if (!withStress && IsStressMark(c)) continue;              // with_stress = False
+                if (c == '_') output.Append(phoneSeparator);               // tie = False
+                else output.Append(c);
             }
         }
         return output.ToString();

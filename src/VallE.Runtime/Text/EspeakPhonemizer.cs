@@ -77,6 +77,27 @@ public sealed class EspeakPhonemizer
         return lines.Count > 0 ? lines[0] : "";
     }
 
+    /// <summary>
+    /// phonemizer's <c>EspeakBackend(language, preserve_punctuation=True, with_stress=...).phonemize([text], separator, strip=True)[0]</c>
+    /// without lifeiteng's <c>text.strip()</c> first: e-c-k-e-r/vall-e's g2p (word separator <c>" "</c>, phone <c>""</c>,
+    /// stress kept). "" when phonemizer returns nothing.
+    /// </summary>
+    public string PhonemizeRaw(string text, bool withStress, char wordSeparator, string phoneSeparator)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(phoneSeparator);
+        if (text.Length > MaxTextLength)
+            throw new InvalidInputException($"text is too long to phonemize ({text.Length} characters, at most {MaxTextLength})");
+        if (text.Contains('\0'))
+            throw new InvalidInputException("text contains a NUL character");
+        var (chunks, marks) = PunctuationPreserver.Preserve(text);
+        string[] phonemized = EspeakLibrary.TextToPhonemes(_voice, chunks);
+        for (int i = 0; i < phonemized.Length; i++)
+            phonemized[i] = EspeakOutput.Postprocess(phonemized[i], wordSeparator.ToString(), phoneSeparator, withStress);
+        List<string> lines = PunctuationPreserver.Restore(phonemized, marks, wordSeparator);
+        return lines.Count > 0 ? lines[0] : "";
+    }
+
     private static InvalidInputException UnknownLanguage(string language, EspeakInfo info)
     {
         var languages = EspeakLibrary.Voices.Select(v => v.Language).Where(l => l.Length > 0).Distinct().ToList();

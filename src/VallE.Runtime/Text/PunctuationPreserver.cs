@@ -94,13 +94,13 @@ public static class PunctuationPreserver
             {
                 var all = new StringBuilder();
                 for (; m < marks.Count; m++) all.Append(marks[m].Text);
-                output.Add(all.Replace(' ', wordSeparator).ToString());
+                output.Add(SpacesTo(all.ToString(), wordSeparator));
             }
             else if (pos == 0) // every mark of a single line has index 0
             {
                 LoadHead();
                 var mark = marks[m++];
-                string text = mark.Text.Replace(' ', wordSeparator);
+                string text = SpacesTo(mark.Text, wordSeparator);
                 if (head.Length > 0 && head[^1] == wordSeparator) head.Length--;
                 switch (mark.Position)
                 {
@@ -131,6 +131,14 @@ public static class PunctuationPreserver
             }
         }
         return output;
+    }
+
+    /// <summary>Python's <c>re.sub(r'\s', sep, mark)</c>: every whitespace character becomes the separator.</summary>
+    private static string SpacesTo(string mark, char separator)
+    {
+        var sb = new StringBuilder(mark.Length);
+        foreach (char c in mark) sb.Append(PythonText.IsSpace(c) ? separator : c);
+        return sb.ToString();
     }
 
     /// <summary>Maximal stretches of whitespace and marks that hold at least one mark, left to right.</summary>

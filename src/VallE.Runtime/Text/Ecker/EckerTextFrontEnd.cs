@@ -1,0 +1,114 @@
+using VallE.Weights;
+
+namespace VallE.Runtime.Text.Ecker;
+
+/// <summary>One text through e-c-k-e-r/vall-e's front end.</summary>
+/// <param name="Text">The input text.</param>
+/// <param name="Language">The language name given (en, ja, de, fr, zh, ko).</param>
+/// <param name="LanguageId">Upstream's language id (<c>get_lang_symmap</c>): the model's <c>lang</c> input.</param>
+/// <param name="EspeakLanguage">The espeak voice phonemizer is given (<c>coerce_language</c>).</param>
+/// <param name="Phonemes">What <c>g2p.encode</c> returns: IPA with stress, words separated by spaces.</param>
+/// <param name="TokenIds">The phoneme token ids with &lt;bos&gt; 1 … &lt;eos&gt; 2, the model's <c>text</c> input.</param>
+public sealed record EckerTokens(string Text, string Language, int LanguageId, string EspeakLanguage, string Phonemes, int[] TokenIds);
+
+/// <summary>
+/// e-c-k-e-r/vall-e's text front end (commit 73833ee): <c>tokenize(g2p.encode(text, language))</c>, i.e.
+/// phonemizer's espeak backend (<c>preserve_punctuation=True, with_stress=True</c>, default separator: word
+/// <c>" "</c>, phone <c>""</c>; <c>strip=True</c>; <c>tie=False</c>, language-switch flags kept), language names
+/// coerced as upstream (<c>en</c> → <c>en-us</c>, <c>fr</c> → <c>fr-fr</c>, <c>zh*</c> → <c>cmn-latn-pinyin</c> with
+/// the tone digits 1–5 rewritten to <c>ˇ ˉ ˊ ˋ _</c>), then the BPE of upstream's <c>data/tokenizer.json</c>
+/// (<see cref="EckerBpeTokenizer"/>), which adds &lt;bos&gt; 1 and &lt;eos&gt; 2.
+/// <para>Japanese: upstream first turns the text into hiragana with pykakasi; we have no pykakasi, so <c>ja</c> takes
+/// text already written in hiragana (handed to espeak unchanged, which is what pykakasi's hiragana output of hiragana is)
+/// and refuses kanji and katakana. <c>auto</c> (langdetect) is not supported: name the language.</para>
+/// <para>The tokenizer file is upstream's (AGPL-3.0) and is not shipped: pass its path.</para>
+/// </summary>
+public sealed class EckerTextFrontEnd
+{
+    /// <summary>Upstream's language names in id order (<c>get_lang_symmap</c>: en 0, ja 1, de 2, fr 3, zh 4, ko 5).</summary>
+    public static readonly IReadOnlyList<string> Languages = ["en", "ja", "de", "fr", "zh", "ko"];
+
+    private readonly EckerBpeTokenizer _tokenizer;
+    private readonly string? _libraryPath, _dataPath;
+    private readonly Dictionary<string, EspeakPhonemizer> _phonemizers = new(StringComparer.Ordinal);
+    private readonly object _lock = new();
+
+    public EckerBpeTokenizer Tokenizer => _tokenizer;
+
+    /// <param name="tokenizer">Upstream's <c>data/tokenizer.json</c>, loaded.</param>
+    /// <param name="espeakLibrary">libespeak-ng (null: <c>$VALLE_ESPEAK_LIB</c>, then the system's).</param>
+    /// <param name="espeakData">espeak-ng-data (null: <c>$VALLE_ESPEAK_DATA</c>, then espeak's own).</param>
+    public EckerTextFrontEnd(EckerBpeTokenizer tokenizer, string? espeakLibrary = null, string? espeakData = null)
+    {
+        _tokenizer = tokenizer ?? throw new ArgumentNullException(nameof(tokenizer));
+        _libraryPath = espeakLibrary;
+        _dataPath = espeakData;
+    }
+
+    /// <summary>Loads the tokenizer from <paramref name="tokenizerPath"/>.</summary>
+    public static EckerTextFrontEnd Load(string tokenizerPath, string? espeakLibrary = null, string? espeakData = null)
+        => new(EckerBpeTokenizer.Load(tokenizerPath), espeakLibrary, espeakData);
+
+    /// <summary>Upstream's id of a language name, or -1.</summary>
+    public static int LanguageId(string language)
+    {
+        for (int i = 0; i < Languages.Count; i++) if (Languages[i] == language) return i;
+        return -1;
+    }
+
+    /// <summary>g2p's <c>coerce_language</c>: the espeak voice for a language name.</summary>
+    public static string CoerceLanguage(string language)
+    {
+        ArgumentNullException.ThrowIfNull(language);
+        if (language == "en") language = "en-us";
+        if (language == "fr") return "fr-fr";
+        if (language.StartsWith("zh", StringComparison.Ordinal)) return "cmn-latn-pinyin";
+        return language;
+    }
+
+    /// <summary><c>g2p.encode(text, language)</c>: the phoneme string.</summary>
+    /// <exception cref="InvalidInputException">Unknown language, Japanese text that is not hiragana, or bad text.</exception>
+    public string Phonemize(string text, string language)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(language);
+        if (LanguageId(language) < 0)
+            throw new InvalidInputException($"language '{language}' is not one of e-c-k-e-r/vall-e's: {string.Join(", ", Languages)}");
+        if (language == "ja") RequireHiragana(text);
+        string voice = CoerceLanguage(language);
+        string phonemes = GetPhonemizer(voice).PhonemizeRaw(text, withStress: true, wordSeparator: ' ', phoneSeparator: "");
+        if (voice == "cmn-latn-pinyin") phonemes = RemapTones(phonemes);
+        return phonemes;
+    }
+
+    /// <summary>The whole front end: phonemes, then the token ids with &lt;bos&gt; … &lt;eos&gt;.</summary>
+    public EckerTokens Tokenize(string text, string language)
+    {
+        string phonemes = Phonemize(text, language);
+        return new EckerTokens(text, language, LanguageId(language), CoerceLanguage(language), phonemes, _tokenizer.Encode(phonemes));
+    }
+
+    /// <summary>Upstream's tone rewrite for Mandarin: 1 → ˇ, 2 → ˉ, 3 → ˊ, 4 → ˋ, 5 → _ (in that order).</summary>
+    public static string RemapTones(string phonemes) => phonemes
+        .Replace("1", "ˇ", StringComparison.Ordinal).Replace("2", "ˉ", StringComparison.Ordinal)
+        .Replace("3", "ˊ", StringComparison.Ordinal).Replace("4", "ˋ", StringComparison.Ordinal)
+        .Replace("5", "_", StringComparison.Ordinal);
+
+    private static void RequireHiragana(string text)
+    {
+        foreach (char c in text)
+            if (c is (>= '\u30A0' and <= '\u30FF') or (>= '\u3400' and <= '\u9FFF') or (>= '\uF900' and <= '\uFAFF') or (>= '\u31F0' and <= '\u31FF') or (>= '\uFF66' and <= '\uFF9F'))
+                throw new InvalidInputException(
+                    $"Japanese text with kanji or katakana ('{c}'): upstream converts it to hiragana with pykakasi, which VallE.NET does not have; give the text in hiragana");
+    }
+
+    private EspeakPhonemizer GetPhonemizer(string voice)
+    {
+        lock (_lock)
+        {
+            if (!_phonemizers.TryGetValue(voice, out var p))
+                _phonemizers[voice] = p = new EspeakPhonemizer(voice, _libraryPath, _dataPath);
+            return p;
+        }
+    }
+}
