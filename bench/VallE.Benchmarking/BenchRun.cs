@@ -44,6 +44,12 @@ public static class BenchRun
             ? BenchSetup.EnsureCheckpoint(log, preset, settings.CacheDir, python, referenceDir!, cancel)
             : throw new NativeDependencyException($"making the '{preset}' bench checkpoint needs PyTorch: {torchMissing}; or pass --checkpoint"));
         if (settings.Checkpoint is not null) preset = "checkpoint";
+        if (EckerBench.IsEckerPreset(settings.Preset) && settings.Checkpoint is null
+            || settings.Checkpoint is not null && settings.Checkpoint.EndsWith(".sft", StringComparison.OrdinalIgnoreCase))
+        {
+            EckerBench.Run(settings, preset, checkpointPath, referenceDir, torchMissing, output, log, cancel);
+            return;
+        }
 
         var loadClock = Stopwatch.StartNew();
         var engineOptions = new EngineOptions { Threads = threads, WeightsDType = settings.WeightsDType };
@@ -142,7 +148,7 @@ public static class BenchRun
         return ValleModel.Load(checkpoint, options);
     }
 
-    private static string DTypeName(WeightsDType dtype) => dtype switch
+    internal static string DTypeName(WeightsDType dtype) => dtype switch
     {
         WeightsDType.BF16 => "bf16",
         WeightsDType.Int8 => "int8",
@@ -170,7 +176,7 @@ public static class BenchRun
         return c.NumLayers * layer + Linear(c.AudioVocab + 1, d, bias: false);
     }
 
-    private static double MeasureBandwidth(IBenchLog log, int threads)
+    internal static double MeasureBandwidth(IBenchLog log, int threads)
     {
         log.Info("measuring memory bandwidth");
         // Its own backend with the engine's thread count (the model's workers sleep meanwhile).
@@ -178,7 +184,7 @@ public static class BenchRun
         return MemoryBandwidth.MeasureGBps(backend);
     }
 
-    private static int? FirstDifferentFrame(AudioCodes a, AudioCodes b)
+    internal static int? FirstDifferentFrame(AudioCodes a, AudioCodes b)
     {
         int frames = Math.Min(a.Frames, b.Frames), q = Math.Min(a.Codebooks, b.Codebooks);
         for (int t = 0; t < frames; t++)
@@ -186,7 +192,7 @@ public static class BenchRun
         return a.Frames == b.Frames ? null : frames;
     }
 
-    private static string DescribeMachine()
+    internal static string DescribeMachine()
     {
         string cpu = "unknown CPU";
         try

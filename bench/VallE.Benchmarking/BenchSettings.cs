@@ -25,7 +25,8 @@ public enum TorchReferences
 /// </summary>
 public sealed record BenchSettings
 {
-    /// <summary>The generated random-weight models: tiny (64 wide, 2 layers), small (512/8 heads/6), full (1024/16/12).</summary>
+    /// <summary>The generated random-weight models: tiny (64 wide, 2 layers), small (512/8 heads/6), full (1024/16/12);
+    /// ecker-small (256/4/4) and ecker (1024/16/12), e-c-k-e-r/vall-e ar+nar .sft files.</summary>
     public static IReadOnlyList<string> Presets { get; } = BenchSetup.Presets;
 
     /// <summary>Debian's interpreter carries torch; the PATH one may be a shim without it.</summary>
@@ -34,8 +35,15 @@ public sealed record BenchSettings
     /// <summary>$VALLE_BENCH_CACHE, else a folder under the system temp directory.</summary>
     public static string DefaultCacheDir => BenchSetup.DefaultCacheDir;
 
-    /// <summary>Generated frames when none are given: 150 (2 s), 50 for the full preset.</summary>
-    public static int DefaultFrames(string preset) => preset == "full" ? 50 : 150;
+    /// <summary>Generated frames when none are given: 150 (2 s), 50 for the full preset, 40 for ecker (upstream's
+    /// loop re-runs the whole sequence every step), 75 for ecker-small.</summary>
+    public static int DefaultFrames(string preset) => preset switch
+    {
+        "full" => 50,
+        "ecker" => 40,
+        "ecker-small" => 75,
+        _ => 150,
+    };
 
     /// <summary>One of <see cref="Presets"/>; ignored (reported as "checkpoint") when <see cref="Checkpoint"/> is set.</summary>
     public string Preset { get; init; } = "small";

@@ -11,7 +11,7 @@ namespace VallE.Benchmarking;
 /// </summary>
 internal static class BenchSetup
 {
-    public static readonly string[] Presets = ["tiny", "small", "full"];
+    public static readonly string[] Presets = ["tiny", "small", "full", "ecker-small", "ecker"];
 
     /// <summary>Debian's interpreter carries torch; the PATH one may be a shim without it.</summary>
     public static string DefaultPython => File.Exists("/usr/bin/python3") ? "/usr/bin/python3" : "python3";
@@ -43,12 +43,17 @@ internal static class BenchSetup
     public static string EnsureCheckpoint(IBenchLog log, string preset, string cacheDir, string python, string referenceDir,
         CancellationToken cancel)
     {
-        string path = Path.Combine(cacheDir, $"bench-{preset}.pt");
+        bool ecker = EckerBench.IsEckerPreset(preset);
+        string path = Path.Combine(cacheDir, ecker ? $"bench-{preset}.sft" : $"bench-{preset}.pt");
         if (File.Exists(path)) return path;
         Directory.CreateDirectory(cacheDir);
         log.Info($"making random-weight '{preset}' checkpoint {path} (once; cached)");
-        var (code, _, err) = PythonProcess.Run(python,
-            [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path], 1, cancel);
+        var (dim, heads, layers) = EckerBench.Size(preset);
+        string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string[] args = ecker
+            ? [Path.Combine(referenceDir, "ecker_reference.py"), "make", "--dim", I(dim), "--heads", I(heads), "--layers", I(layers), "--out", path]
+            : [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path];
+        var (code, _, err) = PythonProcess.Run(python, args, 1, cancel);
         if (code != 0 || !File.Exists(path))
             throw new NativeDependencyException(
                 $"could not make the bench checkpoint with {python} (needs torch): {PythonProcess.LastLine(err)}");

@@ -7,7 +7,7 @@ using VallE.Weights;
 namespace VallE.Cli.Commands;
 
 /// <summary>
-/// <c>valle bench [--preset tiny|small|full] [--checkpoint CKPT] [--frames N] [--text-len 60] [--prompt-frames 225]
+/// <c>valle bench [--preset tiny|small|full|ecker-small|ecker] [--checkpoint CKPT] [--frames N] [--text-len 60] [--prompt-frames 225]
 /// [--threads N] [--weights-dtype f32|bf16|int8] [--torch auto|none|cached|upstream|both] [--json]</c>:
 /// times our CPU engine and the PyTorch references side by side (see <see cref="BenchRun"/>, in
 /// bench/VallE.Benchmarking). This file only parses and validates the options (bad ones are usage errors, exit 2).
@@ -21,7 +21,8 @@ internal static class BenchCommand
         var presetOpt = new Option<string>("--preset")
         {
             HelpName = "P",
-            Description = "Random-weight model: tiny (64/2 layers), small (512 wide, 8 heads, 6 layers), full (1024/16/12, ~1.4 GB).",
+            Description = "Random-weight model: tiny (64/2 layers), small (512 wide, 8 heads, 6 layers), full (1024/16/12, ~1.4 GB); " +
+                "ecker-small (256/4/4) or ecker (1024/16/12), an e-c-k-e-r/vall-e ar+nar .sft.",
             DefaultValueFactory = _ => "small",
         };
         var checkpointOpt = new Option<string?>("--checkpoint")
@@ -32,7 +33,7 @@ internal static class BenchCommand
         var framesOpt = new Option<int?>("--frames")
         {
             HelpName = "N",
-            Description = "Generated AR frames, identical for every implementation (default 150; 50 for full).",
+            Description = "Generated AR frames, identical for every implementation (default 150; 50 for full, 40 for ecker, 75 for ecker-small).",
         };
         var textLenOpt = new Option<int>("--text-len") { HelpName = "S", Description = "Text tokens (with <bos>/<eos>).", DefaultValueFactory = _ => 60 };
         var promptOpt = new Option<int>("--prompt-frames") { HelpName = "T", Description = "Prompt frames (225 = 3 s).", DefaultValueFactory = _ => 225 };

@@ -59,6 +59,35 @@ public class BenchCommandTests
             CancellationToken.None), Throws.InstanceOf<ArgumentOutOfRangeException>());
     }
 
+    [Test]
+    public void EckerSmallEngineOnlyRunPrintsJson()
+    {
+        // The ecker-small preset: ecker_reference.py makes the random 256/4/4 .sft (needs torch), then our EckerModel alone.
+        TorchReference.RequireTorch();
+        string cache = Path.Combine(Path.GetTempPath(), "valle-bench-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = CliRunner.Run("bench", "--preset", "ecker-small", "--torch", "none", "--frames", "4", "--text-len", "8",
+                "--prompt-frames", "10", "--threads", "1", "--bandwidth", "10", "--cache-dir", cache, "--json");
+            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            JsonElement json = JsonDocument.Parse(r.Out).RootElement;
+            Assert.That(json.GetProperty("preset").GetString(), Is.EqualTo("ecker-small"));
+            Assert.That(json.GetProperty("model").GetProperty("family").GetString(), Is.EqualTo("Ecker"));
+            Assert.That(json.GetProperty("model").GetProperty("d_model").GetInt32(), Is.EqualTo(256));
+            JsonElement engine = json.GetProperty("engine");
+            Assert.That(engine.GetProperty("frames").GetInt32(), Is.EqualTo(4), "the stop row never wins: every frame is generated");
+            Assert.That(engine.GetProperty("nar_ms").GetDouble(), Is.GreaterThan(0));
+            // 4 blocks of (3d² + d² + 2·4d·d + 4d·d) f32 + 2 norms each, the final norm, the 1025-row AR head with bias.
+            const long d = 256;
+            Assert.That(json.GetProperty("floor").GetProperty("weight_bytes_per_step").GetInt64(),
+                Is.EqualTo(4 * (16 * d * d * 4 + 2 * d * 4) + d * 4 + 1025 * (d + 1) * 4));
+        }
+        finally
+        {
+            try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+
     private sealed class RecordingLog : IBenchLog
     {
         public List<string> Lines { get; } = [];

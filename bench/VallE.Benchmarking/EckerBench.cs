@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text.Json;
+using VallE.Runtime.Codec;
+using VallE.Runtime.Cpu;
+using VallE.Runtime.Models.Ecker;
+using VallE.Weights;
+using VallE.Weights.NumPy;
+
+namespace VallE.Benchmarking;
+
+/// <summary>
+/// The ecker presets of `valle bench`: a random-weight e-c-k-e-r/vall-e <c>.sft</c> (made by
+/// bench/reference/ecker_reference.py), our <see cref="EckerModel"/> (KV-cached AR, then the NAR levels) against
+/// our PyTorch reference of upstream's algorithm (the full sequence re-run every AR step) and its KV-cached
+/// variant; greedy, the same number of frames everywhere (the file's stop row never wins).
+/// </summary>
+internal static class EckerBench
+{
+    /// <summary>dim / heads / layers of each ecker preset.</summary>
+    public static (int Dim, int Heads, int Layers) Size(string preset) => preset switch
+    {
+        "ecker-small" => (256, 4, 4),
+        _ => (1024, 16, 12),
+    };
+
+    public static bool IsEckerPreset(string preset) => preset.StartsWith("ecker", StringComparison.Ordinal);
+
+    public static void Run(BenchSettings settings, string preset, string checkpointPath, string? referenceDir, string? torchMissing,
+        TextWriter output, IBenchLog log, CancellationToken cancel)
+    {
+        int frames = settings.Frames, threads = settings.Threads;
+        var loadClock = Stopwatch.StartNew();
+        using var checkpoint = ModelCheckpoint.Open(checkpointPath);
+        EckerConfig c = checkpoint.Config.Ecker
+            ?? throw new InvalidInputException($"{checkpointPath} is not an e-c-k-e-r/vall-e checkpoint");
+        using var model = EckerModel.Load(checkpoint, threads, settings.WeightsDType);
+        double loadSeconds = loadClock.Elapsed.TotalSeconds;
+
+        var (text, prompt) = BenchSetup.RandomInputs(settings.TextTokens, settings.PromptFrames, c.PhonemeTokens, c.Levels,
+            c.AudioTokens, settings.Seed);
+        var request = new EckerRequest { PhonemeTokens = text, PromptCodes = prompt, Language = 0, MaxDuration = frames };
+        log.Info($"warming up the engine ({preset}, {threads} threads)");
+        TimeEngine(model, request);
+        cancel.ThrowIfCancellationRequested();
+        log.Info($"engine: {frames} frames");
+        var (engineTiming, engineCodes) = TimeEngine(model, request);
+        if (engineTiming.Frames != frames)
+            log.Warn($"the engine stopped after {engineTiming.Frames} of {frames} frames; the references still run {frames}");
+
+        var references = new List<BenchMeasurement>();
+        var firstDifferent = new List<int?>();
+        string? skipped = settings.Torch == TorchReferences.None ? "--torch none" : torchMissing;
+        if (skipped is null)
+        {
+            string[] variants = settings.Torch switch
+            {
+                TorchReferences.Cached => ["cached"],
+                TorchReferences.Upstream => ["upstream"],
+                _ => ["cached", "upstream"],
+            };
+            string inputs = Path.Combine(Path.GetTempPath(), "valle-bench-" + Guid.NewGuid().ToString("N"));
+            Directory.CreateDirectory(inputs);
+            try
+            {
+                BenchSetup.WriteInputs(inputs, text, prompt);
+                foreach (string variant in variants)
+                {
+                    log.Info($"PyTorch {variant}: {frames} frames");
+                    var (timing, codes) = RunReference(settings.Python, referenceDir!, threads, variant, checkpointPath, inputs, frames, cancel);
+                    references.Add(timing);
+                    firstDifferent.Add(BenchRun.FirstDifferentFrame(engineCodes, codes));
+                }
+            }
+            finally
+            {
+                try { Directory.Delete(inputs, recursive: true); } catch (IOException) { }
+            }
+        }
+
+        double bandwidth = settings.BandwidthGBps ?? BenchRun.MeasureBandwidth(log, threads);
+        int n = settings.TextTokens + settings.PromptFrames + 4 + (c.Langs > 0 ? 2 : 0) + frames;
+        var floor = new DecodeFloor(ArStepWeightBytes(c, settings.WeightsDType), 2L * c.Layers * n * c.Dim * sizeof(float), bandwidth);
+        var report = new BenchReport
+        {
+            Preset = preset,
+            Checkpoint = checkpointPath,
+            Config = checkpoint.Config,
+            WeightsDType = BenchRun.DTypeName(settings.WeightsDType),
+            Threads = threads,
+            TextTokens = settings.TextTokens,
+            PromptFrames = settings.PromptFrames,
+            Frames = frames,
+            Machine = BenchRun.DescribeMachine(),
+            LoadSeconds = loadSeconds,
+            Engine = engineTiming,
+            References = references,
+            FirstDifferentFrame = firstDifferent,
+            Floor = floor,
+            TorchSkipped = skipped,
+        };
+        if (settings.Json) report.WriteJson(output);
+        else report.WriteTable(output, settings.RichTable);
+    }
+
+    /// <summary>
+    /// Bytes one AR decode step reads: per block q|k|v, o, gate|up, down (no biases) and two RMSNorm vectors, the
+    /// final norm, and the <c>AR:0:0</c> head (1025 rows with bias, always float32).
+    /// </summary>
+    internal static long ArStepWeightBytes(EckerConfig c, WeightsDType dtype)
+    {
+        long Linear(long outF, long inF) => dtype switch
+        {
+            WeightsDType.BF16 => outF * inF * 2,
+            WeightsDType.Int8 => outF * inF + outF * 4,
+            _ => outF * inF * 4,
+        };
+        long d = c.Dim, ff = c.FeedForward;
+        long layer = Linear(3 * d, d) + Linear(d, d) + Linear(2 * ff, d) + Linear(d, ff) + 2 * d * 4;
+        return c.Layers * layer + d * 4 + (c.AudioTokens + 1) * (d + 1) * 4;
+    }
+
+    private static (BenchMeasurement Timing, AudioCodes Codes) TimeEngine(EckerModel model, EckerRequest request)
+    {
+        var clock = new StepClock(request.MaxDuration + 2);
+        long start = Stopwatch.GetTimestamp();
+        clock.Start = start;
+        int[] level0 = model.GenerateAr(request, clock);
+        double arMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        long narStart = Stopwatch.GetTimestamp();
+        AudioCodes codes = model.GenerateNar(request, level0);
+        double narMs = Stopwatch.GetElapsedTime(narStart).TotalMilliseconds;
+        double totalMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+        return (new BenchMeasurement("VallE.NET (CPU)", level0.Length, arMs, clock.FirstStepMs, clock.DecodeMsPerStep, narMs, totalMs), codes);
+    }
+
+    private static (BenchMeasurement Timing, AudioCodes Codes) RunReference(string python, string referenceDir, int threads,
+        string variant, string checkpoint, string inputs, int frames, CancellationToken cancel)
+    {
+        string codesPath = Path.Combine(inputs, $"torch-{variant}-codes.npy");
+        var (code, stdout, stderr) = PythonProcess.Run(python,
+        [
+            Path.Combine(referenceDir, "ecker_reference.py"), "--threads", threads.ToString(CultureInfo.InvariantCulture), "run",
+            "--checkpoint", checkpoint,
+            "--text-tokens", Path.Combine(inputs, "text_tokens.npy"),
+            "--prompt-codes", Path.Combine(inputs, "prompt_codes.npy"),
+            "--frames", frames.ToString(CultureInfo.InvariantCulture), "--variant", variant, "--out", codesPath,
+        ], threads, cancel);
+        if (code != 0)
+            throw new InvalidInputException($"PyTorch ecker reference ({variant}) failed: {PythonProcess.LastLine(stderr)}");
+        JsonElement r = JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last()).RootElement;
+        double D(string name) => r.GetProperty(name).GetDouble();
+        var timing = new BenchMeasurement($"PyTorch {variant}", r.GetProperty("frames").GetInt32(), D("ar_ms"),
+            D("first_step_ms"), D("decode_ms_per_step"), D("nar_ms"), D("total_ms"));
+        NpyArray array = Npy.Read(codesPath);
+        return (timing, new AudioCodes(array.ToInt64(), checked((int)array.Shape[0]), checked((int)array.Shape[1])));
+    }
+
+    /// <summary>A timestamp per AR logit row: row 0 ends the prefill, the rest are decode steps.</summary>
+    private sealed class StepClock(int capacity) : IEckerObserver
+    {
+        private readonly long[] _stamps = new long[capacity];
+        private int _count;
+        public long Start;
+
+        public double FirstStepMs => _count > 0 ? Ms(Start, _stamps[0]) : 0;
+        public double DecodeMsPerStep => _count > 1 ? Ms(_stamps[0], _stamps[_count - 1]) / (_count - 1) : 0;
+
+        public void Inputs(EckerPass pass, int index, ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions) { }
+
+        public void Logits(EckerPass pass, int index, ReadOnlySpan<float> logits, int rows, int vocab)
+        {
+            if (pass == EckerPass.Ar && _count < _stamps.Length) _stamps[_count++] = Stopwatch.GetTimestamp();
+        }
+
+        private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
+    }
+}
