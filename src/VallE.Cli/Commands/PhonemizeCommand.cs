@@ -142,14 +142,7 @@ internal static class PhonemizeCommand
         if (symbols) throw new UsageException("--symbols is for --frontend espeak; the vallex front end has its own vocabulary");
         if (!VallexTextFrontEnd.Languages.Contains(language))
             throw new UsageException($"--language '{language}' is not one of the vallex front end's: {string.Join(", ", VallexTextFrontEnd.Languages)}");
-        // Tokenize everything first, so an error leaves no partial output behind.
-        var results = new List<VallexTokens>(texts.Length);
-        foreach (string text in texts)
-        {
-            ctx.Cancellation.ThrowIfCancellationRequested();
-            results.Add(VallexTextFrontEnd.Tokenize(text, language));
-        }
-        foreach (VallexTokens t in results)
+        return TokenizeAll(ctx, texts, text => VallexTextFrontEnd.Tokenize(text, language), t =>
         {
             if (json) ctx.Out.WriteLine(VallexJson(t));
             else
@@ -158,7 +151,19 @@ internal static class PhonemizeCommand
                 ctx.Out.WriteLine(string.Join(' ', t.TokenIds));
                 ctx.Out.WriteLine(string.Join(' ', t.LanguageIds));
             }
+        });
+    }
+
+    /// <summary>Tokenizes every text first, so an error leaves no partial output behind, then writes each result.</summary>
+    private static int TokenizeAll<T>(CliContext ctx, string[] texts, Func<string, T> tokenize, Action<T> write)
+    {
+        var results = new List<T>(texts.Length);
+        foreach (string text in texts)
+        {
+            ctx.Cancellation.ThrowIfCancellationRequested();
+            results.Add(tokenize(text));
         }
+        foreach (T t in results) write(t);
         return ExitCodes.Success;
     }
 
@@ -167,13 +172,7 @@ internal static class PhonemizeCommand
         if (EckerTextFrontEnd.LanguageId(language) < 0)
             throw new UsageException($"--language '{language}' is not one of the ecker front end's: {string.Join(", ", EckerTextFrontEnd.Languages)}");
         var frontEnd = EckerTextFrontEnd.Load(tokenizerPath, lib, data);
-        var results = new List<EckerTokens>(texts.Length);
-        foreach (string text in texts)
-        {
-            ctx.Cancellation.ThrowIfCancellationRequested();
-            results.Add(frontEnd.Tokenize(text, language));
-        }
-        foreach (EckerTokens t in results)
+        return TokenizeAll(ctx, texts, text => frontEnd.Tokenize(text, language), t =>
         {
             if (json) ctx.Out.WriteLine(EckerJson(t));
             else
@@ -181,8 +180,7 @@ internal static class PhonemizeCommand
                 ctx.Out.WriteLine(t.Phonemes);
                 ctx.Out.WriteLine(string.Join(' ', t.TokenIds));
             }
-        }
-        return ExitCodes.Success;
+        });
     }
 
     /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids"}</c>, IPA unescaped.</summary>
