@@ -71,36 +71,11 @@ public static class BenchRun
         if (engineTiming.Frames != frames)
             log.Warn($"the engine stopped after {engineTiming.Frames} of {frames} frames ({stop}); the references still run {frames}");
 
-        var references = new List<BenchMeasurement>();
-        var firstDifferent = new List<int?>();
         string? skipped = settings.Torch == TorchReferences.None ? "--torch none" : torchMissing;
-        if (skipped is null)
-        {
-            string[] variants = settings.Torch switch
-            {
-                TorchReferences.Cached => ["cached"],
-                TorchReferences.Upstream => ["upstream"],
-                _ => ["cached", "upstream"],
-            };
-            string inputs = Path.Combine(Path.GetTempPath(), "valle-bench-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(inputs);
-            try
-            {
-                BenchSetup.WriteInputs(inputs, text, prompt);
-                var runner = new TorchReferenceRunner(python, referenceDir!, threads);
-                foreach (string variant in variants)
-                {
-                    log.Info($"PyTorch {variant}: {frames} frames");
-                    var (timing, codes) = runner.Run(variant, checkpointPath, inputs, enroll, frames, cancel);
-                    references.Add(timing);
-                    firstDifferent.Add(FirstDifferentFrame(engineCodes, codes));
-                }
-            }
-            finally
-            {
-                try { Directory.Delete(inputs, recursive: true); } catch (IOException) { }
-            }
-        }
+        var (references, firstDifferent) = skipped is not null ? ([], [])
+            : RunReferences(settings, new TorchReferenceRunner(python, referenceDir!, threads, "valle_reference.py"), checkpointPath,
+                text, prompt, engineCodes, ["--enroll-len", enroll.ToString(System.Globalization.CultureInfo.InvariantCulture), "--top-k", "1"],
+                log, cancel);
 
         double bandwidth = settings.BandwidthGBps ?? MeasureBandwidth(log, threads);
         var floor = new DecodeFloor(ArStepWeightBytes(config, settings.WeightsDType),
@@ -126,6 +101,42 @@ public static class BenchRun
         };
         if (settings.Json) report.WriteJson(output);
         else report.WriteTable(output, settings.RichTable);
+    }
+
+    /// <summary>
+    /// The PyTorch variants <paramref name="settings"/> asks for, on the same inputs as the engine, each timed and
+    /// compared with the engine's codes (first differing frame, null when equal). Shared by every preset.
+    /// </summary>
+    internal static (List<BenchMeasurement> References, List<int?> FirstDifferent) RunReferences(BenchSettings settings,
+        TorchReferenceRunner runner, string checkpointPath, long[] text, AudioCodes prompt, AudioCodes engineCodes,
+        IReadOnlyList<string> extra, IBenchLog log, CancellationToken cancel)
+    {
+        string[] variants = settings.Torch switch
+        {
+            TorchReferences.Cached => ["cached"],
+            TorchReferences.Upstream => ["upstream"],
+            _ => ["cached", "upstream"],
+        };
+        var references = new List<BenchMeasurement>();
+        var firstDifferent = new List<int?>();
+        string inputs = Path.Combine(Path.GetTempPath(), "valle-bench-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(inputs);
+        try
+        {
+            BenchSetup.WriteInputs(inputs, text, prompt);
+            foreach (string variant in variants)
+            {
+                log.Info($"PyTorch {variant}: {settings.Frames} frames");
+                var (timing, codes) = runner.Run(variant, checkpointPath, inputs, settings.Frames, extra, cancel);
+                references.Add(timing);
+                firstDifferent.Add(FirstDifferentFrame(engineCodes, codes));
+            }
+        }
+        finally
+        {
+            try { Directory.Delete(inputs, recursive: true); } catch (IOException) { }
+        }
+        return (references, firstDifferent);
     }
 
     /// <summary>The caller validates (with its own wording); this only refuses what cannot run.</summary>

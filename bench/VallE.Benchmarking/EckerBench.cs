@@ -1,11 +1,8 @@
 using System.Diagnostics;
-using System.Globalization;
-using System.Text.Json;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cpu;
 using VallE.Runtime.Models.Ecker;
 using VallE.Weights;
-using VallE.Weights.NumPy;
 
 namespace VallE.Benchmarking;
 
@@ -48,35 +45,10 @@ internal static class EckerBench
         if (engineTiming.Frames != frames)
             log.Warn($"the engine stopped after {engineTiming.Frames} of {frames} frames; the references still run {frames}");
 
-        var references = new List<BenchMeasurement>();
-        var firstDifferent = new List<int?>();
         string? skipped = settings.Torch == TorchReferences.None ? "--torch none" : torchMissing;
-        if (skipped is null)
-        {
-            string[] variants = settings.Torch switch
-            {
-                TorchReferences.Cached => ["cached"],
-                TorchReferences.Upstream => ["upstream"],
-                _ => ["cached", "upstream"],
-            };
-            string inputs = Path.Combine(Path.GetTempPath(), "valle-bench-" + Guid.NewGuid().ToString("N"));
-            Directory.CreateDirectory(inputs);
-            try
-            {
-                BenchSetup.WriteInputs(inputs, text, prompt);
-                foreach (string variant in variants)
-                {
-                    log.Info($"PyTorch {variant}: {frames} frames");
-                    var (timing, codes) = RunReference(settings.Python, referenceDir!, threads, variant, checkpointPath, inputs, frames, cancel);
-                    references.Add(timing);
-                    firstDifferent.Add(BenchRun.FirstDifferentFrame(engineCodes, codes));
-                }
-            }
-            finally
-            {
-                try { Directory.Delete(inputs, recursive: true); } catch (IOException) { }
-            }
-        }
+        var (references, firstDifferent) = skipped is not null ? ([], [])
+            : BenchRun.RunReferences(settings, new TorchReferenceRunner(settings.Python, referenceDir!, threads, "ecker_reference.py"),
+                checkpointPath, text, prompt, engineCodes, [], log, cancel);
 
         double bandwidth = settings.BandwidthGBps ?? BenchRun.MeasureBandwidth(log, threads);
         int n = settings.TextTokens + settings.PromptFrames + 4 + (c.Langs > 0 ? 2 : 0) + frames;
@@ -132,28 +104,6 @@ internal static class EckerBench
         double narMs = Stopwatch.GetElapsedTime(narStart).TotalMilliseconds;
         double totalMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         return (new BenchMeasurement("VallE.NET (CPU)", level0.Length, arMs, clock.FirstStepMs, clock.DecodeMsPerStep, narMs, totalMs), codes);
-    }
-
-    private static (BenchMeasurement Timing, AudioCodes Codes) RunReference(string python, string referenceDir, int threads,
-        string variant, string checkpoint, string inputs, int frames, CancellationToken cancel)
-    {
-        string codesPath = Path.Combine(inputs, $"torch-{variant}-codes.npy");
-        var (code, stdout, stderr) = PythonProcess.Run(python,
-        [
-            Path.Combine(referenceDir, "ecker_reference.py"), "--threads", threads.ToString(CultureInfo.InvariantCulture), "run",
-            "--checkpoint", checkpoint,
-            "--text-tokens", Path.Combine(inputs, "text_tokens.npy"),
-            "--prompt-codes", Path.Combine(inputs, "prompt_codes.npy"),
-            "--frames", frames.ToString(CultureInfo.InvariantCulture), "--variant", variant, "--out", codesPath,
-        ], threads, cancel);
-        if (code != 0)
-            throw new InvalidInputException($"PyTorch ecker reference ({variant}) failed: {PythonProcess.LastLine(stderr)}");
-        JsonElement r = JsonDocument.Parse(stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last()).RootElement;
-        double D(string name) => r.GetProperty(name).GetDouble();
-        var timing = new BenchMeasurement($"PyTorch {variant}", r.GetProperty("frames").GetInt32(), D("ar_ms"),
-            D("first_step_ms"), D("decode_ms_per_step"), D("nar_ms"), D("total_ms"));
-        NpyArray array = Npy.Read(codesPath);
-        return (timing, new AudioCodes(array.ToInt64(), checked((int)array.Shape[0]), checked((int)array.Shape[1])));
     }
 
     /// <summary>A timestamp per AR logit row: row 0 ends the prefill, the rest are decode steps.</summary>

@@ -7,10 +7,11 @@ using VallE.Weights.NumPy;
 namespace VallE.Benchmarking;
 
 /// <summary>
-/// Times bench/reference/valle_reference.py (PyTorch): "upstream" is upstream's algorithm (the whole sequence
-/// recomputed every AR step), "cached" the same model with a KV cache. Each returns its codes for comparison.
+/// Times one of our PyTorch references in bench/reference (<paramref name="script"/>: valle_reference.py or
+/// ecker_reference.py, same command line and JSON): "upstream" is upstream's algorithm (the whole sequence recomputed
+/// every AR step), "cached" the same model with a KV cache. Each returns its codes for comparison.
 /// </summary>
-internal sealed class TorchReferenceRunner(string python, string referenceDir, int threads)
+internal sealed class TorchReferenceRunner(string python, string referenceDir, int threads, string script)
 {
     public static bool IsAvailable(string python, CancellationToken cancel, out string why)
     {
@@ -27,22 +28,22 @@ internal sealed class TorchReferenceRunner(string python, string referenceDir, i
         }
     }
 
-    public (BenchMeasurement Timing, AudioCodes Codes) Run(string variant, string checkpoint, string inputs, int enroll,
-        int frames, CancellationToken cancel)
+    /// <param name="extra">the script's own arguments (valle: the enrolled length and greedy top-k).</param>
+    public (BenchMeasurement Timing, AudioCodes Codes) Run(string variant, string checkpoint, string inputs, int frames,
+        IReadOnlyList<string> extra, CancellationToken cancel)
     {
         string codesPath = Path.Combine(inputs, $"torch-{variant}-codes.npy");
         string I(int v) => v.ToString(CultureInfo.InvariantCulture);
         var (code, stdout, stderr) = PythonProcess.Run(python,
         [
-            Path.Combine(referenceDir, "valle_reference.py"), "--threads", I(threads), "run",
+            Path.Combine(referenceDir, script), "--threads", I(threads), "run",
             "--checkpoint", checkpoint,
             "--text-tokens", Path.Combine(inputs, "text_tokens.npy"),
             "--prompt-codes", Path.Combine(inputs, "prompt_codes.npy"),
-            "--enroll-len", I(enroll), "--frames", I(frames), "--variant", variant, "--top-k", "1",
-            "--out", codesPath,
+            "--frames", I(frames), "--variant", variant, "--out", codesPath, .. extra,
         ], threads, cancel);
         if (code != 0)
-            throw new InvalidInputException($"PyTorch reference ({variant}) failed: {PythonProcess.LastLine(stderr)}");
+            throw new InvalidInputException($"PyTorch reference {script} ({variant}) failed: {PythonProcess.LastLine(stderr)}");
         string json = stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Last();
         JsonElement r = JsonDocument.Parse(json).RootElement;
         double D(string name) => r.GetProperty(name).GetDouble();

@@ -184,39 +184,29 @@ internal static class PhonemizeCommand
     }
 
     /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids"}</c>, IPA unescaped.</summary>
-    internal static string EckerJson(EckerTokens t)
-    {
-        var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
-        using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, options))
-        {
-            json.WriteStartObject();
-            json.WriteString("text", t.Text);
-            json.WriteString("phonemes", t.Phonemes);
-            json.WriteStartArray("token_ids");
-            foreach (int id in t.TokenIds) json.WriteNumberValue(id);
-            json.WriteEndArray();
-            json.WriteEndObject();
-        }
-        return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
-    }
+    internal static string EckerJson(EckerTokens t) => TokensJson(t.Text, t.Phonemes, t.TokenIds, languageIds: null);
 
     /// <summary>One line of JSON: <c>{"text", "phonemes", "token_ids", "language_ids"}</c>, IPA unescaped.</summary>
-    internal static string VallexJson(VallexTokens t)
+    internal static string VallexJson(VallexTokens t) => TokensJson(t.Text, t.Phonemes, t.TokenIds, t.LanguageIds);
+
+    private static string TokensJson(string text, string phonemes, IEnumerable<int> tokenIds, IEnumerable<int>? languageIds)
     {
         var options = new JsonWriterOptions { Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping, Indented = false };
         using var buffer = new MemoryStream();
         using (var json = new Utf8JsonWriter(buffer, options))
         {
             json.WriteStartObject();
-            json.WriteString("text", t.Text);
-            json.WriteString("phonemes", t.Phonemes);
+            json.WriteString("text", text);
+            json.WriteString("phonemes", phonemes);
             json.WriteStartArray("token_ids");
-            foreach (int id in t.TokenIds) json.WriteNumberValue(id);
+            foreach (int id in tokenIds) json.WriteNumberValue(id);
             json.WriteEndArray();
-            json.WriteStartArray("language_ids");
-            foreach (int id in t.LanguageIds) json.WriteNumberValue(id);
-            json.WriteEndArray();
+            if (languageIds is not null)
+            {
+                json.WriteStartArray("language_ids");
+                foreach (int id in languageIds) json.WriteNumberValue(id);
+                json.WriteEndArray();
+            }
             json.WriteEndObject();
         }
         return System.Text.Encoding.UTF8.GetString(buffer.ToArray());
