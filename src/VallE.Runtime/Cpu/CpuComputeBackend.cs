@@ -17,7 +17,7 @@ public sealed class CpuComputeBackend : IComputeBackend
 {
     private readonly bool _ownsPool;
     private readonly AttentionJob _attention;
-    private Segment[] _decodeSegments = [];
+    private Segment[] _segments = [];
     private float[] _sampleRow = [];
 
     /// <param name="pool">the worker threads, ISA and attention settings the ops run with.</param>
@@ -198,7 +198,6 @@ public sealed class CpuComputeBackend : IComputeBackend
     {
         var kv = Own<CpuKvCache>(cache);
         int d = CheckAttention(kv, layer, heads, qkv, output);
-        int maxKeys = 0;
         var list = EnsureSegments(segments.Length);
         var q = F(qkv);
         for (int i = 0; i < segments.Length; i++)
@@ -211,12 +210,11 @@ public sealed class CpuComputeBackend : IComputeBackend
             var c = kv.Caches[s.Slot];
             list[i] = new Segment(c, s.Row, s.Start, s.Length, s.TextLength, s.Causal);
             WriteKeysValues(c, layer, q, s.Row, s.Start, s.Length, d);
-            maxKeys = Math.Max(maxKeys, s.Start + s.Length);
         }
         var o = (CpuTensor)output.Tensor;
         var t = (CpuTensor)qkv.Tensor;
         _attention.Run(new AttentionShape(layer, d, heads), list.AsSpan(0, segments.Length), t.Floats, (int)qkv.Offset, o.Floats,
-            (int)output.Offset, qkv.Count, Math.Max(maxKeys, kv.Capacity));
+            (int)output.Offset, qkv.Count, kv.Capacity);   // segments end within the capacity (checked above)
     }
 
     public void AttentionDecode(DeviceKvCache cache, int layer, int heads, TensorRows qkv, ReadOnlySpan<int> slots, TensorRows lengths, TensorRows output)
@@ -265,8 +263,8 @@ public sealed class CpuComputeBackend : IComputeBackend
 
     private Segment[] EnsureSegments(int count)
     {
-        if (_decodeSegments.Length < count) _decodeSegments = new Segment[Math.Max(count, 2 * _decodeSegments.Length)];
-        return _decodeSegments;
+        if (_segments.Length < count) _segments = new Segment[Math.Max(count, 2 * _segments.Length)];
+        return _segments;
     }
 
     private static int CheckAttention(CpuKvCache kv, int layer, int heads, TensorRows qkv, TensorRows output)
