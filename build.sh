@@ -171,6 +171,10 @@ run_tests() {
     case "$pkg" in skipped*) echo "  - PackageConsumer: ${pkg#skipped: }" >&2 ;; esac
     [ "$ns" -eq 0 ] || echo "  - C ABI (tests/Native): $ns (reason above: [native] skipped ...)" >&2
   fi
+  if [ "$(get failed)" != "0" ]; then
+    log "failed tests (NUnit), with their messages:"
+    python3 "$ROOT/tools/trx_failures.py" "$trx" >&2 || true
+  fi
   echo "$passed passed, $failed failed, $skipped skipped"
   return "$rc"
 }
