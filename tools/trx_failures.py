@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 NS = "{http://microsoft.com/schemas/VisualStudio/TeamTest/2010}"
 MESSAGE_LINES = 12
 STACK_LINES = 6
+MAX_TESTS = 30
 
 
 def clip(text, lines):
@@ -19,7 +20,7 @@ def clip(text, lines):
 def main(path):
     root = ET.parse(path).getroot()
     failed = [r for r in root.iter(NS + "UnitTestResult") if r.get("outcome") in ("Failed", "Error", "Timeout", "Aborted")]
-    for result in failed:
+    for result in failed[:MAX_TESTS]:
         print(f"  - {result.get('testName')} ({result.get('outcome')}, {result.get('duration')})")
         info = result.find(f"{NS}Output/{NS}ErrorInfo")
         if info is None:
@@ -28,6 +29,8 @@ def main(path):
             print(f"      {line}")
         for line in clip(info.findtext(NS + "StackTrace"), STACK_LINES):
             print(f"      {line}")
+    if len(failed) > MAX_TESTS:
+        print(f"  ... and {len(failed) - MAX_TESTS} more (the .trx file has them all)")
     return 0
 
 
