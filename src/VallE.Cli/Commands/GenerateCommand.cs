@@ -85,6 +85,8 @@ internal static class GenerateCommand
                 if (continual) throw new UsageException("--continual is lifeiteng VALL-E's continual(); this is an e-c-k-e-r/vall-e checkpoint");
                 if (enroll is not null || parse.GetValue(promptLangOpt) is not null)
                     throw new UsageException("--enroll-tokens and --prompt-language are VALL-E X options; an e-c-k-e-r/vall-e checkpoint takes --text-language only");
+                if (sampling.RepetitionWindowGiven(parse))
+                    throw new UsageException("--repetition-window is a VALL-E option: e-c-k-e-r/vall-e's repetition penalty covers every earlier token (see --repetition-penalty-decay)");
                 if (deviceKind == DeviceKind.Cuda)
                     throw new UsageException("e-c-k-e-r/vall-e models run on the CPU only for now (no CUDA RmsNorm/Rope/GatedGelu kernels yet); drop --device cuda");
                 return ecker.Generate(ctx, parse, checkpoint, eckerConfig, text, prompt, textLanguage, samplingOptions, maxFrames, engineOptions, output);

@@ -67,6 +67,9 @@ internal sealed class SamplingCliOptions
         return s;
     }
 
+    /// <summary>Whether --repetition-window was on the command line (e-c-k-e-r/vall-e has no window: it is refused there).</summary>
+    public bool RepetitionWindowGiven(ParseResult parse) => parse.GetResult(_repetitionWindow) is { Implicit: false };
+
     /// <summary>--max-duration as a frame budget, or null for the model's own limit.</summary>
     public int? MaxFrames(ParseResult parse)
     {

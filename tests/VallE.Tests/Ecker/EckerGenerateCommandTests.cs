@@ -102,7 +102,8 @@ public sealed class EckerGenerateCommandTests
     {
         using var tmp = TestPaths.CreateTempDir();
         string[] sampled = ["--temperature", "1.0", "--top-k", "64", "--top-p", "0.95", "--min-p", "0.01", "--repetition-penalty", "1.2",
-            "--repetition-window", "8", "--nar-temperature", "0.7", "--max-duration", "0.4"];
+            "--repetition-penalty-decay", "0.5", "--length-penalty", "0.1", "--nar-temperature", "0.7", "--min-nar-temperature", "0.2",
+            "--max-duration", "0.4"];
         var a = CliRunner.Run(Args("arnar_d64", tmp.File("a.npy"), [.. sampled, "--seed", "11"]));
         var b = CliRunner.Run(Args("arnar_d64", tmp.File("b.npy"), [.. sampled, "--seed", "11"]));
         var c = CliRunner.Run(Args("arnar_d64", tmp.File("c.npy"), [.. sampled, "--seed", "12"]));
@@ -128,17 +129,19 @@ public sealed class EckerGenerateCommandTests
         };
         using var ckpt = ModelCheckpoint.Open(Fixture("arnar_d64", "fp32.sft"));
         using var model = EckerModel.Load(ckpt, threads: 2);
-        var greedy = new SamplingOptions { Temperature = 0f, Seed = 5 };
         var argmax = model.Generate(request).Span.ToArray();
         Assert.That(argmax, Is.EqualTo(Expected("arnar_d64")));
-        Assert.That(model.Generate(request with { Sampling = greedy, NarSampling = greedy }).Span.ToArray(), Is.EqualTo(argmax));
+        // Greedy through the sampler (temperature 0, every filter on) is the argmax path.
+        var greedy = new EckerSamplingOptions { ArTemperature = 0f, TopK = 5, TopP = 0.5f, MinP = 0.2f, Seed = 5 };
+        Assert.That(model.Generate(request with { Sampling = greedy }).Span.ToArray(), Is.EqualTo(argmax));
+        Assert.That(model.Generate(request with { Sampling = EckerSamplingOptions.Greedy }).Span.ToArray(), Is.EqualTo(argmax));
 
-        var sampled = new SamplingOptions { Temperature = 1f, TopK = 100, Seed = 21 };
-        var first = model.Generate(request with { Sampling = sampled, NarSampling = sampled with { Temperature = 0.5f } });
-        var again = model.Generate(request with { Sampling = sampled, NarSampling = sampled with { Temperature = 0.5f } });
+        var sampled = new EckerSamplingOptions { ArTemperature = 1f, NarTemperature = 0.5f, TopK = 100, Seed = 21 };
+        var first = model.Generate(request with { Sampling = sampled });
+        var again = model.Generate(request with { Sampling = sampled });
         Assert.That(again.Span.ToArray(), Is.EqualTo(first.Span.ToArray()));
-        // The NAR sampler alone changes levels 1.. only: level 0 stays the AR's.
-        var narOnly = model.Generate(request with { NarSampling = sampled });
+        // The NAR temperature alone changes levels 1.. only: level 0 stays the AR's.
+        var narOnly = model.Generate(request with { Sampling = sampled with { ArTemperature = 0f, NarTemperature = 1f } });
         Assert.That(narOnly.Frames, Is.EqualTo(6));
         for (int t = 0; t < narOnly.Frames; t++) Assert.That(narOnly[t, 0], Is.EqualTo(argmax[t * 8]));
         Assert.That(narOnly.Span.ToArray(), Is.Not.EqualTo(argmax));
@@ -167,6 +170,68 @@ public sealed class EckerGenerateCommandTests
         Assert.That(r.ExitCode, Is.EqualTo(3), r.ToString());
         Assert.That(r.Err, Does.Contain("phoneme token 999"));
         Assert.That(File.Exists(o), Is.False);
+    }
+
+    /// <summary>Upstream's sampler flags: bad values and options upstream does not apply are usage errors (exit 2), before loading.</summary>
+    [Test]
+    public void SamplerFlagRefusals()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        string o = tmp.File("out.npy");
+        foreach (var (args, message) in new (string[], string)[]
+                 {
+                     (["--repetition-window", "4"], "--repetition-window is a VALL-E option"),
+                     (["--repetition-penalty", "0"], "--repetition-penalty 0 must be a finite number > 0"),
+                     (["--top-p", "1.5"], "--top-p 1.5 must be in [0, 1]"),
+                     (["--min-p", "2"], "--min-p 2 must be in [0, 1]"),
+                     (["--temperature", "-0.5"], "--temperature -0.5 must be a finite number >= 0"),
+                     (["--nar-temperature", "-1"], "--nar-temperature -1 must be a finite number >= 0"),
+                     (["--min-ar-temperature", "-0.1"], "--min-ar-temperature -0.1 must be a finite number >= 0"),
+                     (["--min-nar-temperature", "-2"], "--min-nar-temperature -2 must be a finite number >= 0"),
+                 })
+        {
+            var r = CliRunner.Run(Args("arnar_d64", o, args));
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+            Assert.That(r.Err, Does.Contain(message));
+        }
+        foreach (var (args, message) in new (string[], string)[]
+                 {
+                     (["--repetition-penalty", "1.2"], "do not apply to --mode nar-len"),
+                     (["--repetition-penalty-decay", "0.5"], "do not apply to --mode nar-len"),
+                     (["--length-penalty", "0.5"], "--length-penalty applies to the AR only"),
+                 })
+        {
+            var r = CliRunner.Run(Args("narlen_d96", o, ["--mode", "nar-len", "--length", "16", .. args]));
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+            Assert.That(r.Err, Does.Contain(message));
+        }
+        Assert.That(File.Exists(o), Is.False);
+
+        string dir = TestPaths.RequireShared("valle", "valle-tiny");
+        foreach (string flag in new[] { "--length-penalty", "--repetition-penalty-decay", "--min-ar-temperature", "--min-nar-temperature" })
+        {
+            var r = CliRunner.Run(["generate", "--checkpoint", Path.Combine(dir, "checkpoint.pt"), "--text-tokens", Path.Combine(dir, "text_tokens.npy"),
+                "--prompt-codes", Path.Combine(dir, "prompt_codes.npy"), "--codes-out", o, flag, "0.5"]);
+            Assert.That(r.ExitCode, Is.EqualTo(2), r.ToString());
+            Assert.That(r.Err, Does.Contain($"{flag} is an e-c-k-e-r/vall-e option"));
+        }
+    }
+
+    /// <summary>NAR-len samples its demasking as upstream (the AR temperature, annealed to 0 at the last step): seeded, reproducible.</summary>
+    [Test]
+    public void NarLenSamplingIsSeededAndTemperatureZeroStaysGreedy()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        string[] narLen = ["--mode", "nar-len", "--length", "16", "--demask-steps", "8", "--text-language", "de", "--top-k", "50", "--min-p", "0.05"];
+        var a = CliRunner.Run(Args("narlen_d96", tmp.File("a.npy"), [.. narLen, "--seed", "5", "--min-ar-temperature", "0.5"]));
+        var b = CliRunner.Run(Args("narlen_d96", tmp.File("b.npy"), [.. narLen, "--seed", "5", "--min-ar-temperature", "0.5"]));
+        var greedy = CliRunner.Run(Args("narlen_d96", tmp.File("g.npy"), [.. narLen, "--temperature", "0"]));
+        Assert.That((a.ExitCode, b.ExitCode, greedy.ExitCode), Is.EqualTo((0, 0, 0)), $"{a}\n{b}\n{greedy}");
+        var codes = Written(tmp.File("a.npy"), out _);
+        Assert.That(Written(tmp.File("b.npy"), out _), Is.EqualTo(codes));
+        Assert.That(codes, Is.Not.EqualTo(Expected("narlen_d96")), "temperature 1 (the CLI default) samples the demasking");
+        // top-k / min-p never remove the argmax, and the score's renormalisation did not change the greedy fixture's order.
+        Assert.That(Written(tmp.File("g.npy"), out _), Is.EqualTo(Expected("narlen_d96")));
     }
 
     [Test]

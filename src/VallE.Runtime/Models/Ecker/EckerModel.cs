@@ -62,23 +62,21 @@ public sealed record EckerRequest
     /// <summary>NAR levels to fill after the AR (upstream's <c>max_levels</c>, CLI default 7); levels above stay 0.</summary>
     public int MaxLevels { get; init; } = 7;
     /// <summary>
-    /// How the AR picks each level-0 token (<see cref="TokenSampler"/>, stream 0, one step per AR step; the repetition
-    /// penalty looks at the tokens generated so far). Null: greedy (argmax), as upstream's <c>ar_temperature=0</c>.
+    /// How every stage picks its tokens (<see cref="EckerSampler"/>, upstream's <c>Base.sample</c>): the AR with
+    /// <see cref="EckerSamplingOptions.ArTemperature"/> (draws at step = AR step, stream 0), the NAR levels with
+    /// <see cref="EckerSamplingOptions.NarTemperature"/> (step = frame, stream = level), NAR-len demasking with the AR
+    /// temperature annealed by <c>1 − t</c> (step = frame, stream <see cref="EckerSampler.DemaskStream"/>). Null: greedy
+    /// everywhere (argmax of the raw logits), as upstream with both temperatures 0 and default filters.
     /// </summary>
-    public SamplingOptions? Sampling { get; init; }
-    /// <summary>
-    /// How the NAR picks the codes of levels 1.. (upstream's <c>nar_temperature</c> with the same filters): one
-    /// <see cref="TokenSampler"/> per level, stream = level, one step per frame. Null: greedy (argmax, upstream's default
-    /// <c>nar_temperature=0</c>).
-    /// </summary>
-    public SamplingOptions? NarSampling { get; init; }
+    public EckerSamplingOptions? Sampling { get; init; }
 }
 
 /// <summary>
 /// An e-c-k-e-r/vall-e model (<c>ar+nar-llama-8</c> family), written once over <see cref="IComputeBackend"/>
 /// operations (<see cref="EckerTransformer"/>): the AR for level 0 with a KV cache (one prefill over
 /// <c>phn ⟨sep⟩ lang ⟨sep⟩ rvq 0 ⟨sep⟩ prompt ⟨sep⟩</c>, then one row per step; only the response positions advance),
-/// then one NAR pass per level. Greedy (argmax) decoding; see docs/ecker.md for what is not implemented yet.
+/// then one NAR pass per level. Greedy (argmax) unless the request carries <see cref="EckerSamplingOptions"/>; see
+/// docs/ecker.md for what is not implemented yet.
 /// <code>
 /// using var checkpoint = ModelCheckpoint.Open("ar+nar-llama-8.sft");
 /// using var model = EckerModel.Load(checkpoint);
@@ -201,7 +199,7 @@ public sealed class EckerModel : IDisposable
 
     /// <summary>
     /// Level 0: up to <see cref="EckerRequest.MaxDuration"/> steps, each appending the argmax (or, with
-    /// <see cref="EckerRequest.Sampling"/>, a seeded <see cref="TokenSampler"/> draw) of the <c>AR:0:0</c> head, ending after the stop token (1024, not kept). One prefill, then one row per step over the
+    /// <see cref="EckerRequest.Sampling"/>, <see cref="EckerSampler.SampleAr"/> over the tokens so far) of the <c>AR:0:0</c> head, ending after the stop token (1024, not kept). One prefill, then one row per step over the
     /// KV cache; upstream re-runs the whole sequence each step, which gives the same causal result.
     /// </summary>
     public int[] GenerateAr(EckerRequest request, IEckerObserver? observer = null, CancellationToken cancellation = default)
@@ -228,12 +226,12 @@ public sealed class EckerModel : IDisposable
         b.Linear(_w.Classifiers[head], x.Slice(n - 1, 1), logits.All);
 
         var tokens = new List<int>();
-        var sampler = request.Sampling is { } options ? new TokenSampler(options, vocab, stream: 0) : null;
+        var sampler = request.Sampling is { } options ? new EckerSampler(options, vocab) : null;
         for (int step = 0; ; step++)
         {
             b.Read(logits.All, host);
             observer?.Logits(EckerPass.Ar, step, host, 1, vocab);
-            int token = sampler is null ? TokenSampler.ArgMax(host) : sampler.Sample(host, CollectionsMarshal.AsSpan(tokens));
+            int token = sampler is null ? TokenSampler.ArgMax(host) : sampler.SampleAr(host, CollectionsMarshal.AsSpan(tokens), c.StopToken, (ulong)step);
             if (token == c.StopToken) break;
             tokens.Add(token);
             if (step + 1 >= steps) break;
@@ -254,8 +252,9 @@ public sealed class EckerModel : IDisposable
     /// <summary>
     /// Levels 1..<see cref="EckerRequest.MaxLevels"/> (at most levels - 1), one full pass each: the output segment sums
     /// <c>resps_emb[l + 1](code[:, l])</c> over the levels known so far, the prompt its first <c>level</c> levels; the
-    /// <c>NAR:{level-1}:{level}</c> head's argmax over the last T rows is the new level. Masks: causal unless the
-    /// file says <c>noncausal_masks</c>.
+    /// <c>NAR:{level-1}:{level}</c> head's argmax over the last T rows (or, with <see cref="EckerRequest.Sampling"/>,
+    /// <see cref="EckerSampler.SampleNar"/> with the level below as the penalty's history) is the new level. Masks: causal
+    /// unless the file says <c>noncausal_masks</c>.
     /// </summary>
     public AudioCodes GenerateNar(EckerRequest request, int[] level0, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
@@ -271,6 +270,9 @@ public sealed class EckerModel : IDisposable
         }
         if (frames == 0) return new AudioCodes(codes, 0, levels);
         int last = Math.Min(request.MaxLevels, levels - 1);
+        var sampler = request.Sampling is { } options ? new EckerSampler(options, c.AudioTokens) : null;
+        var previous = new int[frames];
+        var picked = new int[frames];
         for (int level = 1; level <= last; level++)
         {
             var ids = new int[frames * level];
@@ -292,11 +294,15 @@ public sealed class EckerModel : IDisposable
             var host = new float[frames * vocab];
             b.Read(logits.All, host);
             observer?.Logits(EckerPass.Nar, level, host, frames, vocab);
-            var sampler = request.NarSampling is { } options ? new TokenSampler(options, vocab, stream: (uint)level) : null;
-            for (int t = 0; t < frames; t++)
-                codes[t * levels + level] = sampler is null
-                    ? TokenSampler.ArgMax(host.AsSpan(t * vocab, vocab))
-                    : sampler.Sample(host.AsSpan(t * vocab, vocab), []);
+            if (sampler is null)
+            {
+                for (int t = 0; t < frames; t++) codes[t * levels + level] = TokenSampler.ArgMax(host.AsSpan(t * vocab, vocab));
+                continue;
+            }
+            // Upstream's NAR history is the level below (prev_list[:, -1]).
+            for (int t = 0; t < frames; t++) previous[t] = (int)codes[t * levels + level - 1];
+            sampler.SampleNar(host, previous, level, picked);
+            for (int t = 0; t < frames; t++) codes[t * levels + level] = picked[t];
         }
         return new AudioCodes(codes, frames, levels);
     }
@@ -367,12 +373,15 @@ public sealed class EckerModel : IDisposable
     }
 
     /// <summary>
-    /// Upstream's <c>forward_nar_masked</c>, greedy: all <paramref name="length"/> tokens start masked (1024) with
+    /// Upstream's <c>forward_nar_masked</c>: all <paramref name="length"/> tokens start masked (1024) with
     /// score 1. Step s of S, t = s/(S-1): the k = clamp(int(cos(tπ/2)·T), 1, T−s) lowest scores are masked again; a
     /// conditional pass and a null pass (phonemes [1, 2], no prompt) give logits over the <c>NAR:0:0</c> head;
     /// guided = null + (cond − null)·max(strength, 2.5), rescaled by <c>r·std(cond)/std(guided) + 1 − r</c> (std over
     /// the whole [T, V] slice, Bessel-corrected); masked positions take the argmax; every score becomes the softmax
-    /// probability of its argmax.
+    /// probability of its argmax. With <see cref="EckerRequest.Sampling"/>, as upstream's annealed sampling: each row
+    /// goes through the sampler's filters; the score is the argmax's probability of the filtered row at temperature 0,
+    /// and masked positions draw at temperature <c>ArTemperature · (1 − t)</c> (so the last step is greedy). Upstream's
+    /// repetition penalty fails here (it indexes the mask token 1024 in the 1024-class head), so it is refused.
     /// </summary>
     public int[] Demask(EckerRequest request, int length, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
@@ -388,6 +397,13 @@ public sealed class EckerModel : IDisposable
         var table = _w.Resps[c.Levels];
         bool causal = !c.NoncausalMasks;
         var guided = new float[T * V];
+        var sampling = request.Sampling;
+        if (sampling is { RepetitionPenalty: not 1f })
+            throw new InvalidInputException("NAR-len demasking has no repetition penalty: upstream's fails on the mask token (1024) in its 1024-class head")
+            {
+                Setting = nameof(EckerSamplingOptions.RepetitionPenalty),
+            };
+        var sampler = sampling is null ? null : new EckerSampler(sampling, V);
         for (int s = 0; s < steps; s++)
         {
             double t = steps == 1 ? 0 : (double)s / (steps - 1);
@@ -404,14 +420,23 @@ public sealed class EckerModel : IDisposable
             double factor = rescale * Std(cond) / Std(guided) + (1 - rescale);
             for (int i = 0; i < guided.Length; i++) guided[i] = (float)(guided[i] * factor);
             observer?.Logits(EckerPass.DemaskCfg, s, guided, T, V);
+            // Upstream's annealed_sampling (on by default): the temperature falls linearly to 0 at the last step.
+            float temperature = sampling is null ? 0f : sampling.ArTemperature * (float)(1 - t);
             for (int i = 0; i < T; i++)
             {
                 var row = guided.AsSpan(i * V, V);
-                int best = TokenSampler.ArgMax(row);
-                double max = row[best], sum = 0;
-                foreach (float v in row) sum += Math.Exp(v - max);
-                scores[i] = (float)(1 / sum);
-                if (masked[i]) tokens[i] = best;
+                if (sampler is null)
+                {
+                    int best = TokenSampler.ArgMax(row);
+                    scores[i] = EckerSampler.ArgMaxProbability(row, best);
+                    if (masked[i]) tokens[i] = best;
+                    continue;
+                }
+                sampler.Filter(row, [], T, i, stopToken: -1);
+                (int argmax, scores[i]) = EckerSampler.ArgMaxScore(row, sampling!.MinArTemperature);
+                if (!masked[i]) continue;
+                EckerSampler.Temper(row, temperature, sampling.MinArTemperature);
+                tokens[i] = temperature > 0f ? sampler.Pick(row, temperature, (ulong)i, EckerSampler.DemaskStream(s)) : argmax;
             }
         }
         return tokens;
