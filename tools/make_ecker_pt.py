@@ -10,7 +10,7 @@ Our own generator (not upstream code). The structures follow what upstream (e-c-
 The .sft is parsed here without the safetensors package (8-byte header length, JSON header, raw little-endian data).
 
 Usage: make_ecker_pt.py FIXTURE.sft OUT_DIR -> OUT_DIR/{fp32.pt, bf16.pt, f16.pt, path.pt, prefixed.pt, state.pth,
-       lora.pt, bare.pt, loraconfig.pt}
+       lora.pt, bare.pt, loraconfig.pt, odd.pt, mismatch.pt}
 """
 import json
 import pathlib
@@ -67,6 +67,11 @@ def main(argv):
     # A LoRA export (export_lora): "config" is the LoRA's config.
     lora = {"model.layers.0.self_attn.q_proj.parametrizations.weight.0.lora_A": torch.zeros(4, 64)}
     torch.save({"module": lora, "config": {"name": "lora", "rank": 4, "alpha": 4, "training": False}}, out / "loraconfig.pt")
+    # Values JSON has no form for, in the config and userdata: they must load (config) or be carried as null.
+    odd = dict(config, loss_factors={"text": float("inf"), 3: float("nan")}, kwargs={"shape": (1, 2)})
+    torch.save(export(sd, config=odd, userdata=dict(userdata, probe=torch.zeros(2))), out / "odd.pt")
+    # A config that does not describe the tensors: a layout error, not a crash.
+    torch.save(export(sd, config=dict(config, size=dict(config["size"], dim=128))), out / "mismatch.pt")
     # torch.save(model.state_dict()): tensors only.
     torch.save(sd, out / "bare.pt")
 

@@ -26,8 +26,17 @@ public static class PyJson
     public static string Serialize(object? value, string where)
     {
         var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, MaxDepth = 1000 }))
-            Write(json, value, buffer, where);
+        try
+        {
+            using (var json = new Utf8JsonWriter(buffer, new JsonWriterOptions { SkipValidation = false, MaxDepth = 1000 }))
+                Write(json, value, buffer, where);
+        }
+        catch (Exception e) when (e is ArgumentException or InvalidOperationException)
+        {
+            // A string that is not valid UTF-16 or nesting the writer refuses: the file's data, not our bug.
+            throw new InvalidInputException($"{where}: cannot be written as JSON: {e.Message}", e);
+        }
+        if (buffer.Length > MaxChars) throw new InvalidInputException($"{where}: more than {MaxChars} bytes as JSON (not a model config)");
         return Encoding.UTF8.GetString(buffer.GetBuffer(), 0, (int)buffer.Length);
     }
 

@@ -168,6 +168,23 @@ public sealed class EckerConvertTests
         AssertBitIdentical(sft, prefixed);
     }
 
+    [Test]
+    public void OddConfigValuesLoadAndAMismatchedConfigIsALayoutError()
+    {
+        using (var odd = ModelCheckpoint.Open(Pt("arnar_d64", "odd.pt")))
+        {
+            using var config = JsonDocument.Parse(odd.EckerMetadata!["config"]);
+            var loss = config.RootElement.GetProperty("loss_factors");
+            Assert.That(loss.GetProperty("text").ValueKind, Is.EqualTo(JsonValueKind.Null), "inf has no JSON form");
+            Assert.That(loss.GetProperty("3").ValueKind, Is.EqualTo(JsonValueKind.Null), "a non-string key becomes its repr");
+            Assert.That(config.RootElement.GetProperty("kwargs").GetProperty("shape").GetRawText(), Is.EqualTo("[1,2]"));
+            using var userdata = JsonDocument.Parse(odd.EckerMetadata!["userdata"]);
+            Assert.That(userdata.RootElement.GetProperty("probe").ValueKind, Is.EqualTo(JsonValueKind.Null), "a tensor outside the state dict");
+        }
+        var e = Assert.Throws<InvalidInputException>(() => ModelCheckpoint.Open(Pt("arnar_d64", "mismatch.pt")).Dispose());
+        Assert.That(e!.Message, Does.Contain("mismatch.pt").And.Contain("does not match the ecker layout").And.Contain("dim 128"));
+    }
+
     [TestCase("state.pth", "without its model config")]
     [TestCase("bare.pt", "without its model config")]
     [TestCase("lora.pt", "LoRA weights")]
