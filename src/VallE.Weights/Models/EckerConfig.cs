@@ -41,7 +41,10 @@ public sealed record EckerConfig
     /// <summary><c>experimental.split_classifiers</c>: one output head per task/level.</summary>
     public bool SplitClassifiers { get; init; } = true;
     public bool ClassifiersBias { get; init; } = true;
-    /// <summary><c>experimental.kv_heads</c> (0: as many as <see cref="Heads"/>).</summary>
+    /// <summary>
+    /// <c>experimental.kv_heads</c> as stored. Upstream 73833ee never reads it when building the model (its LlamaConfig gets
+    /// <c>num_key_value_heads = heads</c>), so the model has <see cref="Heads"/> key/value heads whatever this says.
+    /// </summary>
     public int KvHeads { get; init; }
     /// <summary>Upstream's classifier names in <c>classifiers.proj</c> order: AR:0:0, NAR:0:1 .. NAR:6:7, NAR:0:0, stt, (len).</summary>
     public IReadOnlyList<string> ClassifierNames { get; init; } = [];

@@ -246,6 +246,49 @@ public sealed class EckerConvertTests
         Assert.That(e!.Message, Does.Contain(message));
     }
 
+    // ---- experimental.kv_heads ----
+
+    /// <summary>A copy of arnar_d64 with experimental.kv_heads set; <paramref name="gqa"/> also cuts k/v to that many heads.</summary>
+    private static string WithKvHeads(TempDir tmp, int kvHeads, bool gqa)
+    {
+        string path = tmp.File($"kv{kvHeads}{(gqa ? "gqa" : "")}.sft");
+        using var f = SafetensorsFile.Open(Fixture("arnar_d64", "fp32.sft"));
+        var config = System.Text.Json.Nodes.JsonNode.Parse(f.Metadata["config"])!;
+        config["experimental"]!["kv_heads"] = kvHeads;
+        var metadata = new Dictionary<string, string>(f.Metadata) { ["config"] = config.ToJsonString() };
+        var items = f.Tensors.Select(t =>
+        {
+            bool kv = t.Name.EndsWith("self_attn.k_proj.weight", StringComparison.Ordinal) || t.Name.EndsWith("self_attn.v_proj.weight", StringComparison.Ordinal);
+            // the first kvHeads heads' rows: a [kvHeads * 16, 64] view of the same storage
+            var u = gqa && kv ? new TensorData(t.Name, t.DType, [kvHeads * 16, t.Shape[1]], t.Strides, t.Offset, t.Storage) : t;
+            return new SafetensorsWriter.Item(t.Name, u, t.DType);
+        }).ToList();
+        SafetensorsWriter.Write(path, items, metadata);
+        return path;
+    }
+
+    /// <summary>
+    /// Upstream 73833ee reads experimental.kv_heads nowhere when building the model (LlamaConfig gets num_key_value_heads =
+    /// n_heads), so a file saying kv_heads 2 is an ordinary multi-head model: it loads and gives the same codes.
+    /// </summary>
+    [Test]
+    public void KvHeadsInTheConfigIsIgnoredAsUpstreamDoes()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        string path = WithKvHeads(tmp, 2, gqa: false);
+        using (var ckpt = ModelCheckpoint.Open(path))
+            Assert.That((ckpt.Config.Ecker!.KvHeads, ckpt.Config.Ecker.Heads), Is.EqualTo((2, 4)));
+        Assert.That(Generate(path, "arnar_d64", tmp.File("codes.npy"), out _), Is.EqualTo(Expected("arnar_d64")));
+    }
+
+    [Test]
+    public void GroupedQueryShapedWeightsAreRefusedClearly()
+    {
+        using var tmp = TestPaths.CreateTempDir();
+        var e = Assert.Throws<InvalidInputException>(() => ModelCheckpoint.Open(WithKvHeads(tmp, 2, gqa: true)).Dispose());
+        Assert.That(e!.Message, Does.Contain("2 key/value heads for 4 query heads").And.Contain("grouped-query attention"));
+    }
+
     // ---- valle convert ----
 
     [TestCase("arnar_d64", "f32")]
