@@ -7,14 +7,15 @@ namespace VallE.Cli.Commands;
 /// <summary>
 /// <c>valle convert CKPT OUTDIR [--dtype f32|f16|bf16] [--nhead N] [--prefix-mode M]</c>: writes
 /// OUTDIR/model.safetensors (canonical names, tied tensors once) and OUTDIR/config.json (resolved config, sources,
-/// tied aliases, provenance). Both are staged in a temporary folder and moved into place at the end, so a failure
+/// tied aliases, provenance); for an e-c-k-e-r/vall-e model model.safetensors is upstream's .sft layout with its metadata
+/// (CheckpointConverter.ConvertEcker). Both are staged in a temporary folder and moved into place at the end, so a failure
 /// or Ctrl-C leaves no new or half-written folder behind. Only floating tensors are converted by --dtype.
 /// </summary>
 internal static class ConvertCommand
 {
     public static Command Create(CliContext ctx)
     {
-        var pathArg = new Argument<string>("CKPT") { Description = "A .pt checkpoint, a converted folder, or a .safetensors file with config.json beside it." };
+        var pathArg = new Argument<string>("CKPT") { Description = "A .pt checkpoint, a converted folder, a .safetensors file with config.json beside it, or an e-c-k-e-r/vall-e export (.sft or .pt)." };
         var outArg = new Argument<string>("OUTDIR") { Description = "Folder to write model.safetensors and config.json into (created if needed)." };
         var dtypeOpt = new Option<string?>("--dtype")
         {

@@ -110,6 +110,8 @@ internal static class InspectCommand
             ["source_format"] = checkpoint.SourceFormat,
             ["tensors"] = checkpoint.Tensors.Count,
         };
+        if (checkpoint.RecordedOrigin is var (file, format, dtype))
+            json["converted_from"] = new JsonObject { ["file"] = file, ["format"] = format, ["dtype"] = dtype.ShortName() };
         if (listTensors) json["tensor_list"] = TensorList(checkpoint);
         return json;
     }

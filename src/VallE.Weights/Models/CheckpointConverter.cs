@@ -8,6 +8,7 @@ namespace VallE.Weights;
 /// once) and <c>config.json</c> (<see cref="ConvertedConfig"/>: config, sources, tied aliases, provenance).
 /// Lossless at the source dtype; <c>dtype</c> converts floating tensors only (BatchNorm counters stay int64).
 /// Converting a converted folder again without a dtype change reproduces both files byte for byte.
+/// e-c-k-e-r/vall-e models get upstream's <c>.sft</c> layout in model.safetensors (see <see cref="ConvertEcker"/>).
 /// </summary>
 public static class CheckpointConverter
 {
@@ -24,8 +25,7 @@ public static class CheckpointConverter
         if (dtype is { } d && !d.IsFloatingPoint())
             throw new ArgumentException($"dtype {d.ShortName()} is not a floating type (f32, f16, bf16)", nameof(dtype));
         if (File.Exists(outDir)) throw new InvalidInputException($"output {outDir} is a file, expected a folder");
-        if (checkpoint.Config.Family == ModelFamily.Ecker)
-            throw new InvalidInputException("converting an ecker (.sft) checkpoint is not supported yet: load the .sft directly");
+        if (checkpoint.Config.Family == ModelFamily.Ecker) return ConvertEcker(checkpoint, outDir, dtype, cancellation);
 
         var items = new List<SafetensorsWriter.Item>();
         var tied = new List<(string Alias, string Target)>();
@@ -70,6 +70,45 @@ public static class CheckpointConverter
         }
         return new Summary(Path.Combine(outDir, ConvertedConfig.WeightsFileName), Path.Combine(outDir, ConvertedConfig.FileName),
             items.Count, tied.Count, bytes, config.DType);
+    }
+
+    /// <summary>
+    /// An e-c-k-e-r/vall-e model: model.safetensors is upstream's own <c>.sft</c> layout (upstream's tensor names in
+    /// file order, the export's <c>config</c> / <c>userdata</c> / <c>stats</c> metadata passed through as upstream wrote
+    /// them), so upstream's loader reads it as it is (<c>--model OUTDIR/model.safetensors</c>); config.json adds our
+    /// provenance and a readable copy of the hyper-parameters (checked against the metadata on load). Every tensor is
+    /// stored, tied or not: upstream's safetensors writer refuses shared tensors, and ecker exports have none.
+    /// </summary>
+    private static Summary ConvertEcker(ModelCheckpoint checkpoint, string outDir, DType? dtype, CancellationToken cancellation)
+    {
+        var metadata = checkpoint.EckerMetadata
+            ?? throw new InvalidOperationException("an ecker checkpoint without its upstream metadata (opened by ModelCheckpoint.Open, it has it)");
+        var items = new List<SafetensorsWriter.Item>();
+        long bytes = 0;
+        foreach (var (name, tensor) in checkpoint.Tensors)
+        {
+            DType target = dtype is { } t && tensor.DType.IsFloatingPoint() ? t : tensor.DType;
+            items.Add(new SafetensorsWriter.Item(name, tensor, target));
+            bytes += tensor.ElementCount * target.SizeOf();
+        }
+        var config = new ConvertedConfig
+        {
+            Config = checkpoint.Config,
+            Sources = new Dictionary<string, ConfigSource>(),
+            Tied = [],
+            DType = dtype ?? checkpoint.SourceDType,
+            ConvertedFrom = checkpoint.RecordedOrigin ?? (Path.GetFileName(Path.TrimEndingDirectorySeparator(checkpoint.SourcePath)), checkpoint.SourceFormat, checkpoint.SourceDType),
+        };
+        using (var output = StagedFolder.Create(outDir))
+        {
+            SafetensorsWriter.Write(Path.Combine(output.Stage, ConvertedConfig.WeightsFileName), items, metadata, cancellation);
+            cancellation.ThrowIfCancellationRequested();
+            AtomicFile.WriteAllText(Path.Combine(output.Stage, ConvertedConfig.FileName), config.ToJson());
+            cancellation.ThrowIfCancellationRequested();
+            output.Commit(ConvertedConfig.WeightsFileName, ConvertedConfig.FileName);
+        }
+        return new Summary(Path.Combine(outDir, ConvertedConfig.WeightsFileName), Path.Combine(outDir, ConvertedConfig.FileName),
+            items.Count, 0, bytes, config.DType);
     }
 
     /// <summary>

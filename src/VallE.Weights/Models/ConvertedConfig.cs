@@ -48,10 +48,17 @@ public sealed record ConvertedConfig
     public string ToJson()
     {
         var config = new JsonObject();
-        foreach (var (name, value) in Values(Config)) config[name] = ValueNode(value);
+        if (Config.Ecker is { } ecker)
+        {
+            foreach (var (name, value) in EckerValues(ecker)) config[name] = ValueNode(value);
+            config["model_config"] = EckerConfigLocation;
+        }
+        else
+            foreach (var (name, value) in Values(Config)) config[name] = ValueNode(value);
         var sources = new JsonObject();
-        foreach (string name in ConfigResolver.Names)
-            if (Sources.TryGetValue(name, out var s)) sources[name] = SourceName(s);
+        if (Config.Ecker is null) // an ecker config states every value itself; VALL-E's resolution sources do not apply
+            foreach (string name in ConfigResolver.Names)
+                if (Sources.TryGetValue(name, out var s)) sources[name] = SourceName(s);
         var tied = new JsonObject();
         foreach (var (alias, target) in Tied) tied[alias] = target;
         var root = new JsonObject
@@ -88,30 +95,7 @@ public sealed record ConvertedConfig
         (string File, string Format, DType DType)? ConvertedFrom) Read(string path)
     {
         string where = Path.GetFileName(path);
-        JsonNode? root;
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists) throw new InvalidInputException($"no {FileName} at {path} (a converted checkpoint needs one beside {WeightsFileName})");
-            if (info.Length > 10_000_000) throw new InvalidInputException($"{path}: {info.Length} bytes is too large for a config");
-            root = JsonNode.Parse(File.ReadAllBytes(path), documentOptions: new JsonDocumentOptions { MaxDepth = 16 });
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidInputException($"{path}: not valid JSON: {e.Message}", e);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InvalidInputException($"cannot read {path}: {e.Message}", e);
-        }
-        if (root is not JsonObject obj) throw new InvalidInputException($"{where}: expected a JSON object");
-        string? format = Get<string>(obj, "format", where);
-        if (format != FormatName)
-            throw new InvalidInputException($"{where}: 'format' is {(format is null ? "missing" : $"'{format}'")}, expected '{FormatName}' (not a VallE.NET converted checkpoint)");
-        int? version = Get<int>(obj, "format_version", where);
-        if (version != FormatVersion)
-            throw new InvalidInputException($"{where}: format_version {version?.ToString(CultureInfo.InvariantCulture) ?? "missing"} is not supported (this build reads {FormatVersion})");
-        if (obj["config"] is not JsonObject config) throw new InvalidInputException($"{where}: 'config' object missing");
+        var (obj, config) = Load(path);
 
         var stored = new HyperParameters();
         foreach (var (name, node) in config)
@@ -171,12 +155,84 @@ public sealed record ConvertedConfig
         }
         else if (obj["tied"] is not null) throw new InvalidInputException($"{where}: 'tied' is not an object");
 
-        (string, string, DType)? from = null;
-        if (obj["converted_from"] is JsonObject cf
+        return (stored, sources, tied, ConvertedFromOf(obj, where));
+    }
+
+    private static (string, string, DType)? ConvertedFromOf(JsonObject obj, string where) =>
+        obj["converted_from"] is JsonObject cf
             && Get<string>(cf, "file", where) is { } file && Get<string>(cf, "format", where) is { } fmt
-            && Get<string>(cf, "dtype", where) is { } dt && DTypes.TryParseShortName(dt, out var fromDType))
-            from = (file, fmt, fromDType);
-        return (stored, sources, tied, from);
+            && Get<string>(cf, "dtype", where) is { } dt && DTypes.TryParseShortName(dt, out var fromDType)
+            ? (file, fmt, fromDType) : null;
+
+    /// <summary>
+    /// The values an ecker folder's config.json shows (as <c>valle inspect</c> names them). They are a readable copy:
+    /// the model config itself is upstream's JSON in model.safetensors' metadata (<c>config</c>), which upstream's
+    /// loader reads too, so there is one source of truth; loading checks that the copy still agrees with it.
+    /// </summary>
+    public static IEnumerable<(string Name, object Value)> EckerValues(EckerConfig e) =>
+    [
+        ("family", "ecker"), ("name", e.Name), ("version", e.Version), ("arch_type", e.ArchType), ("dim", e.Dim),
+        ("heads", e.Heads), ("kv_heads", e.KvHeads), ("layers", e.Layers), ("ffn", e.Ffn), ("levels", e.Levels),
+        ("audio_tokens", e.AudioTokens), ("phoneme_tokens", e.PhonemeTokens), ("text_tokens", e.TextTokens), ("langs", e.Langs),
+        ("tones", e.Tones), ("tasks", e.Tasks), ("noncausal_masks", e.NoncausalMasks), ("unified_position_ids", e.UnifiedPositionIds),
+        ("audio_embedding_sums", e.AudioEmbeddingSums), ("split_classifiers", e.SplitClassifiers), ("classifiers_bias", e.ClassifiersBias),
+    ];
+
+    /// <summary>Where an ecker folder's model config lives (written into config.json for a reader who looks there).</summary>
+    public const string EckerConfigLocation = WeightsFileName + " metadata 'config' (upstream's JSON)";
+
+    /// <summary>
+    /// For an ecker folder's config.json: its provenance and a check of its values against the model config parsed
+    /// from model.safetensors. Null when config.json is not an ecker one (then <see cref="Read"/> applies).
+    /// </summary>
+    public static ((string File, string Format, DType DType)? ConvertedFrom, Action<EckerConfig> Check)? ReadEcker(string path)
+    {
+        string where = Path.GetFileName(path);
+        var (obj, config) = Load(path);
+        if (config["family"] is not JsonValue family || !family.TryGetValue(out string? name) || name != "ecker") return null;
+        void Check(EckerConfig parsed)
+        {
+            foreach (var (key, value) in EckerValues(parsed))
+            {
+                if (config[key] is not JsonNode node) continue;
+                string stored = node.ToJsonString(), actual = ValueNode(value).ToJsonString();
+                if (stored != actual)
+                    throw new InvalidInputException(
+                        $"{where}: '{key}' is {stored} but the model config in {WeightsFileName} says {actual} (the metadata is what loads, here and upstream; convert the folder again)");
+            }
+        }
+        return (ConvertedFromOf(obj, where), Check);
+    }
+
+    /// <summary>config.json read and checked as far as every family shares it: format, version, a 'config' object.</summary>
+    private static (JsonObject Root, JsonObject Config) Load(string path)
+    {
+        string where = Path.GetFileName(path);
+        JsonNode? root;
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists) throw new InvalidInputException($"no {FileName} at {path} (a converted checkpoint needs one beside {WeightsFileName})");
+            if (info.Length > 10_000_000) throw new InvalidInputException($"{path}: {info.Length} bytes is too large for a config");
+            root = JsonNode.Parse(File.ReadAllBytes(path), documentOptions: new JsonDocumentOptions { MaxDepth = 16 });
+        }
+        catch (JsonException e)
+        {
+            throw new InvalidInputException($"{path}: not valid JSON: {e.Message}", e);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InvalidInputException($"cannot read {path}: {e.Message}", e);
+        }
+        if (root is not JsonObject obj) throw new InvalidInputException($"{where}: expected a JSON object");
+        string? format = Get<string>(obj, "format", where);
+        if (format != FormatName)
+            throw new InvalidInputException($"{where}: 'format' is {(format is null ? "missing" : $"'{format}'")}, expected '{FormatName}' (not a VallE.NET converted checkpoint)");
+        int? version = Get<int>(obj, "format_version", where);
+        if (version != FormatVersion)
+            throw new InvalidInputException($"{where}: format_version {version?.ToString(CultureInfo.InvariantCulture) ?? "missing"} is not supported (this build reads {FormatVersion})");
+        if (obj["config"] is not JsonObject config) throw new InvalidInputException($"{where}: 'config' object missing");
+        return (obj, config);
     }
 
     private static ModelFamily ParseFamily(string s, string where) => s switch

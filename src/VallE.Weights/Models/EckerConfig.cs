@@ -41,7 +41,10 @@ public sealed record EckerConfig
     /// <summary><c>experimental.split_classifiers</c>: one output head per task/level.</summary>
     public bool SplitClassifiers { get; init; } = true;
     public bool ClassifiersBias { get; init; } = true;
-    /// <summary><c>experimental.kv_heads</c> (0: as many as <see cref="Heads"/>).</summary>
+    /// <summary>
+    /// <c>experimental.kv_heads</c> as stored. Upstream 73833ee never reads it when building the model (its LlamaConfig gets
+    /// <c>num_key_value_heads = heads</c>), so the model has <see cref="Heads"/> key/value heads whatever this says.
+    /// </summary>
     public int KvHeads { get; init; }
     /// <summary>Upstream's classifier names in <c>classifiers.proj</c> order: AR:0:0, NAR:0:1 .. NAR:6:7, NAR:0:0, stt, (len).</summary>
     public IReadOnlyList<string> ClassifierNames { get; init; } = [];
@@ -73,7 +76,7 @@ public sealed record EckerConfig
         {
             using var doc = JsonDocument.Parse(json);
             return doc.RootElement.ValueKind == JsonValueKind.Object && doc.RootElement.TryGetProperty("size", out var size)
-                && size.ValueKind == JsonValueKind.Object;
+                && size.ValueKind is JsonValueKind.Object or JsonValueKind.String or JsonValueKind.Number;
         }
         catch (JsonException)
         {
@@ -91,8 +94,9 @@ public sealed record EckerConfig
         {
             var root = doc.RootElement;
             if (root.ValueKind != JsonValueKind.Object) throw new InvalidInputException($"{where}: metadata '{MetadataKey}' is not an object");
-            if (!root.TryGetProperty("size", out var size) || size.ValueKind != JsonValueKind.Object)
-                throw new InvalidInputException($"{where}: metadata '{MetadataKey}' has no 'size' object (not an e-c-k-e-r/vall-e model config)");
+            if (!root.TryGetProperty("size", out var size) || size.ValueKind is not (JsonValueKind.Object or JsonValueKind.String or JsonValueKind.Number))
+                throw new InvalidInputException($"{where}: metadata '{MetadataKey}' has no 'size' (an object, a preset name or a scale; not an e-c-k-e-r/vall-e model config)");
+            var preset = SizePreset.Of(size);
             var exp = root.TryGetProperty("experimental", out var e) && e.ValueKind == JsonValueKind.Object ? e : default;
 
             var caps = new List<string>();
@@ -105,14 +109,18 @@ public sealed record EckerConfig
                 Name = Str(root, "name") ?? "",
                 Version = Int(root, "version", where) ?? 5,
                 ArchType = Str(root, "arch_type") ?? "llama",
-                Dim = Int(size, "dim", where) ?? throw Missing(where, "size.dim"),
-                Heads = Int(size, "heads", where) ?? throw Missing(where, "size.heads"),
-                Layers = Int(size, "layers", where) ?? throw Missing(where, "size.layers"),
+                // Upstream's Model properties: a key of a size dict wins, else the preset's value (see SizePreset).
+                Dim = Int(size, "dim", where) ?? preset.Dim,
+                Heads = Int(size, "heads", where) ?? preset.Heads,
+                Layers = Int(size, "layers", where) ?? preset.Layers,
                 Ffn = Int(size, "ffn", where) ?? 4,
+                // Without a size key upstream picks 9 levels / 1000 tokens for its dac / nemo backends; the export's
+                // config does not name the backend, so the EnCodec/Vocos values apply and the layout check reports a
+                // file that differs.
                 Levels = Int(size, "resp_levels", where) ?? 8,
                 AudioTokens = Int(size, "audio_tokens", where) ?? 1024,
                 PhonemeTokens = Int(size, "phoneme_tokens", where) ?? 256,
-                TextTokens = Int(size, "text_tokens", where) ?? 0,
+                TextTokens = Int(size, "text_tokens", where) ?? 8575,
                 Tasks = Int(root, "tasks", where) ?? 0,
                 Langs = Int(root, "langs", where) ?? 0,
                 Tones = Int(root, "tones", where) ?? 0,
@@ -133,7 +141,30 @@ public sealed record EckerConfig
         }
     }
 
-    private static InvalidInputException Missing(string where, string key) => new($"{where}: model config has no '{key}'");
+    /// <summary>
+    /// Upstream's size presets (<c>vall_e/config.py</c> <c>Model.dim/heads/layers</c> at 73833ee): its own
+    /// data/config.yaml says <c>size: "full"</c>, so an export made from it stores the name, not numbers.
+    /// "quarter" 256/4, "half" 512/8, anything else 1024/16; "double" 24 layers, "extended" 16, anything else 12;
+    /// a float scales 1024 and 16 (<c>floor</c>). A dict falls back to the "full" values for keys it lacks.
+    /// </summary>
+    private readonly record struct SizePreset(int Dim, int Heads, int Layers)
+    {
+        public static SizePreset Of(JsonElement size)
+        {
+            string? name = size.ValueKind == JsonValueKind.String ? size.GetString() : null;
+            int layers = name switch { "double" => 24, "extended" => 16, _ => 12 };
+            // Python's isinstance(size, float): a JSON number written with a fraction or exponent (json.dumps(0.5)).
+            if (size.ValueKind == JsonValueKind.Number && size.GetRawText().IndexOfAny(['.', 'e', 'E']) >= 0 && size.TryGetDouble(out double scale)
+                && double.IsFinite(scale) && scale > 0 && scale <= 64)
+                return new((int)Math.Floor(1024 * scale), (int)Math.Floor(16 * scale), layers);
+            return name switch
+            {
+                "quarter" => new(256, 4, layers),
+                "half" => new(512, 8, layers),
+                _ => new(1024, 16, layers),
+            };
+        }
+    }
 
     private static string? Str(JsonElement o, string name) =>
         o.ValueKind == JsonValueKind.Object && o.TryGetProperty(name, out var v) && v.ValueKind == JsonValueKind.String ? v.GetString() : null;

@@ -54,7 +54,9 @@ public static class EckerLayout
         list.Add(new("resps_emb.embeddings.0.weight", [c.AudioTokens + 1, d]));
         for (int l = 1; l < c.Levels; l++) list.Add(new($"resps_emb.embeddings.{l}.weight", [c.AudioTokens, d]));
         if (c.Has("len")) list.Add(new($"resps_emb.embeddings.{c.Levels}.weight", [c.AudioTokens + 1, d]));
-        int f = c.FeedForward, kv = c.KvHeads > 0 ? c.KvHeads * c.HeadDim : d;
+        // k/v are [d, d] whatever experimental.kv_heads says: upstream (73833ee, models/base.py and base_v2.py) builds
+        // its LlamaConfig with num_key_value_heads = n_heads and never reads kv_heads, so every model it makes is MHA.
+        int f = c.FeedForward, kv = d;
         for (int i = 0; i < c.Layers; i++)
         {
             string p = $"model.layers.{i}.";
@@ -83,6 +85,13 @@ public static class EckerLayout
     {
         if (!c.SplitClassifiers)
             throw new InvalidInputException($"{where}: experimental.split_classifiers is false; only split classifiers (every released model) are supported");
+        // A k_proj narrower than dim is grouped-query attention: a file upstream 73833ee cannot make (see Expected), and
+        // one our attention ops cannot run (one head count for q, k and v); say so rather than "mis-shaped".
+        if (tensors.TryGetValue("model.layers.0.self_attn.k_proj.weight", out var k) && k.Shape.Length == 2 && k.Shape[1] == c.Dim
+            && k.Shape[0] < c.Dim && c.HeadDim > 0 && k.Shape[0] % c.HeadDim == 0)
+            throw new InvalidInputException(
+                $"{where}: k_proj has {k.Shape[0] / c.HeadDim} key/value heads for {c.Heads} query heads (grouped-query attention, " +
+                $"experimental.kv_heads {c.KvHeads}); upstream 73833ee always builds {c.Heads}, and grouped-query attention is not supported");
         var missing = new List<string>();
         var misShaped = new List<string>();
         foreach (var e in Expected(c))

@@ -9,7 +9,9 @@ public sealed partial class ModelCheckpoint
     /// <summary>
     /// Opens a checkpoint for inference: a PyTorch <c>.pt</c> (state dict at <c>root["model"]</c>, or the root itself
     /// when it is a dict of tensors; <c>module.</c> prefixes stripped), a converted folder (model.safetensors +
-    /// config.json), or a bare <c>.safetensors</c> with config.json beside it. Resolves the hyper-parameters
+    /// config.json), or a bare <c>.safetensors</c> with config.json beside it. e-c-k-e-r/vall-e models: upstream's
+    /// export as <c>.sft</c> / <c>.safetensors</c> (config in the metadata) or <c>.pt</c> (<c>{"module", "config", ...}</c>),
+    /// and the folders <c>convert</c> makes of them (docs/ecker.md). Resolves the hyper-parameters
     /// (override &gt; stored &gt; inferred &gt; default) and validates every tensor name and shape against them.
     /// Throws <see cref="InvalidInputException"/> for anything unreadable, foreign or inconsistent, and
     /// <see cref="ArgumentException"/> (<see cref="ArgumentException.ParamName"/> = the <see cref="ConfigOverrides"/>
@@ -19,17 +21,36 @@ public sealed partial class ModelCheckpoint
     {
         overrides ??= ConfigOverrides.None;
         if (Directory.Exists(path))
-            return OpenSafetensors(Path.Combine(path, ConvertedConfig.WeightsFileName), path, overrides);
+            return OpenSafetensorsFile(Path.Combine(path, ConvertedConfig.WeightsFileName), path, overrides);
         if (!File.Exists(path)) throw new InvalidInputException($"checkpoint not found: {path}");
         if (path.EndsWith(".sft", StringComparison.OrdinalIgnoreCase))
             return OpenEcker(path, overrides);
         if (path.EndsWith(".safetensors", StringComparison.OrdinalIgnoreCase))
-        {
-            if (!File.Exists(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(path)) ?? ".", ConvertedConfig.FileName)) && IsEckerFile(path))
-                return OpenEcker(path, overrides);
-            return OpenSafetensors(path, path, overrides);
-        }
+            return OpenSafetensorsFile(path, path, overrides);
         return OpenTorch(path, overrides);
+    }
+
+    /// <summary>
+    /// A model.safetensors (in a folder or named directly): the config.json beside it decides the family (VALL-E
+    /// folders and ecker folders written by <c>convert</c>); without one, an upstream ecker export is recognised by
+    /// its metadata.
+    /// </summary>
+    private static ModelCheckpoint OpenSafetensorsFile(string weightsPath, string sourcePath, ConfigOverrides overrides)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(weightsPath)) ?? ".";
+        string configPath = Path.Combine(dir, ConvertedConfig.FileName);
+        if (File.Exists(configPath))
+        {
+            if (ConvertedConfig.ReadEcker(configPath) is { } converted)
+            {
+                if (!File.Exists(weightsPath))
+                    throw new InvalidInputException($"no {ConvertedConfig.WeightsFileName} in {dir} (a converted checkpoint folder holds {ConvertedConfig.WeightsFileName} and {ConvertedConfig.FileName})");
+                return OpenEcker(weightsPath, overrides, sourcePath, converted.ConvertedFrom, converted.Check);
+            }
+        }
+        else if (File.Exists(weightsPath) && IsEckerFile(weightsPath))
+            return OpenEcker(weightsPath, overrides, sourcePath);
+        return OpenSafetensors(weightsPath, sourcePath, overrides);
     }
 
     /// <summary>Distinct parameters (tied tensors once, BatchNorm statistics not counted), as <c>sum(p.numel() for p in model.parameters())</c>.</summary>
@@ -68,6 +89,8 @@ public sealed partial class ModelCheckpoint
         var torch = TorchCheckpoint.Open(path);
         try
         {
+            // e-c-k-e-r/vall-e's own forms ({"module": ..., "config": ...}) first; everything else is a VALL-E candidate.
+            if (TryOpenEckerTorch(torch, path, overrides) is { } ecker) return ecker;
             var (stateDict, stored) = FindStateDict(torch.Root);
             var tensors = CanonicalTensors(stateDict);
             return Build(tensors, stored, overrides, path, "torch", torch, recordedSources: null, recordedOrigin: null);

@@ -33,8 +33,8 @@ internal sealed class EckerWeights : IDisposable
     public static EckerWeights Load(ModelCheckpoint checkpoint, IComputeBackend b, WeightsDType dtype)
     {
         var c = checkpoint.Config.Ecker ?? throw new InvalidInputException("not an ecker checkpoint");
-        if (c.KvHeads > 0 && c.KvHeads != c.Heads)
-            throw new InvalidInputException($"experimental.kv_heads {c.KvHeads} (grouped-query attention) is not supported yet; the released models use {c.Heads}");
+        // experimental.kv_heads is not checked: upstream builds every model with as many key/value heads as query heads,
+        // and EckerLayout.Validate already refused k/v projections of any other width.
         if (!c.AudioEmbeddingSums)
             throw new InvalidInputException("experimental.audio_embedding_sums false is not supported yet (the released models sum the levels' embeddings)");
         int d = c.Dim;
