@@ -13,7 +13,8 @@ internal readonly record struct OpenJTalkWord(string Surface, string? Reading);
 /// this runs it once per text: it reads one line from stdin and, with <c>-ot</c>, writes its trace, whose
 /// <c>[Output label]</c> section holds the labels (after the HTS timings). The program refuses to start without an
 /// HTS voice and synthesises the speech (discarded) before writing the trace; <c>-r</c> (speed) makes that cheaper
-/// and changes only the timings.
+/// and changes only the timings. The same trace's <c>[Text analysis result]</c> section gives the words and their
+/// readings (<see cref="ExtractWords"/>), which the e-c-k-e-r front end uses to read kanji.
 /// <para>
 /// Lookup: <c>$VALLE_OPENJTALK_BIN</c> else <c>open_jtalk</c> on PATH; dictionary <c>$VALLE_OPENJTALK_DIC</c> else
 /// Debian's naist-jdic; voice <c>$VALLE_OPENJTALK_VOICE</c> else Debian's nitech-jp-atr503-m001.
