@@ -67,10 +67,11 @@ internal static class KakasiHiragana
                 continue;
             }
 
-            var rune = Rune.GetRuneAt(text, i);
-            int c = rune.Value;
-            string s = rune.ToString();
-            int next = i + rune.Utf16SequenceLength;
+            // A lone surrogate is taken as its own code point, as Python's str holds it (pykakasi: an unknown kanji).
+            bool whole = Rune.TryGetRuneAt(text, i, out var rune);
+            int c = whole ? rune.Value : text[i];
+            string s = whole ? rune.ToString() : text[i].ToString();
+            int next = i + (whole ? rune.Utf16SequenceLength : 1);
 
             if (c < 0x10000 && EndMarks.Contains((char)c))
             {
@@ -97,7 +98,8 @@ internal static class KakasiHiragana
                 Flush();
                 piece.Clear();
                 kind = Kind.Kanji;
-                if (!IsIdeograph(c) && next < text.Length) next += Rune.GetRuneAt(text, next).Utf16SequenceLength;
+                if (!IsIdeograph(c) && next < text.Length)
+                    next += Rune.TryGetRuneAt(text, next, out var skipped) ? skipped.Utf16SequenceLength : 1;
             }
             else if (c is (>= 0xF000 and <= 0xFFFD) or (>= 0x10000 and <= 0x10FFFD))
             {

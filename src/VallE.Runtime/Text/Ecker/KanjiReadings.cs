@@ -62,8 +62,14 @@ internal static class KanjiReadings
         int i = 0;
         while (i <= text.Length)
         {
-            Rune r = i < text.Length ? Rune.GetRuneAt(text, i) : default;
-            bool member = i < text.Length && (IsRunChar(r.Value) || (sent.Length > 0 && IsVariationSelector(r.Value)));
+            Rune r = default;
+            int width = 1; // a lone surrogate: one unit, never a run member
+            bool member = false;
+            if (i < text.Length && Rune.TryGetRuneAt(text, i, out r))
+            {
+                width = r.Utf16SequenceLength;
+                member = IsRunChar(r.Value) || (sent.Length > 0 && IsVariationSelector(r.Value));
+            }
             if (!member)
             {
                 if (hasKanji) runs.Add(new Run(sent.ToString(), [.. origin], i));
@@ -78,7 +84,7 @@ internal static class KanjiReadings
                 sent.Append(r.ToString());
                 hasKanji |= KakasiHiragana.IsIdeograph(r.Value);
             }
-            i += i < text.Length ? r.Utf16SequenceLength : 1;
+            i += width;
         }
         return runs;
     }

@@ -60,6 +60,7 @@ public class KakasiHiraganaTests
     {
         Assert.That(Convert("あ한글い"), Is.EqualTo("あい"));
         Assert.That(Convert("한"), Is.EqualTo(""));
+        Assert.That(Convert("あ\uD800いう"), Is.EqualTo("あう"), "a lone surrogate is in pykakasi's kanji range");
     }
 
     [Test]
