@@ -15,8 +15,10 @@ namespace VallE.Runtime.Text.Ecker;
 ///   small ン (U+1B167) → ん;</item>
 /// <item>anything else is copied.</item>
 /// </list>
-/// pykakasi converts in windows of 32 characters, so a voiced half-width pair that straddles a window edge is read as
-/// two characters (か゛): reproduced too.
+/// pykakasi converts in windows of 32 characters, and a half-width kana in a window's last place counts as two
+/// characters (its voiced-pair lookup takes a two-character slice that is one character long): the character after
+/// it is lost, so a voiced pair across the edge loses its mark (31 ｱ then ｶﾞ → 31 あ then か). Reproduced too
+/// (checked against pykakasi 2.3.0 itself, <c>pykakasi-hira.json</c>).
 /// </summary>
 internal static class KakasiKana
 {
@@ -57,7 +59,8 @@ internal static class KakasiKana
     public static bool IsHiragana(int c) => c is (> 0x3040 and < 0x3097) or (>= 0x1B150 and <= 0x1B152);
 
     // Converts the katakana at the start of runes[start..end) into sb; returns how many runes it consumed (0 when the
-    // first one is not katakana). The voiced-pair lookahead stops at end, as pykakasi's window does.
+    // first one is not katakana), which is one more than the window holds when a half-width kana ends it (pykakasi's
+    // count, see above). The voiced-pair lookahead stops at end, as pykakasi's window does.
     private static int ConvertKanaPrefix(List<Rune> runes, int start, int end, StringBuilder sb)
     {
         int x = start;
@@ -78,15 +81,10 @@ internal static class KakasiKana
                     sb.Append((char)(full - Shift));
                     x += 2;
                 }
-                else if (c == 0xFF9E)
-                {
-                    sb.Append('゛');
-                    x++;
-                }
                 else
                 {
-                    sb.Append((char)(HalfWidthBase(c)!.Value - Shift));
-                    x++;
+                    sb.Append(c == 0xFF9E ? '゛' : (char)(HalfWidthBase(c)!.Value - Shift));
+                    x += x + 1 == end ? 2 : 1;
                 }
             }
             else break;

@@ -54,11 +54,16 @@ public class KakasiKanaTests
     }
 
     [Test]
-    public void ThirtyTwoCharacterWindowSplitsAVoicedPair()
+    public void HalfWidthKanaEndingA32CharacterWindowSwallowsTheNextCharacter()
     {
         string a30 = new('ｱ', 30), a31 = new('ｱ', 31);
         Assert.That(KakasiKana.ToHiragana(a30 + "ｶﾞ"), Is.EqualTo(new string('あ', 30) + "が"));
-        Assert.That(KakasiKana.ToHiragana(a31 + "ｶﾞ"), Is.EqualTo(new string('あ', 31) + "か゛"), "ｶ is the window's last character");
+        // pykakasi 2.3.0 itself (pykakasi-hira.json): ｶ ends the window, counts as two, and ﾞ is lost.
+        Assert.That(KakasiKana.ToHiragana(a31 + "ｶﾞ"), Is.EqualTo(new string('あ', 31) + "か"));
+        Assert.That(KakasiKana.ToHiragana(a31 + "ｶアイ"), Is.EqualTo(new string('あ', 31) + "かい"));
+        Assert.That(KakasiKana.ToHiragana(new string('ア', 31) + "ｶアイ"), Is.EqualTo(new string('あ', 31) + "かい"));
+        Assert.That(KakasiKana.ToHiragana(new string('ア', 32) + "ｶア"), Is.EqualTo(new string('あ', 32) + "かあ"), "not at a window's end");
+        Assert.That(KakasiKana.ToHiragana("ｶ"), Is.EqualTo("か"));
     }
 
     [Test]
