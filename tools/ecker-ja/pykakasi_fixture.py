@@ -14,6 +14,40 @@ import sys
 import pykakasi
 
 
+SENTENCES = [
+    "今日は良い天気ですね。",
+    "私の名前は田中です。",
+    "東京駅から新幹線に乗りました。",
+    "日本語を勉強しています。",
+    "この本はとても面白かった。",
+    "明日は雨が降るでしょう。",
+    "彼女は毎朝六時に起きる。",
+    "駅の近くに新しい店ができた。",
+    "子供たちが公園で遊んでいる。",
+    "会議は午後三時に始まります。",
+    "お父さんは会社員です。",
+    "電車が遅れて学校に遅刻した。",
+    "冷蔵庫に牛乳がありません。",
+    "春になると桜が咲きます。",
+    "先生に質問してもいいですか。",
+    "図書館で静かに本を読む。",
+    "山の上から海が見える。",
+    "友達と映画を見に行きたい。",
+    "昨日の夜、変な夢を見た。",
+    "この料理は本当に美味しい。",
+    "大切なのは諦めないことだ。",
+    "世界中の人々が平和を願っている。",
+    "彼は医者になりたいと言った。",
+    "窓を開けてもよろしいですか。",
+    "一週間後に結果が分かります。",
+    "手紙を書くのは久しぶりだ。",
+    "東北地方は寒い。",
+    "人間は考える葦である。",
+    "猫が机の上で寝ている。",
+    "花火大会に浴衣を着て行った。",
+]
+
+
 def hira(kks, text):
     return "".join(r["hira"] for r in kks.convert(text))
 
@@ -58,8 +92,11 @@ def main():
     long_runs = ["ｱ" * 30 + "ｶﾞ", "ｱ" * 31 + "ｶﾞ", "ｱ" * 63 + "ﾀﾞ", "ア" * 40 + "ｶﾞ" * 20, "ｱ" * 31 + "ｶアイ", "あ" * 40 + "ｶ" * 40]
     mixes += [{"text": t, "hira": hira(kks, t)} for t in long_runs]
 
+    # Everyday sentences with kanji: pykakasi's own readings, to measure how often OpenJTalk's agree (not exact).
+    sentences = [{"text": t, "hira": hira(kks, t)} for t in SENTENCES]
+
     json.dump({"pykakasi": pykakasi.__version__ if hasattr(pykakasi, "__version__") else "2.3.0",
-               "context": "ア{c}ア", "ranges": ranges, "singles": singles, "mixes": mixes},
+               "context": "ア{c}ア", "ranges": ranges, "singles": singles, "mixes": mixes, "sentences": sentences},
               sys.stdout, ensure_ascii=False, indent=0)
     sys.stdout.write("\n")
 
