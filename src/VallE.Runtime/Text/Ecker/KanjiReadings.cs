@@ -12,7 +12,8 @@ namespace VallE.Runtime.Text.Ecker;
 /// are found again). Each word holding a kanji becomes one reading: from its first kanji to its end (okurigana included,
 /// as pykakasi's dictionary matches 大きい or 助け), its katakana <c>read</c> field (トウキョウ, not the pronunciation
 /// トーキョー; particles stay は を as pykakasi leaves them) minus the reading of the kana before the kanji (お茶 → 茶 チャ);
-/// where that kana does not start the reading (ヶ月 カゲツ) the whole word is read. A word whose reading is not katakana
+/// where that kana does not start the reading (ヶ月 カゲツ) the whole word is read. Digits and counters written in
+/// kanji keep the number's sound changes (<see cref="NumberReading"/>). A word whose reading is not katakana
 /// (OpenJTalk reads kanji it does not know as a pause, 、) gets none: its kanji are dropped, as pykakasi drops kanji
 /// it cannot read.
 /// </para>
@@ -134,7 +135,7 @@ internal static class KanjiReadings
 
             int firstKanji = FirstKanji(word.Surface);
             if (firstKanji < 0 || !IsKatakanaReading(word.Reading)) continue;
-            string reading = word.Reading!;
+            string reading = NumberReading(word) ?? word.Reading!;
             int from = 0;
             if (firstKanji > 0)
             {
@@ -146,6 +147,24 @@ internal static class KanjiReadings
             // Variation selectors after the word's last character belong to it (pykakasi reads them with the kanji).
             readings[start] = new KanjiReading(end - start, KakasiKana.ToHiragana(reading));
         }
+    }
+
+    /// <summary>
+    /// A digit or counter written in kanji: its reading with the sound changes of the number it is in (六百 ろっぴゃく,
+    /// 一本 いっぽん, 一週間 いっしゅうかん), which OpenJTalk's NJD puts into the pronunciation only (read: ロク ヒャク).
+    /// pykakasi's dictionary has such compounds. Taken from <c>pron</c> where it has the reading's length, with the
+    /// reading's kana where <c>pron</c> writes a long vowel as ー (ジュウ, not ジュー); otherwise null (use <c>read</c>).
+    /// </summary>
+    private static string? NumberReading(OpenJTalkWord word)
+    {
+        var pos = word.PartOfSpeech.Split(',');
+        bool number = pos.Length >= 3 && pos[0] == "名詞" && (pos[1] == "数" || pos[2] == "助数詞");
+        string? read = word.Reading, pron = word.Pronunciation;
+        if (!number || pron is null || read is null || pron.Length != read.Length || !IsKatakanaReading(pron)) return null;
+        return string.Create(read.Length, (read, pron), (span, p) =>
+        {
+            for (int i = 0; i < span.Length; i++) span[i] = p.pron[i] == 'ー' ? p.read[i] : p.pron[i];
+        });
     }
 
     private static int FirstKanji(string s)

@@ -26,6 +26,7 @@ public class EckerJapaneseTests
     [TestCase("日経新聞", "にっけいしんぶん", TestName = "Hiragana_PykakasiTest_Nikkei")]
     [TestCase("東京タワーへ行きましょう。", "とうきょうたわーへいきましょう。", TestName = "Hiragana_Tokyo")]
     [TestCase("大きい犬を見た、お茶とご飯。", "おおきいいぬをみた、おちゃとごはん。", TestName = "Hiragana_Inu")]
+    [TestCase("六百円の本を一本、三百二十円。", "ろっぴゃくえんのほんをいっぽん、さんびゃくにじゅうえん。", TestName = "Hiragana_Numbers")]
     // Where naist-jdic and pykakasi differ (pykakasi's own tests: にほんこくみんは、 and おれんじいろ).
     [TestCase("日本国民は、", "にっぽんこくみんは、", TestName = "Hiragana_Nippon_NotPykakasi")]
     [TestCase("オレンジ色", "おれんじしょく", TestName = "Hiragana_Orange_NotPykakasi")]
@@ -79,7 +80,8 @@ public class EckerJapaneseTests
         var words = OpenJTalkLabeler.ParseWords(Trace)!;
         Assert.That(words, Is.EqualTo(new[]
         {
-            new OpenJTalkWord("日本", "ニッポン"), new OpenJTalkWord("は", "ハ"), new OpenJTalkWord("，", "、"), new OpenJTalkWord("謎", null),
+            new OpenJTalkWord("日本", "ニッポン", "ニッポン", "名詞,固有名詞,地域"), new OpenJTalkWord("は", "ハ", "ワ", "助詞,係助詞,*"),
+            new OpenJTalkWord("，", "、", "、", "記号,読点,*"), new OpenJTalkWord("謎", null, null, "名詞,一般,*"),
         }));
         Assert.That(OpenJTalkLabeler.ParseWords("no trace"), Is.Null);
         Assert.Throws<VallE.NativeDependencyException>(() => OpenJTalkLabeler.ParseWords("[Text analysis result]\na,b\n"));

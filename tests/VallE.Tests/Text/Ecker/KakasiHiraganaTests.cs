@@ -84,6 +84,22 @@ public class KakasiHiraganaTests
     }
 
     [Test]
+    public void NumbersKeepTheirSoundChanges()
+    {
+        // OpenJTalk's NJD puts 六百's sound changes into pron (ロッ ピャク) and keeps read (ロク ヒャク).
+        var words = new[]
+        {
+            new OpenJTalkWord("六", "ロク", "ロッ", "名詞,数,*"), new OpenJTalkWord("百", "ヒャク", "ピャク", "名詞,数,*"),
+            new OpenJTalkWord("十", "ジュウ", "ジュー", "名詞,数,*"), new OpenJTalkWord("円", "エン", "エン", "名詞,接尾,助数詞"),
+            new OpenJTalkWord("東京", "トウキョウ", "トーキョー", "名詞,固有名詞,地域"), new OpenJTalkWord("四", "ヨン", "ヨ", "名詞,数,*"),
+        };
+        string text = "六百十円東京四";
+        var readings = KanjiReadings.Find(text, _ => words);
+        Assert.That(KakasiHiragana.Convert(text, readings), Is.EqualTo("ろっぴゃくじゅうえんとうきょうよん"),
+            "pron for numbers (ー back to the reading's kana; another length: read), read for the rest");
+    }
+
+    [Test]
     public void KanjiWithoutReadingIsDroppedAlone()
     {
         Assert.That(Convert("あ龘い", ("龘", "、")), Is.EqualTo("あい"));

@@ -12,7 +12,7 @@ namespace VallE.Tests.Text.Ecker;
 /// written by <c>tools/ecker-ja/pykakasi_fixture.py</c>: every code point below U+10000 except CJK ideographs,
 /// surrogates and U+FE00/U+FE01 (between two ア), a few above, 406 mixes (400 random) of kana, half-width kana, ASCII,
 /// symbols and the characters pykakasi drops; those must match exactly. Kanji we read with OpenJTalk, not pykakasi's
-/// dictionary: the fixture's 30 everyday sentences measure how close that comes (26 identical; the 4 others listed).
+/// dictionary: the fixture's 30 everyday sentences measure how close that comes (27 identical; the 3 others listed).
 /// </summary>
 public class PykakasiFixtureTests
 {
@@ -73,14 +73,13 @@ public class PykakasiFixtureTests
         Assert.That(n, Is.EqualTo(406));
     }
 
-    // Where OpenJTalk's readings and pykakasi's part, ours first. Three are pykakasi's errors (今日は as the greeting,
-    // 六時 ろくとき, 開けて ひらけて); one is ours (一週間: each digit's reading, no sound change いっ).
+    // Where OpenJTalk's readings and pykakasi's part, ours first: all three are pykakasi's errors (今日は read as the
+    // greeting, 六時 ろくとき, 開けて ひらけて).
     private static readonly Dictionary<string, string> KnownDifferences = new()
     {
         ["今日は良い天気ですね。"] = "きょうはよいてんきですね。",
         ["彼女は毎朝六時に起きる。"] = "かのじょはまいあさろくじにおきる。",
         ["窓を開けてもよろしいですか。"] = "まどをあけてもよろしいですか。",
-        ["一週間後に結果が分かります。"] = "いちしゅうかんごにけっかがわかります。",
     };
 
     [Test]
@@ -100,7 +99,7 @@ public class PykakasiFixtureTests
             n++;
         }
         Assert.That(failures, Is.Empty);
-        Assert.That((n, same), Is.EqualTo((30, 26)));
+        Assert.That((n, same), Is.EqualTo((30, 27)));
     }
 
     private static string Escape(string s)

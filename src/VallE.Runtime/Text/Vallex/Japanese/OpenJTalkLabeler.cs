@@ -3,8 +3,12 @@ using System.Text;
 
 namespace VallE.Runtime.Text.Vallex.Japanese;
 
-/// <summary>One word of OpenJTalk's text analysis: its surface and its reading in katakana (null when it has none).</summary>
-internal readonly record struct OpenJTalkWord(string Surface, string? Reading);
+/// <summary>
+/// One word of OpenJTalk's text analysis: its surface, its reading in katakana (<c>read</c>, null when it has none),
+/// its pronunciation (<c>pron</c>: long vowels as ー, particles as said, numbers' sound changes; null when none) and its
+/// part of speech (the first three fields, e.g. <c>名詞,数,*</c>).
+/// </summary>
+internal readonly record struct OpenJTalkWord(string Surface, string? Reading, string? Pronunciation = null, string PartOfSpeech = "");
 
 /// <summary>
 /// OpenJTalk's full-context labels for one run of Japanese text, as pyopenjtalk 0.3.0's <c>extract_fullcontext</c>
@@ -208,8 +212,9 @@ internal sealed class OpenJTalkLabeler
     }
 
     /// <summary>
-    /// The words of a trace's <c>[Text analysis result]</c> section (NJD nodes, one CSV line each: surface, 12 fields
-    /// after it, the reading 8th of them); null without one. A reading of <c>*</c> is null.
+    /// The words of a trace's <c>[Text analysis result]</c> section (NJD nodes, one CSV line each: surface, then 12
+    /// fields: part of speech ×4, conjugation ×2, base form, read, pron, accent, chain rule, chain flag); null without
+    /// one. A reading or pronunciation of <c>*</c> is null.
     /// </summary>
     internal static List<OpenJTalkWord>? ParseWords(string trace)
     {
@@ -225,8 +230,8 @@ internal sealed class OpenJTalkLabeler
             var fields = line.Split(',');
             if (fields.Length < 13) throw new NativeDependencyException($"unexpected line in OpenJTalk's text analysis: '{line}'");
             string surface = string.Join(',', fields[..^12]);
-            string read = fields[^5];
-            words.Add(new OpenJTalkWord(surface, read == "*" ? null : read));
+            string read = fields[^5], pron = fields[^4];
+            words.Add(new OpenJTalkWord(surface, read == "*" ? null : read, pron == "*" ? null : pron, string.Join(',', fields[^12..^9])));
         }
         return words;
     }
