@@ -168,7 +168,7 @@ internal static class SynthCommand
                 if (promptLanguage is not null) throw new UsageException("--prompt-language is for VALL-E X checkpoints");
                 if (promptMode != PromptMode.Fixed) throw new UsageException("--prompt-mode sliding is for VALL-E X checkpoints");
             }
-            else
+            else if (vallex)
             {
                 if (symbolsPath is not null) ctx.Warn("--symbols is not used: VALL-E X has its own text front end (bpe_69)");
                 if (presetPath is not null && promptTranscript is not null)
