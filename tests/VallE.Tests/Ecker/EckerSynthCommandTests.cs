@@ -67,6 +67,18 @@ public sealed class EckerSynthCommandTests
         Assert.That(ValidWav(dir.File("n.wav")).Frames, Is.EqualTo(16 * 320), "--length 16 frames");
     }
 
+    [Test]
+    public void VocosDecodesEckerCodes()
+    {
+        using var dir = TestPaths.CreateTempDir();
+        string[] args = Synth("arnar_d64", dir.File("v.wav"), "--text", "Hello there.", "--temperature", "0", "--vocoder", "vocos");
+        args[Array.IndexOf(args, "--codec-decoder") + 1] = VocosTestModels.Decoder;
+        var r = CliRunner.Run(args);
+        Assert.That(r.ExitCode, Is.Zero, r.ToString());
+        Assert.That(r.Out, Does.Contain("codec (vocos)"));
+        Assert.That(WavReader.Read(dir.File("v.wav")).Frames, Is.GreaterThan(0));
+    }
+
     /// <summary>The same greedy request both ways: synth's phonemes and prompt through <c>valle generate</c>, then <c>valle decode</c>.</summary>
     [TestCase("arnar_d64", "en", "Hello there.")]
     [TestCase("narlen_d96", "fr", "Bonjour.", "--mode", "nar-len", "--length", "12", "--demask-steps", "3")]
