@@ -92,6 +92,31 @@ public class ValleSpeechClientEckerTests
         Assert.That(Bytes(b), Is.EqualTo(Bytes(a)));
     }
 
+    /// <summary>Cancelled from the first progress report (an AR step of the ecker model): the call stops with it.</summary>
+    [Test]
+    public async Task CancellationStopsTheEckerModel()
+    {
+        using var cts = new CancellationTokenSource();
+        var progress = new CancelOnFirstReport(cts);
+        var options = new ValleSpeechOptions { VoiceId = "codes", Temperature = 0, Progress = progress };
+        Assert.That(() => ArNar.GetAudioAsync("Hello there. How are you?", options, cts.Token), Throws.InstanceOf<OperationCanceledException>());
+        Assert.That(progress.Reports, Is.EqualTo(1), "no step after the one that cancelled");
+        // The client is still usable.
+        var r = await ArNar.GetAudioAsync("Hello there.", new ValleSpeechOptions { VoiceId = "codes", Temperature = 0 });
+        Assert.That(Wav(r).Frames, Is.GreaterThan(0));
+    }
+
+    private sealed class CancelOnFirstReport(CancellationTokenSource cts) : IProgress<ValleProgress>
+    {
+        public int Reports { get; private set; }
+
+        public void Report(ValleProgress value)
+        {
+            Reports++;
+            cts.Cancel();
+        }
+    }
+
     [Test]
     public void BadOptionsAreArgumentErrors()
     {
