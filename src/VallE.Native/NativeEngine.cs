@@ -28,6 +28,7 @@ internal sealed unsafe class NativeEngine : IDisposable
         {
             Checkpoint = Required(json.Checkpoint, "checkpoint"),
             Symbols = json.Symbols,
+            Tokenizer = json.Tokenizer,
             CodecDecoder = Required(json.CodecDecoder, "codec_decoder"),
             CodecEncoder = json.CodecEncoder,
             Device = json.Device ?? "auto",
@@ -47,11 +48,14 @@ internal sealed unsafe class NativeEngine : IDisposable
                 options.Voices[name] = ValleVoice.FromPreset(preset);
                 continue;
             }
-            string transcript = Required(voice.Transcript, $"voices.{name}.transcript");
+            // No transcript: a recording alone, for e-c-k-e-r/vall-e (the client refuses it for the other families).
+            string? transcript = voice.Transcript;
+            if (transcript is null && voice.Language is not null)
+                throw new UsageException($"options_json: voice \"{name}\" has a \"language\" but no \"transcript\"");
             options.Voices[name] = (voice.Wav, voice.Codes) switch
             {
-                ({ } wav, null) => ValleVoice.FromWav(wav, transcript, voice.Language),
-                (null, { } codes) => ValleVoice.FromCodes(codes, transcript, voice.Language),
+                ({ } wav, null) => transcript is null ? ValleVoice.FromWav(wav) : ValleVoice.FromWav(wav, transcript, voice.Language),
+                (null, { } codes) => transcript is null ? ValleVoice.FromCodes(codes) : ValleVoice.FromCodes(codes, transcript, voice.Language),
                 _ => throw new UsageException($"options_json: voice \"{name}\" needs exactly one of \"wav\", \"codes\" and \"preset\""),
             };
         }
@@ -88,6 +92,12 @@ internal sealed unsafe class NativeEngine : IDisposable
             MaxDuration = request.MaxDuration,
             BestOf = request.BestOf,
             PromptMode = request.PromptMode,
+            Mode = request.Mode,
+            Length = request.Length,
+            DemaskSteps = request.DemaskSteps,
+            CfgStrength = request.CfgStrength,
+            CfgRescale = request.CfgRescale,
+            NarTemperature = request.NarTemperature,
             SplitSentences = sentences,
         };
         CancellationToken token;

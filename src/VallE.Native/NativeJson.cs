@@ -11,6 +11,7 @@ internal sealed class EngineOptionsJson
 {
     [JsonPropertyName("checkpoint")] public string? Checkpoint { get; set; }
     [JsonPropertyName("symbols")] public string? Symbols { get; set; }
+    [JsonPropertyName("tokenizer")] public string? Tokenizer { get; set; }
     [JsonPropertyName("codec_decoder")] public string? CodecDecoder { get; set; }
     [JsonPropertyName("codec_encoder")] public string? CodecEncoder { get; set; }
     [JsonPropertyName("device")] public string? Device { get; set; }
@@ -22,7 +23,8 @@ internal sealed class EngineOptionsJson
 
 /// <summary>
 /// One voice: exactly one of <c>wav</c>, <c>codes</c> and <c>preset</c> (VALL-E X <c>.npz</c>); <c>wav</c> and
-/// <c>codes</c> with their <c>transcript</c> and optionally its <c>language</c> (VALL-E X: en, zh, ja, auto).
+/// <c>codes</c> with their <c>transcript</c> and optionally its <c>language</c> (VALL-E X: en, zh, ja, auto); without a
+/// transcript for e-c-k-e-r/vall-e checkpoints (their prompt is the recording alone).
 /// </summary>
 internal sealed class VoiceJson
 {
@@ -50,6 +52,12 @@ internal sealed class SynthesisRequestJson
     [JsonPropertyName("max_duration")] public double? MaxDuration { get; set; }
     [JsonPropertyName("best_of")] public int? BestOf { get; set; }
     [JsonPropertyName("prompt_mode")] public string? PromptMode { get; set; }
+    [JsonPropertyName("mode")] public string? Mode { get; set; }
+    [JsonPropertyName("length")] public int? Length { get; set; }
+    [JsonPropertyName("demask_steps")] public int? DemaskSteps { get; set; }
+    [JsonPropertyName("cfg_strength")] public float? CfgStrength { get; set; }
+    [JsonPropertyName("cfg_rescale")] public float? CfgRescale { get; set; }
+    [JsonPropertyName("nar_temperature")] public float? NarTemperature { get; set; }
 }
 
 /// <summary>

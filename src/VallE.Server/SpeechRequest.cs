@@ -11,7 +11,8 @@ namespace VallE.Server;
 /// <c>seed</c>, <c>top_k</c>, <c>top_p</c>, <c>temperature</c>, <c>max_duration</c> (seconds per sentence),
 /// <c>language</c> (lifeiteng: an espeak-ng language; VALL-E X: en, zh, ja, mix or auto), <c>best_of</c> (VALL-E X:
 /// 1..64 AR candidates, the most likely kept), <c>prompt_mode</c> (VALL-E X with several sentences: fixed or
-/// sliding). Their values are judged by the library (<see cref="ValleSpeechOptions"/>). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
+/// sliding), and for e-c-k-e-r/vall-e <c>mode</c> (ar+nar or nar-len), <c>length</c>, <c>demask_steps</c>,
+/// <c>cfg_strength</c>, <c>cfg_rescale</c> (nar-len) and <c>nar_temperature</c>. Their values are judged by the library (<see cref="ValleSpeechOptions"/>). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
 /// an input over the limit).
 /// </summary>
 internal sealed class SpeechRequest
@@ -27,13 +28,20 @@ internal sealed class SpeechRequest
     public double? MaxDuration { get; init; }
     public int? BestOf { get; init; }
     public string? PromptMode { get; init; }
+    public string? Mode { get; init; }
+    public int? Length { get; init; }
+    public int? DemaskSteps { get; init; }
+    public float? CfgStrength { get; init; }
+    public float? CfgRescale { get; init; }
+    public float? NarTemperature { get; init; }
 
     /// <summary>The library property of each request field, for the messages of the library's checks.</summary>
     public static readonly IReadOnlyDictionary<string, string> Fields = new Dictionary<string, string>
     {
         ["TopK"] = "top_k", ["TopP"] = "top_p", ["Temperature"] = "temperature", ["Seed"] = "seed",
         ["MaxDuration"] = "max_duration", ["seconds"] = "max_duration", ["BestOf"] = "best_of", ["PromptMode"] = "prompt_mode",
-        ["Language"] = "language",
+        ["Language"] = "language", ["Mode"] = "mode", ["Length"] = "length", ["DemaskSteps"] = "demask_steps",
+        ["CfgStrength"] = "cfg_strength", ["CfgRescale"] = "cfg_rescale", ["NarTemperature"] = "nar_temperature",
     };
 
     public static SpeechRequest Parse(JsonElement root, int maxInputChars)
@@ -94,6 +102,12 @@ internal sealed class SpeechRequest
             MaxDuration = OptionalNumber(root, "max_duration"),
             BestOf = OptionalInteger(root, "best_of", int.MinValue, int.MaxValue) is { } b ? (int)b : null,
             PromptMode = OptionalString(root, "prompt_mode"),
+            Mode = OptionalString(root, "mode"),
+            Length = OptionalInteger(root, "length", int.MinValue, int.MaxValue) is { } l ? (int)l : null,
+            DemaskSteps = OptionalInteger(root, "demask_steps", int.MinValue, int.MaxValue) is { } d ? (int)d : null,
+            CfgStrength = OptionalFloat(root, "cfg_strength"),
+            CfgRescale = OptionalFloat(root, "cfg_rescale"),
+            NarTemperature = OptionalFloat(root, "nar_temperature"),
         };
     }
 

@@ -445,6 +445,12 @@ public sealed class ValleServer : IAsyncDisposable
             MaxDuration = request.MaxDuration,
             BestOf = request.BestOf,
             PromptMode = request.PromptMode,
+            Mode = request.Mode,
+            Length = request.Length,
+            DemaskSteps = request.DemaskSteps,
+            CfgStrength = request.CfgStrength,
+            CfgRescale = request.CfgRescale,
+            NarTemperature = request.NarTemperature,
             SplitSentences = streamed,
         };
         HttpResponse response = http.Response;

@@ -1,20 +1,22 @@
 namespace VallE.Server;
 
 /// <summary>
-/// Where <c>valle serve</c> gets its voices: <c>--voice NAME=FILE:TRANSCRIPT</c>, <c>--voice NAME=PRESET.npz</c> and
-/// <c>--voices-dir DIR</c>. FILE is a WAV recording (encoded with the EnCodec encoder at startup) or EnCodec codes
+/// Where <c>valle serve</c> gets its voices: <c>--voice NAME=FILE:TRANSCRIPT</c>, <c>--voice NAME=PRESET.npz</c>,
+/// <c>--voice NAME=FILE</c> (a recording alone: e-c-k-e-r/vall-e, whose prompt has no transcript) and
+/// <c>--voices-dir DIR</c> (where a transcript beside each recording stays required; e-c-k-e-r/vall-e ignores it). FILE is a WAV recording (encoded with the EnCodec encoder at startup) or EnCodec codes
 /// <c>.npy</c> (int64 <c>[T, 8]</c>); a <c>.npz</c> is a VALL-E X voice preset (<see cref="ValleVoice.FromPreset"/>:
 /// it carries its transcript's tokens and language). In a directory every <c>NAME.npz</c> is a preset voice, and
 /// every <c>NAME.wav</c> or <c>NAME.npy</c> with a <c>NAME.txt</c> transcript beside it is a voice (both: the codes are
 /// used); other files are ignored. A transcript language (VALL-E X: en, zh, ja or auto; <c>--voice-language</c>)
-/// goes to <see cref="ValleVoice.FromWav"/>/<see cref="ValleVoice.FromCodes(string, string, string?)"/>, which judge
+/// goes to <see cref="ValleVoice.FromWav(string, string, string?)"/>/<see cref="ValleVoice.FromCodes(string, string, string?)"/>, which judge
 /// it. Errors are <see cref="ArgumentException"/>s (a malformed spec, a duplicate name, a bad language, a language
 /// for a preset) and <see cref="InvalidInputException"/>s (a missing file or transcript).
 /// </summary>
 public static class VoiceSources
 {
     /// <summary>
-    /// Parses <c>NAME=PRESET.npz</c> (the part after '=' ends with <c>.npz</c>) or <c>NAME=FILE:TRANSCRIPT</c>: the
+    /// Parses <c>NAME=PRESET.npz</c> (the part after '=' ends with <c>.npz</c>), <c>NAME=FILE</c> (no ':' after '=': a
+    /// recording alone) or <c>NAME=FILE:TRANSCRIPT</c>: the
     /// name ends at the first '=', the file at the first ':' after it (a path with ':' in it goes through
     /// --voices-dir), the rest is the transcript. A transcript <c>@PATH</c> is read from that file.
     /// </summary>
@@ -30,8 +32,15 @@ public static class VoiceSources
             return (presetName, Preset(spec[(eq + 1)..], presetName, transcriptLanguage));
         }
         int colon = eq < 0 ? -1 : spec.IndexOf(':', eq + 1);
+        if (eq > 0 && colon < 0 && eq < spec.Length - 1)
+        {
+            // NAME=FILE: a recording alone, for e-c-k-e-r/vall-e (the library refuses it for the other families).
+            string audioName = spec[..eq].Trim(), audio = spec[(eq + 1)..];
+            CheckName(audioName, spec);
+            return (audioName, AudioOnly(audio, audioName, transcriptLanguage));
+        }
         if (eq <= 0 || colon < 0 || colon == eq + 1)
-            throw new ArgumentException($"'{spec}' is not NAME=FILE:TRANSCRIPT (e.g. anna=anna.wav:\"Hello, I am Anna.\") or NAME=PRESET.npz", nameof(spec));
+            throw new ArgumentException($"'{spec}' is not NAME=FILE:TRANSCRIPT (e.g. anna=anna.wav:\"Hello, I am Anna.\"), NAME=FILE (e-c-k-e-r/vall-e: the recording alone) or NAME=PRESET.npz", nameof(spec));
         string name = spec[..eq].Trim(), file = spec[(eq + 1)..colon], transcript = spec[(colon + 1)..];
         CheckName(name, spec);
         if (transcript.StartsWith('@')) transcript = ReadTranscript(transcript[1..]);
@@ -84,6 +93,14 @@ public static class VoiceSources
             throw new ArgumentException($"voice '{name}' is a preset ({file}): it carries its own language; no transcript language", nameof(transcriptLanguage));
         if (!File.Exists(file)) throw new InvalidInputException($"{file}: voice preset not found");
         return ValleVoice.FromPreset(file);
+    }
+
+    private static ValleVoice AudioOnly(string file, string name, string? transcriptLanguage)
+    {
+        if (transcriptLanguage is not null)
+            throw new ArgumentException($"voice '{name}' has no transcript ({file}): no transcript language", nameof(transcriptLanguage));
+        if (!File.Exists(file)) throw new InvalidInputException($"{file}: voice file not found");
+        return Ext(file) == ".npy" ? ValleVoice.FromCodes(file) : ValleVoice.FromWav(file);
     }
 
     private static ValleVoice Voice(string file, string transcript, string? transcriptLanguage)

@@ -12,7 +12,7 @@ LIB="${VALLE_NATIVE_DIR:-$ROOT/artifacts/native/linux-x64}"
 WORK="$ROOT/artifacts/native/test"
 SHARED="$(cd "$ROOT/.." && pwd)/shared"
 FIX="$SHARED/fixtures"
-CASES=16
+CASES=19
 passed=0; failed=0; skipped=0
 
 say() { printf '[native] %s\n' "$*" >&2; }
@@ -113,6 +113,24 @@ JSON
   expect vallex-missing-preset 3 "$SAY" "$(sed 's|alan.npz|no-such-preset.npz|' "$WORK/vallex.json")" "Hi."
 else
   skipped=$((skipped + 3)); say "skipped (3 tests): no ../shared/fixtures/valle/vallex-tiny or vallex-presets/alan.npz"
+fi
+
+# 17-19: e-c-k-e-r/vall-e (the arnar_d64 .sft, our own test tokenizer, a voice of prompt codes alone, no transcript):
+# greedy ar+nar -> a valid WAV; "mode": "nar-len" on a model without a len task -> 2; no tokenizer -> 2.
+if [ -f "$FIX/ecker/arnar_d64/fp32.sft" ]; then
+  cat > "$WORK/ecker.json" <<JSON
+{"checkpoint": "$FIX/ecker/arnar_d64/fp32.sft", "tokenizer": "$ROOT/tests/VallE.Tests/Ecker/test-tokenizer.json",
+ "codec_decoder": "$DECODER", "device": "cpu", "threads": 1, "language": "en",
+ "voices": {"codes": {"codes": "$FIX/ecker/arnar_d64/prompt_codes.npy"}}}
+JSON
+  EK_REQ='{"text": "Hello there.", "voice": "codes", "language": "en", "mode": "ar+nar", "temperature": 0, "nar_temperature": 0, "max_duration": 0.3}'
+  if expect ecker-synth 0 "$SAY" -o "$WORK/ecker.wav" --request "$EK_REQ" "$WORK/ecker.json"; then
+    wav_ok "$WORK/ecker.wav" || { passed=$((passed - 1)); fail "ecker-synth: $WORK/ecker.wav is not a valid non-empty WAV"; }
+  fi
+  expect ecker-bad-mode 2 "$SAY" --request '{"text": "Hi.", "mode": "nar-len"}' "$WORK/ecker.json"
+  expect ecker-no-tokenizer 2 env -u VALLE_ECKER_TOKENIZER "$SAY" -o "$WORK/ecker-none.wav" "$(sed 's|"tokenizer": "[^"]*",||' "$WORK/ecker.json")" "Hi."
+else
+  skipped=$((skipped + 3)); say "skipped (3 tests): no ../shared/fixtures/ecker/arnar_d64"
 fi
 
 # 16: memcheck. NativeAOT's GC and ONNX Runtime make leak and uninitialised-value reports that are not ours

@@ -3,8 +3,10 @@ using System.Diagnostics;
 using System.Globalization;
 using VallE.Runtime;
 using VallE.Runtime.Codec;
+using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
 using VallE.Runtime.Models.Ecker;
+using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
 using VallE.Weights;
 using VallE.Weights.IO;
@@ -13,15 +15,15 @@ using VallE.Weights.NumPy;
 namespace VallE.Cli.Commands;
 
 /// <summary>
-/// <c>valle generate</c> on an e-c-k-e-r/vall-e checkpoint (<c>.sft</c>): <see cref="EckerModel"/> on the CPU.
+/// The e-c-k-e-r/vall-e options of <c>valle generate</c> and <c>valle synth</c> (<c>.sft</c> checkpoints), read into one
+/// <see cref="EckerSettings"/>; <c>generate</c> runs <see cref="EckerCodeGenerator"/> through the device factory.
 /// --text-tokens are upstream's phoneme ids (with &lt;s&gt; 1 and &lt;/s&gt; 2), --prompt-codes the prompt's
 /// <c>[T', 8]</c> codes, --text-language the language (upstream's name or id). Modes: <c>ar+nar</c> (default when the file's
 /// capabilities have "ar") and <c>nar-len</c> (the len task, or --length, then --demask-steps of demasking with classifier-free
 /// guidance --cfg-strength / --cfg-rescale). The frame cap is generate's --max-frames / --max-duration. Sampling is upstream's
-/// (<see cref="EckerSampler"/>, seeded by --seed): --temperature is upstream's <c>ar_temperature</c> (the AR, and NAR-len
-/// demasking annealed), --nar-temperature its <c>nar_temperature</c> (default 0 = greedy); --top-k, --top-p, --min-p,
-/// --repetition-penalty and the ecker-only --repetition-penalty-decay, --length-penalty, --min-ar-temperature and
-/// --min-nar-temperature apply as upstream's options of those names. --repetition-window (VALL-E's) is refused.
+/// (<see cref="EckerSampler"/>): the VALL-E sampler options with upstream's meanings (--temperature is its <c>ar_temperature</c>,
+/// also NAR-len demasking's), --nar-temperature (<c>nar_temperature</c>, default 0 = greedy) for the NAR levels, and the ecker
+/// ones (--min-ar-temperature, --min-nar-temperature, --repetition-penalty-decay, --length-penalty); draws seeded by --seed.
 /// </summary>
 internal sealed class EckerCliOptions
 {
@@ -35,23 +37,6 @@ internal sealed class EckerCliOptions
     private readonly Option<float?> _minNarTemperature = new("--min-nar-temperature") { HelpName = "T", Description = "e-c-k-e-r/vall-e: minimum of upstream's dynamic temperature for the NAR levels (default: off)." };
     private readonly Option<float?> _repetitionDecay = new("--repetition-penalty-decay") { HelpName = "D", Description = "e-c-k-e-r/vall-e: the repetition penalty divides by penalty x distance^D (default 0)." };
     private readonly Option<float?> _lengthPenalty = new("--length-penalty") { HelpName = "L", Description = "e-c-k-e-r/vall-e ar+nar: divide the AR stop logit by (length + 1)^L (default 0 = off; > 0 longer, < 0 shorter)." };
-
-    /// <summary>The flag of each <see cref="EckerSamplingOptions"/> property, for the messages of its check.</summary>
-    private static readonly Dictionary<string, string> Flags = new()
-    {
-        [nameof(EckerSamplingOptions.ArTemperature)] = "--temperature",
-        [nameof(EckerSamplingOptions.NarTemperature)] = "--nar-temperature",
-        [nameof(EckerSamplingOptions.MinArTemperature)] = "--min-ar-temperature",
-        [nameof(EckerSamplingOptions.MinNarTemperature)] = "--min-nar-temperature",
-        [nameof(EckerSamplingOptions.TopP)] = "--top-p",
-        [nameof(EckerSamplingOptions.MinP)] = "--min-p",
-        [nameof(EckerSamplingOptions.RepetitionPenalty)] = "--repetition-penalty",
-        [nameof(EckerSamplingOptions.RepetitionPenaltyDecay)] = "--repetition-penalty-decay",
-        [nameof(EckerSamplingOptions.LengthPenalty)] = "--length-penalty",
-    };
-
-    /// <summary>Upstream's language ids (e-c-k-e-r/vall-e <c>get_lang_symmap</c>).</summary>
-    private static readonly string[] LanguageNames = ["en", "ja", "de", "fr", "zh", "ko"];
 
     public void AddTo(Command command)
     {
@@ -80,106 +65,84 @@ internal sealed class EckerCliOptions
             if (given) throw new UsageException($"{name} is an e-c-k-e-r/vall-e option; this checkpoint is not one");
     }
 
-    /// <param name="textLanguage">generate's --text-language: a name or upstream's id (default en).</param>
-    public int Generate(CliContext ctx, ParseResult parse, ModelCheckpoint checkpoint, EckerConfig config, long[] phonemes, AudioCodes prompt,
-        string? textLanguage, SamplingOptions sampling, int? maxFrames, EngineOptions engine, string output)
+    /// <summary>
+    /// The ecker settings of <paramref name="parse"/> for a model of <paramref name="config"/> (<c>generate</c> and
+    /// <c>synth</c>): the mode (exit 2 for one the file lacks), the NAR-len options (exit 2 outside nar-len) and the
+    /// sampler options (exit 2 for bad values and for penalties upstream does not apply in nar-len).
+    /// </summary>
+    public EckerSettings Read(ParseResult parse, EckerConfig config, SamplingOptions sampling)
     {
-        string mode = parse.GetValue(_mode) ?? (config.Has("ar") ? "ar+nar" : config.Has("len") ? "nar-len" : "ar+nar");
-        if (mode is not ("ar+nar" or "nar-len")) throw new UsageException($"--mode {mode}: expected ar+nar or nar-len");
-        if (mode == "ar+nar" && !config.Has("ar")) throw new UsageException("--mode ar+nar: this model has no AR (capabilities: " + string.Join(",", config.DistinctCapabilities) + ")");
-        if (mode == "nar-len" && !config.Has("len")) throw new UsageException("--mode nar-len: this model has no len task (capabilities: " + string.Join(",", config.DistinctCapabilities) + ")");
-        int? length = parse.GetValue(_length), maxSteps = parse.GetValue(_maxSteps);
-        float? cfgStrength = parse.GetValue(_cfgStrength), cfgRescale = parse.GetValue(_cfgRescale);
-        if (mode != "nar-len" && (length is not null || maxSteps is not null || cfgStrength is not null || cfgRescale is not null))
-            throw new UsageException("--length, --demask-steps, --cfg-strength and --cfg-rescale belong to --mode nar-len");
-        if (length is < 1) throw new UsageException($"--length {length} must be >= 1");
-        if (maxSteps is < 1) throw new UsageException($"--demask-steps {maxSteps} must be >= 1");
-        if (cfgStrength is { } cs && !(float.IsFinite(cs) && cs >= 0)) throw new UsageException($"--cfg-strength {cs.ToString(CultureInfo.InvariantCulture)} must be a finite number >= 0");
-        if (cfgRescale is { } cr && !(float.IsFinite(cr) && cr >= 0 && cr <= 1)) throw new UsageException($"--cfg-rescale {cr.ToString(CultureInfo.InvariantCulture)} must be in [0, 1]");
-        EckerSamplingOptions samplingOptions = Sampling(parse, sampling, mode);
-        int language = LanguageId(textLanguage);
-
-        using var model = EckerModel.Load(checkpoint, engine.Threads, engine.WeightsDType);
-        ctx.Cancellation.ThrowIfCancellationRequested();
-        var request = new EckerRequest
-        {
-            PhonemeTokens = phonemes,
-            PromptCodes = prompt,
-            Language = language,
-            MaxDuration = maxFrames ?? 12 * EncodecContract.FramesPerSecond,
-            Sampling = samplingOptions,
-        };
-        var clock = Stopwatch.StartNew();
-        AudioCodes codes;
         try
         {
-            if (mode == "ar+nar")
+            return EckerSettings.Create(config, parse.GetValue(_mode), parse.GetValue(_length), parse.GetValue(_maxSteps),
+                parse.GetValue(_cfgStrength), parse.GetValue(_cfgRescale), sampling, parse.GetValue(_narTemperature),
+                parse.GetValue(_minArTemperature), parse.GetValue(_minNarTemperature), parse.GetValue(_repetitionDecay), parse.GetValue(_lengthPenalty));
+        }
+        catch (ArgumentException e)
+        {
+            throw OptionErrors.ToUsage(e, Flags);
+        }
+    }
+
+    /// <summary>The flag of each property <see cref="EckerSettings.Create"/> may name.</summary>
+    private static readonly Dictionary<string, string> Flags = new()
+    {
+        ["Mode"] = "--mode", ["Length"] = "--length", ["DemaskSteps"] = "--demask-steps", ["CfgStrength"] = "--cfg-strength",
+        ["CfgRescale"] = "--cfg-rescale", ["NarTemperature"] = "--nar-temperature",
+        [nameof(EckerSamplingOptions.ArTemperature)] = "--temperature",
+        [nameof(EckerSamplingOptions.MinArTemperature)] = "--min-ar-temperature",
+        [nameof(EckerSamplingOptions.MinNarTemperature)] = "--min-nar-temperature",
+        [nameof(EckerSamplingOptions.TopP)] = "--top-p",
+        [nameof(EckerSamplingOptions.MinP)] = "--min-p",
+        [nameof(EckerSamplingOptions.RepetitionPenalty)] = "--repetition-penalty",
+        [nameof(EckerSamplingOptions.RepetitionPenaltyDecay)] = "--repetition-penalty-decay",
+        [nameof(EckerSamplingOptions.LengthPenalty)] = "--length-penalty",
+        [nameof(SamplingOptions.RepetitionWindow)] = "--repetition-window",
+    };
+
+    /// <summary>
+    /// <c>valle generate</c> on an ecker checkpoint: the request through <see cref="CodeGeneratorFactory"/> (CPU, or
+    /// CUDA with --device cuda|auto), the codes to <paramref name="output"/>.
+    /// </summary>
+    /// <param name="textLanguage">generate's --text-language: a name or upstream's id (default en).</param>
+    public int Generate(CliContext ctx, ParseResult parse, DeviceKind device, ModelCheckpoint checkpoint, EckerConfig config, long[] phonemes,
+        AudioCodes prompt, string? textLanguage, SamplingOptions sampling, int? maxFrames, EngineOptions engine, string output)
+    {
+        var settings = Read(parse, config, sampling);
+        LanguageId(textLanguage);   // a malformed one is a usage error before the model loads
+        using var generator = DeviceCliOptions.CreateGenerator(ctx, device, checkpoint, engine, out var gpu);
+        using var ownedGpu = gpu;
+        ctx.Cancellation.ThrowIfCancellationRequested();
+        var clock = Stopwatch.StartNew();
+        GenerationResult result;
+        try
+        {
+            result = generator.Generate(new GenerationRequest
             {
-                codes = model.Generate(request, observer: null, ctx.Cancellation);
-            }
-            else
-            {
-                var demask = new EckerDemaskOptions { Length = length, Steps = maxSteps ?? 25 };
-                if (cfgStrength is { } strength) demask = demask with { CfgStrength = strength };
-                if (cfgRescale is { } rescale) demask = demask with { CfgRescale = rescale };
-                codes = model.GenerateNarLen(request, demask, observer: null, ctx.Cancellation);
-            }
+                TextTokens = phonemes,
+                PromptCodes = prompt,
+                TextLanguage = textLanguage,
+                Sampling = sampling,
+                MaxFrames = maxFrames,
+                Ecker = settings,
+            }, observer: null, ctx.Cancellation);
         }
         catch (InvalidInputException e) when (e.Setting == nameof(EckerRequest.Language))
         {
             throw OptionErrors.WithFlag(e, " (--text-language)");
         }
         clock.Stop();
+        AudioCodes codes = result.Codes;
         Npy.WriteInt64(output, codes.Span, codes.Frames, codes.Codebooks);
         ctx.Info(string.Create(CultureInfo.InvariantCulture,
-            $"generated {codes.Frames} frames ({codes.Frames / (double)EncodecContract.FramesPerSecond:F2} s, e-c-k-e-r/vall-e {mode}) in {clock.ElapsedMilliseconds} ms"));
+            $"generated {codes.Frames} frames ({codes.Frames / (double)EncodecContract.FramesPerSecond:F2} s, e-c-k-e-r/vall-e {EckerModes.Name(settings.Mode!.Value)}) in {clock.ElapsedMilliseconds} ms ({generator.Device})"));
         return ExitCodes.Success;
-    }
-
-    /// <summary>
-    /// The sampler of every stage: generate's VALL-E options (--temperature = upstream's ar_temperature, --top-k, --top-p,
-    /// --min-p, --repetition-penalty, --seed) plus the ecker ones. Usage errors for bad values and for options upstream
-    /// does not apply in <paramref name="mode"/>.
-    /// </summary>
-    private EckerSamplingOptions Sampling(ParseResult parse, SamplingOptions sampling, string mode)
-    {
-        float? minAr = parse.GetValue(_minArTemperature), minNar = parse.GetValue(_minNarTemperature);
-        float? decay = parse.GetValue(_repetitionDecay), length = parse.GetValue(_lengthPenalty);
-        foreach (var (flag, value) in new[] { ("--min-ar-temperature", minAr), ("--min-nar-temperature", minNar) })
-            if (value is { } m && !(float.IsFinite(m) && m >= 0f))
-                throw new UsageException($"{flag} {m.ToString(CultureInfo.InvariantCulture)} must be a finite number >= 0 (leave it out to turn the dynamic temperature off)");
-        if (mode == "nar-len")
-        {
-            // Upstream's demasking indexes the mask token (1024) in its 1024-class head when penalising: it fails.
-            if (sampling.RepetitionPenalty != 1f || decay is not null)
-                throw new UsageException("--repetition-penalty and --repetition-penalty-decay do not apply to --mode nar-len (upstream's demasking fails with a repetition penalty)");
-            if (length is not null) throw new UsageException("--length-penalty applies to the AR only (--mode ar+nar)");
-        }
-        var options = EckerSamplingOptions.FromValle(sampling, parse.GetValue(_narTemperature) ?? 0f) with
-        {
-            MinArTemperature = minAr ?? -1f,
-            MinNarTemperature = minNar ?? -1f,
-            RepetitionPenaltyDecay = decay ?? 0f,
-            LengthPenalty = length ?? 0f,
-        };
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException e)
-        {
-            throw OptionErrors.ToUsage(e, Flags);
-        }
-        return options;
     }
 
     /// <summary>--text-language: a name (en, ja, de, fr, zh, ko) or upstream's id; default en (0).</summary>
     private static int LanguageId(string? value)
     {
-        if (value is null) return 0;
-        int byName = Array.IndexOf(LanguageNames, value.ToLowerInvariant());
-        if (byName >= 0) return byName;
-        if (int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out int id)) return id;
-        throw new UsageException($"--text-language {value}: expected a language name ({string.Join(", ", LanguageNames)}) or an id >= 0");
+        try { return EckerLanguages.Parse(value); }
+        catch (InvalidInputException e) { throw new UsageException("--text-" + e.Message, e); }
     }
 }

@@ -16,7 +16,7 @@ namespace VallE.Cli.Commands;
 /// (&lt;bos&gt;, prompt transcript, text, &lt;eos&gt;); CODES.npy: int64 [T', 8]; OUT.npy: int64 [T, 8], the generated
 /// frames only. Prints one summary line on stderr (frames, AR ms/token, NAR ms). Exit 3 for out-of-range token ids,
 /// wrong code shapes or code values outside 0..1023. An e-c-k-e-r/vall-e <c>.sft</c> checkpoint goes to
-/// <see cref="EckerCliOptions"/> (phoneme ids, <c>--text-language</c> as a name or id, <c>--mode ar+nar|nar-len</c>; CPU).
+/// <see cref="EckerCliOptions"/> (phoneme ids, <c>--text-language</c> as a name or id, <c>--mode ar+nar|nar-len</c>; --device as for VALL-E).
 /// <c>--max-frames N</c> (or <c>--max-duration</c>) caps the generated frames for every family.
 /// </summary>
 internal static class GenerateCommand
@@ -87,9 +87,7 @@ internal static class GenerateCommand
                     throw new UsageException("--enroll-tokens and --prompt-language are VALL-E X options; an e-c-k-e-r/vall-e checkpoint takes --text-language only");
                 if (sampling.RepetitionWindowGiven(parse))
                     throw new UsageException("--repetition-window is a VALL-E option: e-c-k-e-r/vall-e's repetition penalty covers every earlier token (see --repetition-penalty-decay)");
-                if (deviceKind == DeviceKind.Cuda)
-                    throw new UsageException("e-c-k-e-r/vall-e models run on the CPU only for now (no CUDA RmsNorm/Rope/GatedGelu kernels yet); drop --device cuda");
-                return ecker.Generate(ctx, parse, checkpoint, eckerConfig, text, prompt, textLanguage, samplingOptions, maxFrames, engineOptions, output);
+                return ecker.Generate(ctx, parse, deviceKind, checkpoint, eckerConfig, text, prompt, textLanguage, samplingOptions, maxFrames, engineOptions, output);
             }
             ecker.RejectFor(parse);
 

@@ -50,11 +50,7 @@ internal static class PhonemizeCommand
             DefaultValueFactory = _ => "espeak",
         };
         frontendOpt.AcceptOnlyFromAmong("espeak", "vallex", "ecker");
-        var tokenizerOpt = new Option<string?>("--tokenizer")
-        {
-            HelpName = "FILE",
-            Description = "ecker: e-c-k-e-r/vall-e's data/tokenizer.json (default: $VALLE_ECKER_TOKENIZER).",
-        };
+        var tokenizerOpt = new TokenizerCliOption();
         var languageOpt = new Option<string?>("--language", "-l")
         {
             HelpName = "L",
@@ -78,7 +74,7 @@ internal static class PhonemizeCommand
         command.Options.Add(textFileOpt);
         command.Options.Add(frontendOpt);
         command.Options.Add(symbolsOpt);
-        command.Options.Add(tokenizerOpt);
+        tokenizerOpt.AddTo(command);
         command.Options.Add(languageOpt);
         command.Options.Add(jsonOpt);
         command.Options.Add(libOpt);
@@ -95,14 +91,12 @@ internal static class PhonemizeCommand
             if (texts.Length == 0) throw new UsageException("give at least one TEXT to phonemize (or --text-file PATH)");
             string frontend = parse.GetValue(frontendOpt) ?? "espeak";
             bool vallex = frontend == "vallex";
-            if (frontend != "ecker" && parse.GetValue(tokenizerOpt) is not null) throw new UsageException("--tokenizer is for --frontend ecker");
+            if (frontend != "ecker" && tokenizerOpt.Given(parse) is not null) throw new UsageException("--tokenizer is for --frontend ecker");
             if (frontend == "ecker")
             {
                 if (parse.GetValue(symbolsOpt) is not null) throw new UsageException("--symbols is for --frontend espeak; the ecker front end reads --tokenizer");
                 string eckerLanguage = parse.GetValue(languageOpt) ?? "en";
-                string? tokenizer = parse.GetValue(tokenizerOpt) ?? Environment.GetEnvironmentVariable("VALLE_ECKER_TOKENIZER");
-                if (string.IsNullOrEmpty(tokenizer))
-                    throw new UsageException("--frontend ecker needs upstream's tokenizer.json: --tokenizer FILE or $VALLE_ECKER_TOKENIZER");
+                string tokenizer = tokenizerOpt.Require(parse, "--frontend ecker");
                 return RunEcker(ctx, texts, eckerLanguage, tokenizer, parse.GetValue(jsonOpt), parse.GetValue(libOpt), parse.GetValue(dataOpt));
             }
             string language = parse.GetValue(languageOpt) ?? (vallex ? "auto" : EspeakPhonemizer.DefaultLanguage);

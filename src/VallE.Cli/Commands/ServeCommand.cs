@@ -14,7 +14,8 @@ namespace VallE.Cli.Commands;
 /// <c>--shutdown-timeout</c> and exits 0. A model that fails to load ends it with the usual one line and exit code.
 /// VALL-E X checkpoints need no <c>--symbols</c> and take preset voices (<c>--voice NAME=PRESET.npz</c>,
 /// <c>NAME.npz</c> in <c>--voices-dir</c>) and transcript languages (<c>--voice-language NAME=L</c>); the library
-/// judges which options fit the checkpoint.
+/// judges which options fit the checkpoint. e-c-k-e-r/vall-e checkpoints (<c>.sft</c>) take <c>--tokenizer</c> (or
+/// <c>$VALLE_ECKER_TOKENIZER</c>) and voices of a recording alone (<c>--voice NAME=FILE</c>).
 /// </summary>
 internal static class ServeCommand
 {
@@ -32,15 +33,15 @@ internal static class ServeCommand
 
     public static Command Create(CliContext ctx)
     {
-        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors)." };
+        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors), or an e-c-k-e-r/vall-e .sft." };
         var symbolsOpt = new Option<string?>("--symbols") { HelpName = "FILE", Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols); required for lifeiteng VALL-E, not used by VALL-E X." };
         var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "Decoder ONNX model: EnCodec's or Vocos (--vocoder)." };
         var vocoder = new VocoderCliOption();
         var encoderOpt = new Option<string?>("--codec-encoder") { HelpName = "ENC.onnx", Description = "EnCodec encoder ONNX model (needed for WAV voices; used once, at startup)." };
         var voiceOpt = new Option<string[]>("--voice")
         {
-            HelpName = "NAME=FILE:TRANSCRIPT|NAME=PRESET.npz",
-            Description = "A voice: a WAV recording (or EnCodec codes .npy) and its transcript ('@PATH' reads it from a file), or a VALL-E X voice preset (.npz). Repeatable.",
+            HelpName = "NAME=FILE:TRANSCRIPT|NAME=PRESET.npz|NAME=FILE",
+            Description = "A voice: a WAV recording (or EnCodec codes .npy) and its transcript ('@PATH' reads it from a file), a VALL-E X voice preset (.npz), or (e-c-k-e-r/vall-e) a recording alone. Repeatable.",
             Arity = ArgumentArity.ZeroOrMore,
         };
         var voicesDirOpt = new Option<string?>("--voices-dir") { HelpName = "DIR", Description = "Every NAME.npz (VALL-E X preset), and every NAME.wav (or NAME.npy) with a NAME.txt transcript beside it, is a voice." };
@@ -62,6 +63,7 @@ internal static class ServeCommand
         var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language when a request gives none: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default)." };
         var device = new DeviceCliOptions();
         var promptLimit = new PromptLimitCliOptions();
+        var tokenizer = new TokenizerCliOption();
 
         var command = new Command("serve", "HTTP text-to-speech server (OpenAI-compatible POST /v1/audio/speech; docs/serving.md).");
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, voiceOpt, voicesDirOpt, voiceLanguageOpt, hostOpt, portOpt,
@@ -70,6 +72,7 @@ internal static class ServeCommand
         vocoder.AddTo(command);
         device.AddTo(command);
         promptLimit.AddTo(command);
+        tokenizer.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
@@ -94,6 +97,7 @@ internal static class ServeCommand
             {
                 Checkpoint = parse.GetValue(checkpointOpt),
                 Symbols = parse.GetValue(symbolsOpt),
+                Tokenizer = tokenizer.Given(parse),   // null: the library reads $VALLE_ECKER_TOKENIZER (e-c-k-e-r/vall-e only)
                 CodecDecoder = parse.GetValue(decoderOpt),
                 Vocoder = vocoder.Read(parse),
                 CodecEncoder = parse.GetValue(encoderOpt),

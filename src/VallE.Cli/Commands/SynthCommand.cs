@@ -5,9 +5,11 @@ using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
+using VallE.Runtime.Models.Ecker;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
 using VallE.Runtime.Text;
+using VallE.Runtime.Text.Ecker;
 using VallE.Runtime.Text.Vallex;
 using VallE.Weights;
 using VallE.Weights.IO;
@@ -31,13 +33,19 @@ namespace VallE.Cli.Commands;
 /// synthesis without a prompt). <c>--prompt-mode sliding</c> and <c>--best-of N</c> as upstream's long-text mode
 /// and <c>best_of</c>.
 /// </para>
+/// <para>
+/// e-c-k-e-r/vall-e checkpoints (<c>.sft</c>) speak through <see cref="EckerTextFrontEnd"/>: upstream's
+/// <c>tokenizer.json</c> from <c>--tokenizer</c> or <c>$VALLE_ECKER_TOKENIZER</c>, <c>--language en|ja|de|fr|zh|ko</c>
+/// (default en); the prompt is <c>--prompt-wav</c> or <c>--prompt-codes</c> alone (no transcript); <c>--mode</c>, the
+/// NAR-len options and <c>--nar-temperature</c> as <c>generate</c>'s (<see cref="EckerCliOptions"/>).
+/// </para>
 /// </summary>
 internal static class SynthCommand
 {
 
     public static Command Create(CliContext ctx)
     {
-        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors)." };
+        var checkpointOpt = new Option<string>("--checkpoint") { HelpName = "CKPT", Required = true, Description = "VALL-E checkpoint (.pt, converted folder or .safetensors), or an e-c-k-e-r/vall-e .sft." };
         var symbolsOpt = new Option<string?>("--symbols") { HelpName = "FILE", Description = "k2 symbol table the model was trained with (unique_text_tokens.k2symbols); required for lifeiteng VALL-E, not used by VALL-E X." };
         var decoderOpt = new Option<string>("--codec-decoder") { HelpName = "DEC.onnx", Required = true, Description = "Decoder ONNX model: EnCodec's or Vocos (--vocoder)." };
         var vocoder = new VocoderCliOption();
@@ -54,12 +62,14 @@ internal static class SynthCommand
         var promptLimit = new PromptLimitCliOptions();
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
         var device = new DeviceCliOptions(); // the codec always runs on the CPU
-        var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language of the text: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default)." };
+        var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language of the text: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default); e-c-k-e-r/vall-e: en (default), ja (hiragana), de, fr, zh, ko." };
         var formatOpt = DecodeCommand.SampleFormatOption();
         var sampling = new SamplingCliOptions(" per utterance");
         var engine = new EngineCliOptions();
         var codec = new CodecOptions();
         var checkpointOptions = new CheckpointOptions();
+        var tokenizer = new TokenizerCliOption();
+        var ecker = new EckerCliOptions();
 
         var command = new Command("synth", "Text + 3 s prompt recording to speech (WAV).");
         foreach (var o in new Option[] { checkpointOpt, symbolsOpt, decoderOpt, encoderOpt, promptWavOpt, promptCodesOpt, presetOpt, promptLanguageOpt })
@@ -75,6 +85,8 @@ internal static class SynthCommand
         vocoder.AddTo(command);
         codec.AddTo(command);
         checkpointOptions.AddTo(command);
+        tokenizer.AddTo(command);
+        ecker.AddTo(command);
 
         command.SetAction(parse => CliApp.Guard(ctx, () =>
         {
@@ -122,8 +134,32 @@ internal static class SynthCommand
             // The checkpoint's configuration first (cheap: the weights load last) to know its front end.
             using var checkpoint = CheckpointOptions.Open(ctx, checkpointPath, overrides);
             bool vallex = checkpoint.Config.Family == ModelFamily.VallEX;
+            EckerConfig? eckerConfig = checkpoint.Config.Ecker;
             Synthesizer.CheckCanSpeak(checkpoint.Config);
-            if (!vallex)
+            EckerSettings? eckerSettings = null;
+            string? tokenizerPath = null;
+            if (eckerConfig is not null)
+            {
+                // e-c-k-e-r/vall-e: its own front end (espeak-ng + upstream's tokenizer.json), a prompt of audio alone.
+                if (symbolsPath is not null) ctx.Warn("--symbols is not used: e-c-k-e-r/vall-e has its own text front end (tokenizer.json)");
+                if (presetPath is not null) throw new UsageException("--voice-preset is for VALL-E X checkpoints; this one is e-c-k-e-r/vall-e (give --prompt-wav or --prompt-codes)");
+                if (promptWav is null && promptCodesPath is null) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
+                if (promptTranscript is not null) ctx.Warn("--prompt-text is not used: an e-c-k-e-r/vall-e prompt is the recording alone");
+                if (promptLanguage is not null) throw new UsageException("--prompt-language is for VALL-E X checkpoints");
+                if (promptMode != PromptMode.Fixed) throw new UsageException("--prompt-mode sliding is for VALL-E X checkpoints");
+                if (bestOf != 1) throw new UsageException("--best-of is VALL-E X's (upstream's best_of); e-c-k-e-r/vall-e generates one candidate");
+                language ??= "en";
+                if (EckerTextFrontEnd.LanguageId(language) < 0)
+                    throw new UsageException($"--language '{language}': e-c-k-e-r/vall-e speaks {string.Join(", ", EckerTextFrontEnd.Languages)}");
+                tokenizerPath = tokenizer.Require(parse, "an e-c-k-e-r/vall-e checkpoint");
+                eckerSettings = ecker.Read(parse, eckerConfig, samplingOptions);
+            }
+            else
+            {
+                ecker.RejectFor(parse);
+                if (tokenizer.Given(parse) is not null) throw new UsageException("--tokenizer is for e-c-k-e-r/vall-e checkpoints");
+            }
+            if (!vallex && eckerConfig is null)
             {
                 if (symbolsPath is null) throw new UsageException("--symbols is required for lifeiteng VALL-E checkpoints (unique_text_tokens.k2symbols)");
                 if (presetPath is null && promptWav is null && promptCodesPath is null) throw new UsageException("give exactly one of --prompt-wav and --prompt-codes");
@@ -132,7 +168,7 @@ internal static class SynthCommand
                 if (promptLanguage is not null) throw new UsageException("--prompt-language is for VALL-E X checkpoints");
                 if (promptMode != PromptMode.Fixed) throw new UsageException("--prompt-mode sliding is for VALL-E X checkpoints");
             }
-            else
+            else if (vallex)
             {
                 if (symbolsPath is not null) ctx.Warn("--symbols is not used: VALL-E X has its own text front end (bpe_69)");
                 if (presetPath is not null && promptTranscript is not null)
@@ -151,9 +187,11 @@ internal static class SynthCommand
             if (vallexCap) maxPromptSeconds = VallexPrompt.MaxRecordingSeconds;   // upstream's make_prompt limit
 
             // Cheap checks first (symbols, prompt, codec), the model last: its errors cost the most time.
-            var symbols = vallex ? null : SymbolTable.Load(symbolsPath!);
+            var symbols = vallex || eckerConfig is not null ? null : SymbolTable.Load(symbolsPath!);
             if (symbols is not null) Synthesizer.CheckCanSpeak(checkpoint.Config, symbols);
             var frontEnd = symbols is null ? null : new TextFrontEnd(new EspeakPhonemizer(language ?? EspeakPhonemizer.DefaultLanguage), symbols);
+            var eckerFrontEnd = tokenizerPath is null ? null : EckerTextFrontEnd.Load(tokenizerPath);
+            if (eckerFrontEnd is not null) Synthesizer.CheckCanSpeak(checkpoint.Config, eckerFrontEnd.Tokenizer);
             var clock = Stopwatch.StartNew();
             AudioCodes promptCodes = new([], 0);
             VallexPrompt? preset = null;
@@ -200,17 +238,19 @@ internal static class SynthCommand
                 decoder.Replace(() => VocoderCliOption.Check(EncodecDecoder.Open(decoderPath, codecOptions with { PreferCuda = true }), requestedVocoder));
             }
             double loadMs = clock.Elapsed.TotalMilliseconds;
-            var synthesizer = frontEnd is null ? new Synthesizer(generator, decoder.Value) : new Synthesizer(generator, frontEnd, decoder.Value);
+            var synthesizer = eckerFrontEnd is not null ? new Synthesizer(generator, eckerFrontEnd, decoder.Value)
+                : frontEnd is null ? new Synthesizer(generator, decoder.Value) : new Synthesizer(generator, frontEnd, decoder.Value);
 
             var request = new SynthesisRequest
             {
-                PromptText = promptTranscript ?? "",
+                PromptText = eckerConfig is null ? promptTranscript ?? "" : "",
                 Text = textToSay,
                 PromptCodes = promptCodes,
                 Sampling = samplingOptions,
                 MaxFrames = maxFrames,
                 SplitSentences = splitSentences,
-                Language = vallex ? language : null,
+                Language = vallex || eckerConfig is not null ? language : null,
+                Ecker = eckerSettings,
                 VallexPrompt = preset,
                 PromptLanguage = promptLanguage,
                 PromptMode = promptMode,
@@ -241,7 +281,8 @@ internal static class SynthCommand
                         }
                         string where = piece.Count > 1 ? $"sentence {piece.Index + 1}: " : "";
                         if (piece.StopReason == "length")
-                            ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its limit of 16 frames per text token)");
+                            ctx.Warn($"{where}the model did not emit end-of-speech (stopped at its length limit" +
+                                (eckerConfig is null ? " of 16 frames per text token)" : ": 12 s; --max-duration sets another)"));
                         else if (piece.StopReason == "max-frames")
                             ctx.Info($"{where}stopped at --max-duration before end-of-speech");
                         firstAudioSeconds ??= total.Elapsed.TotalSeconds;
@@ -258,6 +299,10 @@ internal static class SynthCommand
             catch (InvalidInputException e) when (e.Setting == nameof(SynthesisRequest.SplitSentences))
             {
                 throw OptionErrors.WithFlag(e, " (--sentences)");
+            }
+            catch (InvalidInputException e) when (e.Setting == nameof(SynthesisRequest.Language))
+            {
+                throw OptionErrors.WithFlag(e, " (--language)");
             }
             double synthSeconds = synthClock.Elapsed.TotalSeconds + promptMs / 1000;
             DecodeCommand.ReportClipping(ctx, clipped, samples);

@@ -7,10 +7,12 @@ using VallE.Runtime.Audio;
 using VallE.Runtime.Codec;
 using VallE.Runtime.Cuda;
 using VallE.Runtime.Models;
+using VallE.Runtime.Models.Ecker;
 using VallE.Runtime.Onnx;
 using VallE.Runtime.Pipeline;
 using VallE.Runtime.Sampling;
 using VallE.Runtime.Text;
+using VallE.Runtime.Text.Ecker;
 using VallE.Weights;
 
 namespace VallE;
@@ -20,8 +22,9 @@ namespace VallE;
 /// <summary>
 /// VALL-E text to speech as a Microsoft.Extensions.AI <see cref="ITextToSpeechClient"/>: lifeiteng VALL-E / VALL-F
 /// checkpoints (espeak-ng text front end and the model's symbol table) and VALL-E X checkpoints (their own BPE front
-/// end: en, zh, ja, mixed; voices from presets, <see cref="ValleVoice.FromPreset"/>), EnCodec (ONNX) codec, 24 kHz
-/// mono output.
+/// end: en, zh, ja, mixed; voices from presets, <see cref="ValleVoice.FromPreset"/>) and e-c-k-e-r/vall-e <c>.sft</c>
+/// checkpoints (espeak-ng + upstream's <c>tokenizer.json</c>, <see cref="ValleSpeechClientOptions.Tokenizer"/>; voices
+/// of a recording alone), EnCodec (ONNX) codec or Vocos, 24 kHz mono output.
 /// <para>
 /// The constructor does all the loading: the checkpoint (on the device <see cref="ValleSpeechClientOptions.Device"/>
 /// selects, as the CLI's <c>--device</c>), the symbol table, the codec decoder, and every voice (WAV voices are encoded
@@ -57,6 +60,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
     private readonly EncodecDecoder _decoder;
     private readonly SymbolTable? _symbols;            // null: VALL-E X
     private readonly Synthesizer? _vallex;             // VALL-E X: the one synthesizer (the language is per request)
+    private readonly Synthesizer? _ecker;              // e-c-k-e-r/vall-e: the one synthesizer (the language is per request)
     private readonly Dictionary<string, VallexPrompt> _vallexPrompts = new(StringComparer.Ordinal);
     private readonly Dictionary<string, AudioCodes> _voices = new(StringComparer.Ordinal);
     private readonly Dictionary<string, ValleVoice> _voiceSources = new(StringComparer.Ordinal);
@@ -101,8 +105,30 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             using var checkpoint = ModelCheckpoint.Open(options.Checkpoint);
             Synthesizer.CheckCanSpeak(checkpoint.Config);   // the family, before anything else loads
             bool vallex = checkpoint.Config.Family == ModelFamily.VallEX;
+            bool ecker = checkpoint.Config.Ecker is not null;
             TextFrontEnd? defaultFrontEnd = null;
-            if (vallex)
+            EckerTextFrontEnd? eckerFrontEnd = null;
+            if (!ecker && !string.IsNullOrWhiteSpace(options.Tokenizer))
+                throw new ArgumentException("Tokenizer (upstream's tokenizer.json) is for e-c-k-e-r/vall-e checkpoints; this one is not", nameof(options));
+            foreach (var (name, voice) in options.Voices)
+            {
+                if (!ecker && !voice.HasTranscript)
+                    throw new ArgumentException($"voice '{name}' has no transcript: lifeiteng VALL-E and VALL-E X prompts need the words spoken in them " +
+                        "(voices of a recording alone are for e-c-k-e-r/vall-e checkpoints)", nameof(options));
+                if (ecker && voice.IsPreset)
+                    throw new ArgumentException($"voice '{name}' is a VALL-E X preset; this checkpoint is e-c-k-e-r/vall-e (give a recording or its codes)", nameof(options));
+            }
+            if (ecker)
+            {
+                _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? "en" : options.Language.Trim();
+                CheckEckerLanguage(_defaultLanguage);
+                string tokenizer = EckerTextFrontEnd.TokenizerPath(options.Tokenizer) ?? throw new ArgumentException(
+                    $"Tokenizer is required for e-c-k-e-r/vall-e checkpoints: upstream's data/tokenizer.json (not shipped: AGPL-3.0), or ${EckerTextFrontEnd.TokenizerEnvironmentVariable}",
+                    nameof(options));
+                eckerFrontEnd = EckerTextFrontEnd.Load(tokenizer);
+                Synthesizer.CheckCanSpeak(checkpoint.Config, eckerFrontEnd.Tokenizer);
+            }
+            else if (vallex)
             {
                 _defaultLanguage = string.IsNullOrWhiteSpace(options.Language) ? "auto" : options.Language.Trim();
                 CheckVallexLanguage(_defaultLanguage);
@@ -155,7 +181,8 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
                 decoder = EncodecDecoder.Open(options.CodecDecoder, onnx with { PreferCuda = true });
                 if (options.Vocoder is { } vocoderAgain) decoder.Expect(vocoderAgain);
             }
-            if (vallex) _vallex = new Synthesizer(generator, decoder);
+            if (ecker) _ecker = new Synthesizer(generator, eckerFrontEnd!, decoder);
+            else if (vallex) _vallex = new Synthesizer(generator, decoder);
             else _byLanguage[_defaultLanguage] = new Synthesizer(generator, defaultFrontEnd!, decoder);
         }
         catch
@@ -276,6 +303,7 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         if (serviceType.IsInstanceOfType(this)) return this;
         if (serviceType.IsInstanceOfType(_generator)) return _generator;
         if (_generator is ValleCodeGenerator g && serviceType.IsInstanceOfType(g.Model)) return g.Model;
+        if (_generator is EckerCodeGenerator e && serviceType.IsInstanceOfType(e.Model)) return e.Model;
         if (serviceType == typeof(ModelConfig)) return _generator.Config;
         return null;
     }
@@ -338,7 +366,19 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         };
         string? language = string.IsNullOrWhiteSpace(options?.Language) ? null : options.Language.Trim();
         Synthesizer synthesizer;
-        if (_vallex is not null)
+        EckerSettings? ecker = null;
+        if (_ecker is not null)
+        {
+            language ??= _defaultLanguage;
+            CheckEckerLanguage(language);
+            if (mode != PromptMode.Fixed) throw new ArgumentException("PromptMode sliding is for VALL-E X checkpoints", nameof(options));
+            if (bestOf != 1) throw new ArgumentException($"BestOf {bestOf}: best-of is VALL-E X's; an e-c-k-e-r/vall-e model generates one candidate", nameof(options));
+            ecker = EckerSettings.Create(_generator.Config.Ecker!, typed?.Mode ?? String(extra, "mode"), typed?.Length ?? Int(extra, "length"),
+                typed?.DemaskSteps ?? Int(extra, "demask_steps"), typed?.CfgStrength ?? Float(extra, "cfg_strength"),
+                typed?.CfgRescale ?? Float(extra, "cfg_rescale"), sampling, typed?.NarTemperature ?? Float(extra, "nar_temperature"));
+            synthesizer = _ecker;
+        }
+        else if (_vallex is not null)
         {
             language ??= _defaultLanguage;
             CheckVallexLanguage(language);
@@ -349,15 +389,26 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             if (mode != PromptMode.Fixed) throw new ArgumentException("PromptMode sliding is for VALL-E X checkpoints", nameof(options));
             synthesizer = ForLanguage(language);
         }
+        if (ecker is null)
+        {
+            foreach (var (key, value) in new (string, object?)[]
+                     {
+                         ("Mode", typed?.Mode ?? String(extra, "mode")), ("Length", typed?.Length ?? Int(extra, "length")),
+                         ("DemaskSteps", typed?.DemaskSteps ?? Int(extra, "demask_steps")), ("CfgStrength", typed?.CfgStrength ?? Float(extra, "cfg_strength")),
+                         ("CfgRescale", typed?.CfgRescale ?? Float(extra, "cfg_rescale")), ("NarTemperature", typed?.NarTemperature ?? Float(extra, "nar_temperature")),
+                     })
+                if (value is not null) throw new ArgumentException($"{key} is an e-c-k-e-r/vall-e option; this checkpoint is not one", key);
+        }
         var request = new SynthesisRequest
         {
-            PromptText = TranscriptOf(options?.VoiceId),
+            PromptText = _ecker is null ? TranscriptOf(options?.VoiceId) : "",
             Text = text,
             PromptCodes = voice,
             Sampling = sampling,
             MaxFrames = maxFrames,
             SplitSentences = split,
-            Language = _vallex is null ? null : language,
+            Language = _vallex is null && _ecker is null ? null : language,
+            Ecker = ecker,
             VallexPrompt = _vallex is null ? null : VallexPromptOf(options?.VoiceId),
             PromptMode = mode,
             BestOf = bestOf,
@@ -384,6 +435,12 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
 
     private VallexPrompt VallexPromptOf(string? voiceId) =>
         voiceId is null ? _vallexPrompts.Values.First() : _vallexPrompts[voiceId];
+
+    private static void CheckEckerLanguage(string language)
+    {
+        if (EckerTextFrontEnd.LanguageId(language) < 0)
+            throw new ArgumentException($"Language '{language}': e-c-k-e-r/vall-e speaks {string.Join(", ", EckerTextFrontEnd.Languages)}", "options");
+    }
 
     private static void CheckVallexLanguage(string language)
     {

@@ -8,13 +8,18 @@ namespace VallE;
 /// </summary>
 public sealed class ValleSpeechClientOptions
 {
-    /// <summary>VALL-E checkpoint (<c>.pt</c>, converted folder or <c>.safetensors</c>). Required.</summary>
+    /// <summary>VALL-E checkpoint (<c>.pt</c>, converted folder or <c>.safetensors</c>) or e-c-k-e-r/vall-e <c>.sft</c>. Required.</summary>
     public string? Checkpoint { get; set; }
     /// <summary>
     /// k2 symbol table the model was trained with (<c>unique_text_tokens.k2symbols</c>). Required for lifeiteng
     /// VALL-E / VALL-F checkpoints; VALL-E X checkpoints need none (their front end is their own BPE tokenizer).
     /// </summary>
     public string? Symbols { get; set; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e checkpoints (<c>.sft</c>): upstream's <c>data/tokenizer.json</c> (its phoneme BPE; not shipped:
+    /// AGPL-3.0). Null: <c>$VALLE_ECKER_TOKENIZER</c>. Required for those checkpoints, refused for the others.
+    /// </summary>
+    public string? Tokenizer { get; set; }
     /// <summary>Decoder ONNX model: EnCodec's or Vocos (tools/export_vocos_onnx.py), same codes. Required.</summary>
     public string? CodecDecoder { get; set; }
     /// <summary>
@@ -22,7 +27,7 @@ public sealed class ValleSpeechClientOptions
     /// refused. Null: whatever the file is.
     /// </summary>
     public VallE.Runtime.Codec.Vocoder? Vocoder { get; set; }
-    /// <summary>EnCodec encoder ONNX model; required when a voice is a WAV recording (<see cref="ValleVoice.FromWav"/>).</summary>
+    /// <summary>EnCodec encoder ONNX model; required when a voice is a WAV recording (<see cref="ValleVoice.FromWav(string, string, string?)"/>).</summary>
     public string? CodecEncoder { get; set; }
     /// <summary><c>cpu</c>, <c>cuda</c> or <c>auto</c> (CUDA when a usable GPU and a supported checkpoint, else the CPU). The codec always runs on the CPU.</summary>
     public string Device { get; set; } = "auto";
@@ -32,7 +37,8 @@ public sealed class ValleSpeechClientOptions
     public IDictionary<string, ValleVoice> Voices { get; } = new Dictionary<string, ValleVoice>(StringComparer.Ordinal);
     /// <summary>
     /// Language of the text when a call gives no <c>Language</c>: an espeak-ng language for lifeiteng models (null:
-    /// <c>en-us</c>); for VALL-E X en, zh, ja, mix (the text carries <c>[EN]</c>.. tags) or auto (null: auto).
+    /// <c>en-us</c>); for VALL-E X en, zh, ja, mix (the text carries <c>[EN]</c>.. tags) or auto (null: auto); for
+    /// e-c-k-e-r/vall-e en, ja (hiragana), de, fr, zh or ko (null: en).
     /// </summary>
     public string? Language { get; set; }
     /// <summary>Longest voice recording accepted, in seconds.</summary>

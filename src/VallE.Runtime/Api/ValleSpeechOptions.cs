@@ -8,7 +8,8 @@ namespace VallE;
 /// <see cref="TextToSpeechOptions"/> with VALL-E's sampling settings as typed properties. Each one left null falls
 /// back to the same setting in <see cref="TextToSpeechOptions.AdditionalProperties"/> (keys <c>top_k</c>,
 /// <c>top_p</c>, <c>temperature</c>, <c>min_p</c>, <c>repetition_penalty</c>, <c>repetition_window</c>, <c>seed</c>,
-/// <c>max_duration</c>, <c>split_sentences</c>, <c>best_of</c>, <c>prompt_mode</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
+/// <c>max_duration</c>, <c>split_sentences</c>, <c>best_of</c>, <c>prompt_mode</c>; e-c-k-e-r/vall-e: <c>mode</c>,
+/// <c>length</c>, <c>demask_steps</c>, <c>cfg_strength</c>, <c>cfg_rescale</c>, <c>nar_temperature</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
 /// with those keys works the same, e.g. through a pipeline that only knows the base type.
 /// </summary>
 public class ValleSpeechOptions : TextToSpeechOptions
@@ -30,6 +31,12 @@ public class ValleSpeechOptions : TextToSpeechOptions
         SplitSentences = other.SplitSentences;
         BestOf = other.BestOf;
         PromptMode = other.PromptMode;
+        Mode = other.Mode;
+        Length = other.Length;
+        DemaskSteps = other.DemaskSteps;
+        CfgStrength = other.CfgStrength;
+        CfgRescale = other.CfgRescale;
+        NarTemperature = other.NarTemperature;
         Progress = other.Progress;
     }
 
@@ -65,6 +72,21 @@ public class ValleSpeechOptions : TextToSpeechOptions
     /// <c>sliding</c> (each sentence prompted by the previous one, as upstream's <c>sliding-window</c>).
     /// </summary>
     public string? PromptMode { get; set; }
+    /// <summary>e-c-k-e-r/vall-e (<c>mode</c>): <c>ar+nar</c> or <c>nar-len</c>; default: ar+nar when the model has an AR.</summary>
+    public string? Mode { get; set; }
+    /// <summary>e-c-k-e-r/vall-e nar-len (<c>length</c>): frames to generate (75 a second); default: the model's len task.</summary>
+    public int? Length { get; set; }
+    /// <summary>e-c-k-e-r/vall-e nar-len (<c>demask_steps</c>): demasking steps (upstream's <c>max_steps</c>), default 25.</summary>
+    public int? DemaskSteps { get; set; }
+    /// <summary>e-c-k-e-r/vall-e nar-len (<c>cfg_strength</c>): classifier-free guidance strength, default 2.5 (upstream applies at least 2.5).</summary>
+    public float? CfgStrength { get; set; }
+    /// <summary>e-c-k-e-r/vall-e nar-len (<c>cfg_rescale</c>): guidance rescale, [0, 1], default 0.75.</summary>
+    public float? CfgRescale { get; set; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e (<c>nar_temperature</c>): temperature of the NAR levels, with the AR's filters and seed; 0
+    /// (default) is greedy, as upstream. <see cref="Temperature"/> and the other sampling settings drive the AR.
+    /// </summary>
+    public float? NarTemperature { get; set; }
     /// <summary>Progress of this call, replacing <see cref="ValleSpeechClientOptions.Progress"/>.</summary>
     public IProgress<ValleProgress>? Progress { get; set; }
 

@@ -6,14 +6,15 @@ namespace VallE;
 
 /// <summary>
 /// A voice for <see cref="ValleSpeechClient"/>: a few seconds of recorded speech (a WAV file, or its EnCodec codes)
-/// and the transcript of what is said in it, or (VALL-E X) a voice preset (<see cref="FromPreset"/>). The client
+/// and the transcript of what is said in it, or (VALL-E X) a voice preset (<see cref="FromPreset"/>), or
+/// (e-c-k-e-r/vall-e) the recording alone (<see cref="FromWav(string)"/>, <see cref="FromCodes(string)"/>). The client
 /// encodes every voice once, in its constructor.
 /// </summary>
 public sealed class ValleVoice
 {
     private readonly AudioCodes? _codes;
 
-    /// <summary>The words spoken in the recording (upstream's <c>--text-prompts</c>).</summary>
+    /// <summary>The words spoken in the recording (upstream's <c>--text-prompts</c>); "" for an audio-only voice.</summary>
     public string Transcript { get; }
     /// <summary>The recording (any WAV: mixed to mono, resampled to 24 kHz), or null for a codes voice.</summary>
     public string? WavPath { get; }
@@ -27,9 +28,10 @@ public sealed class ValleVoice
     /// </summary>
     public string? TranscriptLanguage { get; }
 
-    private ValleVoice(string transcript, string? wavPath, string? codesPath, AudioCodes? codes, string? language = null, string? presetPath = null)
+    private ValleVoice(string transcript, string? wavPath, string? codesPath, AudioCodes? codes, string? language = null, string? presetPath = null,
+        bool audioOnly = false)
     {
-        if (presetPath is null && string.IsNullOrWhiteSpace(transcript)) throw new ArgumentException("the transcript of a voice must not be empty", nameof(transcript));
+        if (presetPath is null && !audioOnly && string.IsNullOrWhiteSpace(transcript)) throw new ArgumentException("the transcript of a voice must not be empty", nameof(transcript));
         if (language is not (null or "en" or "zh" or "ja" or "auto"))
             throw new ArgumentException($"the transcript language '{language}' is not en, zh, ja or auto", nameof(language));
         Transcript = transcript;
@@ -68,6 +70,27 @@ public sealed class ValleVoice
             throw new ArgumentException($"codes must be [T, {EncodecContract.Quantizers}] with T >= 1, got [{codes.Frames}, {codes.Codebooks}]", nameof(codes));
         return new(transcript, null, null, codes, transcriptLanguage);
     }
+
+    /// <summary>
+    /// A voice from a recording alone, without its transcript: for e-c-k-e-r/vall-e checkpoints, whose prompt is the
+    /// audio only (upstream's sequence has no prompt transcript). Lifeiteng VALL-E and VALL-E X refuse it.
+    /// </summary>
+    public static ValleVoice FromWav(string path) => new("", RequirePath(path), null, null, audioOnly: true);
+
+    /// <summary>A voice from EnCodec codes (<c>.npy</c>) alone, without a transcript: e-c-k-e-r/vall-e only (see <see cref="FromWav(string)"/>).</summary>
+    public static ValleVoice FromCodes(string path) => new("", null, RequirePath(path), null, audioOnly: true);
+
+    /// <summary>A voice from EnCodec codes in memory alone, without a transcript: e-c-k-e-r/vall-e only.</summary>
+    public static ValleVoice FromCodes(AudioCodes codes)
+    {
+        ArgumentNullException.ThrowIfNull(codes);
+        if (codes.Frames < 1 || codes.Codebooks != EncodecContract.Quantizers)
+            throw new ArgumentException($"codes must be [T, {EncodecContract.Quantizers}] with T >= 1, got [{codes.Frames}, {codes.Codebooks}]", nameof(codes));
+        return new("", null, null, codes, audioOnly: true);
+    }
+
+    /// <summary>Whether the voice carries the words spoken in it (a transcript, or a preset's tokens).</summary>
+    public bool HasTranscript => PresetPath is not null || !string.IsNullOrWhiteSpace(Transcript);
 
     internal bool NeedsEncoder => WavPath is not null;
     internal bool IsPreset => PresetPath is not null;

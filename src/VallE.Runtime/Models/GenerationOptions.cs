@@ -85,6 +85,13 @@ public sealed record GenerationRequest
     public SamplingOptions Sampling { get; init; } = new();
     /// <summary>Upper bound on generated frames, on top of upstream's own limit (16 frames per text token).</summary>
     public int? MaxFrames { get; init; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e: mode, demasking and NAR sampler (null: the defaults). For those models
+    /// <see cref="TextTokens"/> are upstream's phoneme ids (with &lt;s&gt; 1 … &lt;/s&gt; 2), <see cref="TextLanguage"/> a
+    /// language name or id (<see cref="VallE.Runtime.Models.Ecker.EckerLanguages.Parse"/>), <see cref="Sampling"/> the AR's sampler and
+    /// <see cref="MaxFrames"/> upstream's <c>max_duration</c> (default 12 s).
+    /// </summary>
+    public VallE.Runtime.Models.Ecker.EckerSettings? Ecker { get; init; }
 }
 
 /// <summary>Generated codes and where the time went.</summary>

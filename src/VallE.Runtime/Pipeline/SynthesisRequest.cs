@@ -6,7 +6,7 @@ namespace VallE.Runtime.Pipeline;
 /// <summary>What to say, in whose voice, and how to sample.</summary>
 public sealed record SynthesisRequest
 {
-    /// <summary>The words spoken in the prompt recording (upstream's <c>--text-prompts</c>).</summary>
+    /// <summary>The words spoken in the prompt recording (upstream's <c>--text-prompts</c>); "" for e-c-k-e-r/vall-e.</summary>
     public required string PromptText { get; init; }
     /// <summary>The text to speak.</summary>
     public required string Text { get; init; }
@@ -20,10 +20,16 @@ public sealed record SynthesisRequest
 
     /// <summary>
     /// VALL-E X: the language of <see cref="Text"/>: en, zh, ja, mix (the text carries its own <c>[EN]</c>..
-    /// tags) or auto (default: detected once for the whole text, as upstream). Ignored by lifeiteng models (their
-    /// espeak-ng language is the front end's).
+    /// tags) or auto (default: detected once for the whole text, as upstream). e-c-k-e-r/vall-e: en (default), ja
+    /// (hiragana), de, fr, zh or ko. Ignored by lifeiteng models (their espeak-ng language is the front end's).
     /// </summary>
     public string? Language { get; init; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e: mode, NAR-len demasking and NAR sampler (null: the defaults). Its prompt is
+    /// <see cref="PromptCodes"/> alone: upstream's sequence has no prompt transcript, so <see cref="PromptText"/> is
+    /// not used.
+    /// </summary>
+    public VallE.Runtime.Models.Ecker.EckerSettings? Ecker { get; init; }
     /// <summary>
     /// VALL-E X: the prompt (codes, transcript tokens and language, e.g. a preset:
     /// <see cref="VallexPrompt.LoadPreset"/>). Null: the prompt is <see cref="PromptCodes"/> with

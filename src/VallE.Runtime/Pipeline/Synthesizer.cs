@@ -3,6 +3,7 @@ using VallE.Runtime.Codec;
 using VallE.Runtime.Models;
 using VallE.Runtime.Text;
 using VallE.Runtime.Sampling;
+using VallE.Runtime.Text.Ecker;
 using VallE.Runtime.Text.Vallex;
 
 namespace VallE.Runtime.Pipeline;
@@ -22,10 +23,11 @@ namespace VallE.Runtime.Pipeline;
 /// (<see cref="SynthesisRequest.PromptMode"/>), and <c>best_of</c> (<see cref="SynthesisRequest.BestOf"/>).
 /// </para>
 /// </summary>
-public sealed class Synthesizer
+public sealed partial class Synthesizer
 {
     private readonly ICodeGenerator _model;
-    private readonly TextFrontEnd? _text;   // null: VALL-E X, whose front end is VallexTextFrontEnd
+    private readonly TextFrontEnd? _text;   // lifeiteng only (VALL-E X's front end is VallexTextFrontEnd)
+    private readonly EckerTextFrontEnd? _ecker;   // e-c-k-e-r/vall-e only
     private readonly EncodecDecoder _decoder;
 
     public Synthesizer(ValleModel model, TextFrontEnd text, EncodecDecoder decoder)
@@ -39,6 +41,8 @@ public sealed class Synthesizer
         _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
         if (model.Config.Family == VallE.Weights.ModelFamily.VallEX)
             throw new InvalidInputException("VALL-E X speaks with its own (BPE) text front end, not a symbol table: use new Synthesizer(model, decoder)");
+        if (model.Config.Family == VallE.Weights.ModelFamily.Ecker)
+            throw new InvalidInputException("e-c-k-e-r/vall-e speaks with its own front end, not a symbol table: use new Synthesizer(model, EckerTextFrontEnd, decoder)");
         CheckCanSpeak(model.Config, text.Symbols);
     }
 
@@ -47,13 +51,18 @@ public sealed class Synthesizer
     {
         _model = model ?? throw new ArgumentNullException(nameof(model));
         _decoder = decoder ?? throw new ArgumentNullException(nameof(decoder));
+        if (model.Config.Family == VallE.Weights.ModelFamily.Ecker)
+            throw new InvalidInputException("e-c-k-e-r/vall-e checkpoints need their text front end (espeak-ng and upstream's tokenizer.json): use new Synthesizer(model, EckerTextFrontEnd, decoder)");
         if (model.Config.Family != VallE.Weights.ModelFamily.VallEX)
             throw new InvalidInputException("lifeiteng VALL-E/VALL-F checkpoints need a text front end (espeak-ng and the symbol table the model was trained with)");
         CheckCanSpeak(model.Config);
     }
 
     /// <summary>Whether this synthesizer speaks VALL-E X (its own front end; the request's Language applies).</summary>
-    public bool IsVallEX => _text is null;
+    public bool IsVallEX => _model.Config.Family == VallE.Weights.ModelFamily.VallEX;
+
+    /// <summary>Whether this synthesizer speaks e-c-k-e-r/vall-e (its front end; the request's Language and Ecker apply).</summary>
+    public bool IsEcker => _ecker is not null;
 
     /// <summary>
     /// Whether text can be spoken with this model and symbol table: EnCodec's 8 codebooks, and no more symbols than
@@ -82,6 +91,7 @@ public sealed class Synthesizer
         ArgumentNullException.ThrowIfNull(request);
         if (request.BestOf is < 1 or > ValleModel.MaxBestOf)
             throw new InvalidInputException($"best-of {request.BestOf} must be in 1..{ValleModel.MaxBestOf}") { Setting = nameof(SynthesisRequest.BestOf) };
+        if (IsEcker) return RunEcker(request, observer, cancellation);
         return IsVallEX ? RunVallex(request, observer, cancellation) : RunLifeiteng(request, observer, cancellation);
     }
 

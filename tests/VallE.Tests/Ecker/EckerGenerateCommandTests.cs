@@ -196,8 +196,8 @@ public sealed class EckerGenerateCommandTests
         }
         foreach (var (args, message) in new (string[], string)[]
                  {
-                     (["--repetition-penalty", "1.2"], "do not apply to --mode nar-len"),
-                     (["--repetition-penalty-decay", "0.5"], "do not apply to --mode nar-len"),
+                     (["--repetition-penalty", "1.2"], "--repetition-penalty 1.2 does not apply to mode nar-len"),
+                     (["--repetition-penalty-decay", "0.5"], "--repetition-penalty-decay does not apply to mode nar-len"),
                      (["--length-penalty", "0.5"], "--length-penalty applies to the AR only"),
                  })
         {

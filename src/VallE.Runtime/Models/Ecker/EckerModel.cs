@@ -121,10 +121,17 @@ public sealed class EckerModel : IDisposable
     {
         var c = checkpoint.Config.Ecker ?? throw new InvalidInputException(
             $"not an e-c-k-e-r/vall-e checkpoint (family {ConfigResolver.FamilyName(checkpoint.Config.Family)}): load it with ValleModel");
+        if (Missing(c, dtype, backend) is { } reason) throw new InvalidInputException(reason);
+        return new EckerModel(EckerWeights.Load(checkpoint, backend, dtype), backend, ownsBackend ? backend : null);
+    }
+
+    /// <summary>Why <paramref name="backend"/> cannot run the model (the first operation it lacks), or null when it can.</summary>
+    public static string? Missing(EckerConfig c, WeightsDType dtype, IComputeBackend backend)
+    {
         foreach (var op in Requirements(c, dtype))
             if (!backend.Supports(op, out string why))
-                throw new InvalidInputException($"the {backend.Name} backend cannot run this ecker model: {op}: {why}");
-        return new EckerModel(EckerWeights.Load(checkpoint, backend, dtype), backend, ownsBackend ? backend : null);
+                return $"the {backend.Name} backend cannot run this ecker model: {op}: {why}";
+        return null;
     }
 
     /// <summary>The operations an ecker model needs of a backend.</summary>
@@ -364,12 +371,18 @@ public sealed class EckerModel : IDisposable
     /// NAR-len: level 0 by demasking (<see cref="Demask"/>), at the given or predicted length, then NAR levels 1..
     /// <see cref="EckerRequest.MaxLevels"/>.
     /// </summary>
-    public AudioCodes GenerateNarLen(EckerRequest request, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
+    public AudioCodes GenerateNarLen(EckerRequest request, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default) =>
+        GenerateNar(request, GenerateLevel0NarLen(request, options, observer, cancellation), observer, cancellation);
+
+    /// <summary>
+    /// NAR-len's level 0: <see cref="Demask"/> at <see cref="EckerDemaskOptions.Length"/>, or at the len task's
+    /// <c>int(max(len, 75) · 1.05)</c>, at most <see cref="EckerRequest.MaxDuration"/> frames.
+    /// </summary>
+    public int[] GenerateLevel0NarLen(EckerRequest request, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
+        ArgumentNullException.ThrowIfNull(options);
         int length = options.Length ?? (int)Math.Min(int.MaxValue / 2, (long)(Math.Max(PredictLength(request, observer, cancellation), 75) * 1.05));
-        int cap = request.MaxDuration;
-        int[] level0 = Demask(request, Math.Min(length, cap), options, observer, cancellation);
-        return GenerateNar(request, level0, observer, cancellation);
+        return Demask(request, Math.Min(length, request.MaxDuration), options, observer, cancellation);
     }
 
     /// <summary>

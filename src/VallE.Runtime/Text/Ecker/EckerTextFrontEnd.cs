@@ -29,7 +29,7 @@ public sealed record EckerTokens(string Text, string Language, int LanguageId, s
 public sealed class EckerTextFrontEnd
 {
     /// <summary>Upstream's language names in id order (<c>get_lang_symmap</c>: en 0, ja 1, de 2, fr 3, zh 4, ko 5).</summary>
-    public static readonly IReadOnlyList<string> Languages = ["en", "ja", "de", "fr", "zh", "ko"];
+    public static readonly IReadOnlyList<string> Languages = Models.Ecker.EckerLanguages.Names;
 
     private readonly EckerBpeTokenizer _tokenizer;
     private readonly string? _libraryPath, _dataPath;
@@ -57,12 +57,19 @@ public sealed class EckerTextFrontEnd
     public static EckerTextFrontEnd Load(string tokenizerPath, string? espeakLibrary = null, string? espeakData = null)
         => new(EckerBpeTokenizer.Load(tokenizerPath), espeakLibrary, espeakData);
 
+    /// <summary>
+    /// The environment variable naming upstream's <c>tokenizer.json</c> where no path is given (the CLI's
+    /// <c>--tokenizer</c>, <see cref="VallE.ValleSpeechClientOptions.Tokenizer"/>, the server and the C ABI).
+    /// </summary>
+    public const string TokenizerEnvironmentVariable = "VALLE_ECKER_TOKENIZER";
+
+    /// <summary><paramref name="given"/>, else <c>$VALLE_ECKER_TOKENIZER</c>, else null (the file is not shipped).</summary>
+    public static string? TokenizerPath(string? given) =>
+        !string.IsNullOrWhiteSpace(given) ? given
+            : Environment.GetEnvironmentVariable(TokenizerEnvironmentVariable) is { Length: > 0 } path ? path : null;
+
     /// <summary>Upstream's id of a language name, or -1.</summary>
-    public static int LanguageId(string language)
-    {
-        for (int i = 0; i < Languages.Count; i++) if (Languages[i] == language) return i;
-        return -1;
-    }
+    public static int LanguageId(string language) => Models.Ecker.EckerLanguages.IdOf(language);
 
     /// <summary>g2p's <c>coerce_language</c>: the espeak voice for a language name.</summary>
     public static string CoerceLanguage(string language)
