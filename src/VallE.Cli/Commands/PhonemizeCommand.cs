@@ -55,7 +55,7 @@ internal static class PhonemizeCommand
         {
             HelpName = "L",
             Description = $"espeak: an espeak-ng language code (`espeak-ng --voices` lists them; default {EspeakPhonemizer.DefaultLanguage}). "
-                + "vallex: en, zh, ja, mix (the text carries [EN]/[ZH]/[JA] tags) or auto (default). ecker: en (default), ja (hiragana), de, fr, zh, ko.",
+                + "vallex: en, zh, ja, mix (the text carries [EN]/[ZH]/[JA] tags) or auto (default). ecker: en (default), ja, de, fr, zh, ko.",
         };
         var jsonOpt = new Option<bool>("--json") { Description = "Print a JSON array, one object per TEXT." };
         var libOpt = new Option<string?>("--espeak-lib")

@@ -62,7 +62,7 @@ internal static class SynthCommand
         var promptLimit = new PromptLimitCliOptions();
         var sentencesOpt = new Option<bool>("--sentences") { Description = "Synthesise sentence by sentence (same prompt), writing each as it finishes." };
         var device = new DeviceCliOptions(); // the codec always runs on the CPU
-        var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language of the text: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default); e-c-k-e-r/vall-e: en (default), ja (hiragana), de, fr, zh, ko." };
+        var languageOpt = new Option<string?>("--language", "-l") { HelpName = "L", Description = $"Language of the text: an espeak-ng language (default {EspeakPhonemizer.DefaultLanguage}); VALL-E X: en, zh, ja, mix or auto (default); e-c-k-e-r/vall-e: en (default), ja, de, fr, zh, ko." };
         var formatOpt = DecodeCommand.SampleFormatOption();
         var sampling = new SamplingCliOptions(" per utterance");
         var engine = new EngineCliOptions();

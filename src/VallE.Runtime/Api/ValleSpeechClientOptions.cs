@@ -38,7 +38,7 @@ public sealed class ValleSpeechClientOptions
     /// <summary>
     /// Language of the text when a call gives no <c>Language</c>: an espeak-ng language for lifeiteng models (null:
     /// <c>en-us</c>); for VALL-E X en, zh, ja, mix (the text carries <c>[EN]</c>.. tags) or auto (null: auto); for
-    /// e-c-k-e-r/vall-e en, ja (hiragana), de, fr, zh or ko (null: en).
+    /// e-c-k-e-r/vall-e en, ja, de, fr, zh or ko (null: en).
     /// </summary>
     public string? Language { get; set; }
     /// <summary>Longest voice recording accepted, in seconds.</summary>

@@ -20,8 +20,8 @@ public sealed record SynthesisRequest
 
     /// <summary>
     /// VALL-E X: the language of <see cref="Text"/>: en, zh, ja, mix (the text carries its own <c>[EN]</c>..
-    /// tags) or auto (default: detected once for the whole text, as upstream). e-c-k-e-r/vall-e: en (default), ja
-    /// (hiragana), de, fr, zh or ko. Ignored by lifeiteng models (their espeak-ng language is the front end's).
+    /// tags) or auto (default: detected once for the whole text, as upstream). e-c-k-e-r/vall-e: en (default), ja,
+    /// de, fr, zh or ko. Ignored by lifeiteng models (their espeak-ng language is the front end's).
     /// </summary>
     public string? Language { get; init; }
     /// <summary>

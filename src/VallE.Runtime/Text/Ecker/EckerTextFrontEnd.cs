@@ -1,3 +1,4 @@
+using VallE.Runtime.Text.Vallex.Japanese;
 using VallE.Weights;
 
 namespace VallE.Runtime.Text.Ecker;
@@ -18,9 +19,11 @@ public sealed record EckerTokens(string Text, string Language, int LanguageId, s
 /// coerced as upstream (<c>en</c> → <c>en-us</c>, <c>fr</c> → <c>fr-fr</c>, <c>zh*</c> → <c>cmn-latn-pinyin</c> with
 /// the tone digits 1–5 rewritten to <c>ˇ ˉ ˊ ˋ _</c>), then the BPE of upstream's <c>data/tokenizer.json</c>
 /// (<see cref="EckerBpeTokenizer"/>), which adds &lt;bos&gt; 1 and &lt;eos&gt; 2.
-/// <para>Japanese: upstream first turns the text into hiragana with pykakasi; we have no pykakasi, so <c>ja</c> takes
-/// text already written in hiragana (handed to espeak unchanged, which is what pykakasi's hiragana output of hiragana is)
-/// and refuses kanji and katakana. <c>auto</c> (langdetect) is not supported: name the language.</para>
+/// <para>Japanese: upstream first turns the text into hiragana with pykakasi (<c>coerce_to_hiragana</c>); we reproduce
+/// pykakasi's conversion (<see cref="KakasiHiragana"/>: katakana, half-width kana, symbols and its quirks as pykakasi
+/// 2.3.0) but read kanji with OpenJTalk's dictionary (<see cref="KanjiReadings"/>), so kanji readings can differ from
+/// pykakasi's (日本 にっぽん where pykakasi says にほん). OpenJTalk is needed only for text with kanji.
+/// <c>auto</c> (langdetect) is not supported: name the language.</para>
 /// <para>The tokenizer file is upstream's (AGPL-3.0) and is not shipped: pass its path.</para>
 /// </summary>
 public sealed class EckerTextFrontEnd
@@ -32,6 +35,7 @@ public sealed class EckerTextFrontEnd
     private readonly string? _libraryPath, _dataPath;
     private readonly Dictionary<string, EspeakPhonemizer> _phonemizers = new(StringComparer.Ordinal);
     private readonly object _lock = new();
+    private readonly KanjiReadings.Analyzer? _kanjiAnalyzer;
 
     public EckerBpeTokenizer Tokenizer => _tokenizer;
 
@@ -44,6 +48,10 @@ public sealed class EckerTextFrontEnd
         _libraryPath = espeakLibrary;
         _dataPath = espeakData;
     }
+
+    /// <summary>For tests: kanji words analysed by <paramref name="kanjiAnalyzer"/> instead of OpenJTalk.</summary>
+    internal EckerTextFrontEnd(EckerBpeTokenizer tokenizer, KanjiReadings.Analyzer kanjiAnalyzer, string? espeakLibrary = null, string? espeakData = null)
+        : this(tokenizer, espeakLibrary, espeakData) => _kanjiAnalyzer = kanjiAnalyzer ?? throw new ArgumentNullException(nameof(kanjiAnalyzer));
 
     /// <summary>Loads the tokenizer from <paramref name="tokenizerPath"/>.</summary>
     public static EckerTextFrontEnd Load(string tokenizerPath, string? espeakLibrary = null, string? espeakData = null)
@@ -74,14 +82,15 @@ public sealed class EckerTextFrontEnd
     }
 
     /// <summary><c>g2p.encode(text, language)</c>: the phoneme string.</summary>
-    /// <exception cref="InvalidInputException">Unknown language, Japanese text that is not hiragana, or bad text.</exception>
+    /// <exception cref="InvalidInputException">Unknown language, bad text, or Japanese text OpenJTalk cannot take.</exception>
+    /// <exception cref="NativeDependencyException">Japanese text with kanji and no OpenJTalk (or espeak missing).</exception>
     public string Phonemize(string text, string language)
     {
         ArgumentNullException.ThrowIfNull(text);
         ArgumentNullException.ThrowIfNull(language);
         if (LanguageId(language) < 0)
             throw new InvalidInputException($"language '{language}' is not one of e-c-k-e-r/vall-e's: {string.Join(", ", Languages)}");
-        if (language == "ja") RequireHiragana(text);
+        if (language == "ja") text = ToHiragana(text);
         string voice = CoerceLanguage(language);
         string phonemes = GetPhonemizer(voice).PhonemizeRaw(text, withStress: true, wordSeparator: ' ', phoneSeparator: "");
         if (voice == "cmn-latn-pinyin") phonemes = RemapTones(phonemes);
@@ -101,12 +110,17 @@ public sealed class EckerTextFrontEnd
         .Replace("3", "ˊ", StringComparison.Ordinal).Replace("4", "ˋ", StringComparison.Ordinal)
         .Replace("5", "_", StringComparison.Ordinal);
 
-    private static void RequireHiragana(string text)
+    /// <summary>
+    /// Upstream's <c>coerce_to_hiragana</c> (what espeak gets for <c>ja</c>): pykakasi's hiragana, with kanji read by
+    /// OpenJTalk (looked for only when the text has kanji).
+    /// </summary>
+    /// <exception cref="NativeDependencyException">The text has kanji and OpenJTalk is missing or failed.</exception>
+    /// <exception cref="InvalidInputException">A run of Japanese characters is too long for OpenJTalk.</exception>
+    public string ToHiragana(string text)
     {
-        foreach (char c in text)
-            if (c is (>= '\u30A0' and <= '\u30FF') or (>= '\u3400' and <= '\u9FFF') or (>= '\uF900' and <= '\uFAFF') or (>= '\u31F0' and <= '\u31FF') or (>= '\uFF66' and <= '\uFF9F'))
-                throw new InvalidInputException(
-                    $"Japanese text with kanji or katakana ('{c}'): upstream converts it to hiragana with pykakasi, which VallE.NET does not have; give the text in hiragana");
+        ArgumentNullException.ThrowIfNull(text);
+        KanjiReadings.Analyzer analyze = _kanjiAnalyzer ?? (line => OpenJTalkLabeler.Shared.ExtractWords(line));
+        return KakasiHiragana.Convert(text, KanjiReadings.Find(text, analyze));
     }
 
     private EspeakPhonemizer GetPhonemizer(string voice)

@@ -4,13 +4,21 @@ using System.Text;
 namespace VallE.Runtime.Text.Vallex.Japanese;
 
 /// <summary>
+/// One word of OpenJTalk's text analysis: its surface, its reading in katakana (<c>read</c>, null when it has none),
+/// its pronunciation (<c>pron</c>: long vowels as ー, particles as said, numbers' sound changes; null when none) and its
+/// part of speech (the first three fields, e.g. <c>名詞,数,*</c>).
+/// </summary>
+internal readonly record struct OpenJTalkWord(string Surface, string? Reading, string? Pronunciation = null, string PartOfSpeech = "");
+
+/// <summary>
 /// OpenJTalk's full-context labels for one run of Japanese text, as pyopenjtalk 0.3.0's <c>extract_fullcontext</c>
 /// gives them (text2mecab, MeCab over naist-jdic, the NJD rules, njd2jpcommon, JPCommon_make_label: the same
 /// OpenJTalk 1.11 code in both). Debian ships OpenJTalk only as the <c>open_jtalk</c> program (no shared library), so
 /// this runs it once per text: it reads one line from stdin and, with <c>-ot</c>, writes its trace, whose
 /// <c>[Output label]</c> section holds the labels (after the HTS timings). The program refuses to start without an
 /// HTS voice and synthesises the speech (discarded) before writing the trace; <c>-r</c> (speed) makes that cheaper
-/// and changes only the timings.
+/// and changes only the timings. The same trace's <c>[Text analysis result]</c> section gives the words and their
+/// readings (<see cref="ExtractWords"/>), which the e-c-k-e-r front end uses to read kanji.
 /// <para>
 /// Lookup: <c>$VALLE_OPENJTALK_BIN</c> else <c>open_jtalk</c> on PATH; dictionary <c>$VALLE_OPENJTALK_DIC</c> else
 /// Debian's naist-jdic; voice <c>$VALLE_OPENJTALK_VOICE</c> else Debian's nitech-jp-atr503-m001.
@@ -113,6 +121,40 @@ internal sealed class OpenJTalkLabeler
     /// <exception cref="NativeDependencyException">open_jtalk failed or gave an unreadable trace.</exception>
     public IReadOnlyList<string> ExtractFullContext(string text)
     {
+        var (trace, errors, exitCode) = RunTrace(text);
+        var labels = ParseTrace(trace);
+        if (labels is not null) return labels;
+        if (NothingToSay(errors, exitCode)) return [];
+        throw new NativeDependencyException(
+            $"OpenJTalk ({BinaryPath} -x {DictionaryPath} -m {VoicePath}) gave no labels (exit code {exitCode}): {errors.Trim()}");
+    }
+
+    /// <summary>
+    /// The words of <paramref name="text"/> as OpenJTalk's text analysis leaves them (MeCab over naist-jdic, then the
+    /// NJD rules): surface and reading (the <c>read</c> field, katakana spelling such as トウキョウ; not <c>pron</c>,
+    /// the pronunciation トーキョー). Empty when OpenJTalk finds nothing to say. Same limits as
+    /// <see cref="ExtractFullContext"/>. The e-c-k-e-r front end reads kanji with it (its pykakasi stand-in).
+    /// </summary>
+    /// <exception cref="InvalidInputException">The text is too long for open_jtalk's buffers.</exception>
+    /// <exception cref="NativeDependencyException">open_jtalk failed or gave an unreadable trace.</exception>
+    public IReadOnlyList<OpenJTalkWord> ExtractWords(string text)
+    {
+        var (trace, errors, exitCode) = RunTrace(text);
+        var words = ParseWords(trace);
+        if (words is not null) return words;
+        if (NothingToSay(errors, exitCode)) return [];
+        throw new NativeDependencyException(
+            $"OpenJTalk ({BinaryPath} -x {DictionaryPath} -m {VoicePath}) gave no text analysis (exit code {exitCode}): {errors.Trim()}");
+    }
+
+    // open_jtalk writes no trace and fails this way when the text has nothing to synthesise (only symbols).
+    private static bool NothingToSay(string errors, int exitCode) =>
+        exitCode != 0 && errors.Contains("waveform cannot be synthesized", StringComparison.Ordinal);
+
+    // Runs open_jtalk on one line; returns its trace (stdout), stderr and exit code.
+    private (string Trace, string Errors, int ExitCode) RunTrace(string text)
+    {
+        ArgumentNullException.ThrowIfNull(text);
         if (text.Contains('\n') || text.Contains('\r'))
             throw new ArgumentException("one line of text expected", nameof(text));
         int expanded = 0;
@@ -157,7 +199,7 @@ internal sealed class OpenJTalkLabeler
         }
         catch (IOException)
         {
-            // The program exited before reading (bad voice or dictionary): its stderr says why, below.
+            // The program exited before reading (bad voice or dictionary): its stderr says why.
         }
 
         if (!process.WaitForExit(Timeout))
@@ -166,15 +208,32 @@ internal sealed class OpenJTalkLabeler
             throw new NativeDependencyException($"OpenJTalk ({BinaryPath}) did not finish within {Timeout.TotalSeconds:0} s");
         }
         process.WaitForExit();
-        string output = stdout.GetAwaiter().GetResult();
-        string errors = stderr.GetAwaiter().GetResult();
+        return (stdout.GetAwaiter().GetResult(), stderr.GetAwaiter().GetResult(), process.ExitCode);
+    }
 
-        var labels = ParseTrace(output);
-        if (labels is not null) return labels;
-        if (process.ExitCode != 0 && errors.Contains("waveform cannot be synthesized", StringComparison.Ordinal))
-            return [];
-        throw new NativeDependencyException(
-            $"OpenJTalk ({BinaryPath} -x {DictionaryPath} -m {VoicePath}) gave no labels (exit code {process.ExitCode}): {errors.Trim()}");
+    /// <summary>
+    /// The words of a trace's <c>[Text analysis result]</c> section (NJD nodes, one CSV line each: surface, then 12
+    /// fields: part of speech ×4, conjugation ×2, base form, read, pron, accent, chain rule, chain flag); null without
+    /// one. A reading or pronunciation of <c>*</c> is null.
+    /// </summary>
+    internal static List<OpenJTalkWord>? ParseWords(string trace)
+    {
+        const string Heading = "[Text analysis result]";
+        int at = trace.IndexOf(Heading, StringComparison.Ordinal);
+        if (at < 0) return null;
+        var words = new List<OpenJTalkWord>();
+        using var reader = new StringReader(trace[(at + Heading.Length)..]);
+        reader.ReadLine(); // the rest of the heading's line
+        for (string? line = reader.ReadLine(); !string.IsNullOrEmpty(line); line = reader.ReadLine())
+        {
+            // The surface is counted from the right: the 12 fields after it never hold a comma, the surface might.
+            var fields = line.Split(',');
+            if (fields.Length < 13) throw new NativeDependencyException($"unexpected line in OpenJTalk's text analysis: '{line}'");
+            string surface = string.Join(',', fields[..^12]);
+            string read = fields[^5], pron = fields[^4];
+            words.Add(new OpenJTalkWord(surface, read == "*" ? null : read, pron == "*" ? null : pron, string.Join(',', fields[^12..^9])));
+        }
+        return words;
     }
 
     /// <summary>The label names of a trace's <c>[Output label]</c> section (lines "start end label"); null without one.</summary>
