@@ -98,6 +98,10 @@ internal sealed unsafe class NativeEngine : IDisposable
             CfgStrength = request.CfgStrength,
             CfgRescale = request.CfgRescale,
             NarTemperature = request.NarTemperature,
+            MinArTemperature = request.MinArTemperature,
+            MinNarTemperature = request.MinNarTemperature,
+            RepetitionPenaltyDecay = request.RepetitionPenaltyDecay,
+            LengthPenalty = request.LengthPenalty,
             SplitSentences = sentences,
         };
         CancellationToken token;

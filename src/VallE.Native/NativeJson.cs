@@ -58,6 +58,10 @@ internal sealed class SynthesisRequestJson
     [JsonPropertyName("cfg_strength")] public float? CfgStrength { get; set; }
     [JsonPropertyName("cfg_rescale")] public float? CfgRescale { get; set; }
     [JsonPropertyName("nar_temperature")] public float? NarTemperature { get; set; }
+    [JsonPropertyName("min_ar_temperature")] public float? MinArTemperature { get; set; }
+    [JsonPropertyName("min_nar_temperature")] public float? MinNarTemperature { get; set; }
+    [JsonPropertyName("repetition_penalty_decay")] public float? RepetitionPenaltyDecay { get; set; }
+    [JsonPropertyName("length_penalty")] public float? LengthPenalty { get; set; }
 }
 
 /// <summary>

@@ -58,6 +58,17 @@ internal static class ReturnCodes
         "RepetitionPenalty" => "repetition_penalty",
         "RepetitionWindow" => "repetition_window",
         "MaxDuration" or "seconds" or "maxDuration" => "max_duration",
+        // e-c-k-e-r/vall-e: EckerSettings.Create names the property.
+        "Mode" => "mode",
+        "Length" => "length",
+        "DemaskSteps" => "demask_steps",
+        "CfgStrength" => "cfg_strength",
+        "CfgRescale" => "cfg_rescale",
+        "NarTemperature" => "nar_temperature",
+        "MinArTemperature" => "min_ar_temperature",
+        "MinNarTemperature" => "min_nar_temperature",
+        "RepetitionPenaltyDecay" => "repetition_penalty_decay",
+        "LengthPenalty" => "length_penalty",
         _ => null,
     };
 

@@ -8,11 +8,12 @@ namespace VallE.Server;
 /// <c>input</c> (required), <c>voice</c> (a name, or <c>{"id": name}</c>; may be left out when the server has one
 /// voice), <c>response_format</c> (<c>wav</c> default, <c>pcm</c>; OpenAI's mp3/opus/aac/flac are refused),
 /// <c>speed</c> (only 1), <c>stream_format</c> (only <c>audio</c>), <c>instructions</c> (ignored). Extras:
-/// <c>seed</c>, <c>top_k</c>, <c>top_p</c>, <c>temperature</c>, <c>max_duration</c> (seconds per sentence),
+/// <c>seed</c>, <c>top_k</c>, <c>top_p</c>, <c>temperature</c>, <c>repetition_penalty</c>, <c>max_duration</c> (seconds per sentence),
 /// <c>language</c> (lifeiteng: an espeak-ng language; VALL-E X: en, zh, ja, mix or auto), <c>best_of</c> (VALL-E X:
 /// 1..64 AR candidates, the most likely kept), <c>prompt_mode</c> (VALL-E X with several sentences: fixed or
 /// sliding), and for e-c-k-e-r/vall-e <c>mode</c> (ar+nar or nar-len), <c>length</c>, <c>demask_steps</c>,
-/// <c>cfg_strength</c>, <c>cfg_rescale</c> (nar-len) and <c>nar_temperature</c>. Their values are judged by the library (<see cref="ValleSpeechOptions"/>). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
+/// <c>cfg_strength</c>, <c>cfg_rescale</c> (nar-len), <c>nar_temperature</c>, <c>min_ar_temperature</c>,
+/// <c>min_nar_temperature</c>, <c>repetition_penalty_decay</c> and <c>length_penalty</c> (ar+nar). Their values are judged by the library (<see cref="ValleSpeechOptions"/>). Other fields are ignored. Refusals are <see cref="ApiException"/>s (400, or 413 for
 /// an input over the limit).
 /// </summary>
 internal sealed class SpeechRequest
@@ -25,6 +26,7 @@ internal sealed class SpeechRequest
     public int? TopK { get; init; }
     public float? TopP { get; init; }
     public float? Temperature { get; init; }
+    public float? RepetitionPenalty { get; init; }
     public double? MaxDuration { get; init; }
     public int? BestOf { get; init; }
     public string? PromptMode { get; init; }
@@ -34,14 +36,20 @@ internal sealed class SpeechRequest
     public float? CfgStrength { get; init; }
     public float? CfgRescale { get; init; }
     public float? NarTemperature { get; init; }
+    public float? MinArTemperature { get; init; }
+    public float? MinNarTemperature { get; init; }
+    public float? RepetitionPenaltyDecay { get; init; }
+    public float? LengthPenalty { get; init; }
 
     /// <summary>The library property of each request field, for the messages of the library's checks.</summary>
     public static readonly IReadOnlyDictionary<string, string> Fields = new Dictionary<string, string>
     {
-        ["TopK"] = "top_k", ["TopP"] = "top_p", ["Temperature"] = "temperature", ["Seed"] = "seed",
+        ["TopK"] = "top_k", ["TopP"] = "top_p", ["Temperature"] = "temperature", ["RepetitionPenalty"] = "repetition_penalty", ["Seed"] = "seed",
         ["MaxDuration"] = "max_duration", ["seconds"] = "max_duration", ["BestOf"] = "best_of", ["PromptMode"] = "prompt_mode",
         ["Language"] = "language", ["Mode"] = "mode", ["Length"] = "length", ["DemaskSteps"] = "demask_steps",
         ["CfgStrength"] = "cfg_strength", ["CfgRescale"] = "cfg_rescale", ["NarTemperature"] = "nar_temperature",
+        ["MinArTemperature"] = "min_ar_temperature", ["MinNarTemperature"] = "min_nar_temperature",
+        ["RepetitionPenaltyDecay"] = "repetition_penalty_decay", ["LengthPenalty"] = "length_penalty",
     };
 
     public static SpeechRequest Parse(JsonElement root, int maxInputChars)
@@ -99,6 +107,7 @@ internal sealed class SpeechRequest
             TopK = OptionalInteger(root, "top_k", int.MinValue, int.MaxValue) is { } k ? (int)k : null,
             TopP = OptionalFloat(root, "top_p"),
             Temperature = OptionalFloat(root, "temperature"),
+            RepetitionPenalty = OptionalFloat(root, "repetition_penalty"),
             MaxDuration = OptionalNumber(root, "max_duration"),
             BestOf = OptionalInteger(root, "best_of", int.MinValue, int.MaxValue) is { } b ? (int)b : null,
             PromptMode = OptionalString(root, "prompt_mode"),
@@ -108,6 +117,10 @@ internal sealed class SpeechRequest
             CfgStrength = OptionalFloat(root, "cfg_strength"),
             CfgRescale = OptionalFloat(root, "cfg_rescale"),
             NarTemperature = OptionalFloat(root, "nar_temperature"),
+            MinArTemperature = OptionalFloat(root, "min_ar_temperature"),
+            MinNarTemperature = OptionalFloat(root, "min_nar_temperature"),
+            RepetitionPenaltyDecay = OptionalFloat(root, "repetition_penalty_decay"),
+            LengthPenalty = OptionalFloat(root, "length_penalty"),
         };
     }
 

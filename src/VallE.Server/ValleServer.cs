@@ -442,6 +442,7 @@ public sealed class ValleServer : IAsyncDisposable
             TopK = request.TopK,
             TopP = request.TopP,
             Temperature = request.Temperature,
+            RepetitionPenalty = request.RepetitionPenalty,
             MaxDuration = request.MaxDuration,
             BestOf = request.BestOf,
             PromptMode = request.PromptMode,
@@ -451,6 +452,10 @@ public sealed class ValleServer : IAsyncDisposable
             CfgStrength = request.CfgStrength,
             CfgRescale = request.CfgRescale,
             NarTemperature = request.NarTemperature,
+            MinArTemperature = request.MinArTemperature,
+            MinNarTemperature = request.MinNarTemperature,
+            RepetitionPenaltyDecay = request.RepetitionPenaltyDecay,
+            LengthPenalty = request.LengthPenalty,
             SplitSentences = streamed,
         };
         HttpResponse response = http.Response;

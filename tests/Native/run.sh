@@ -12,7 +12,7 @@ LIB="${VALLE_NATIVE_DIR:-$ROOT/artifacts/native/linux-x64}"
 WORK="$ROOT/artifacts/native/test"
 SHARED="$(cd "$ROOT/.." && pwd)/shared"
 FIX="$SHARED/fixtures"
-CASES=19
+CASES=21
 passed=0; failed=0; skipped=0
 
 say() { printf '[native] %s\n' "$*" >&2; }
@@ -115,8 +115,9 @@ else
   skipped=$((skipped + 3)); say "skipped (3 tests): no ../shared/fixtures/valle/vallex-tiny or vallex-presets/alan.npz"
 fi
 
-# 17-19: e-c-k-e-r/vall-e (the arnar_d64 .sft, our own test tokenizer, a voice of prompt codes alone, no transcript):
-# greedy ar+nar -> a valid WAV; "mode": "nar-len" on a model without a len task -> 2; no tokenizer -> 2.
+# 17-21: e-c-k-e-r/vall-e (the arnar_d64 .sft, our own test tokenizer, a voice of prompt codes alone, no transcript):
+# greedy ar+nar -> a valid WAV; "mode": "nar-len" on a model without a len task -> 2; no tokenizer -> 2; the ecker
+# sampler fields: a value out of range, and one of the wrong type -> 2, the message naming the field.
 if [ -f "$FIX/ecker/arnar_d64/fp32.sft" ]; then
   cat > "$WORK/ecker.json" <<JSON
 {"checkpoint": "$FIX/ecker/arnar_d64/fp32.sft", "tokenizer": "$ROOT/tests/VallE.Tests/Ecker/test-tokenizer.json",
@@ -129,8 +130,14 @@ JSON
   fi
   expect ecker-bad-mode 2 "$SAY" --request '{"text": "Hi.", "mode": "nar-len"}' "$WORK/ecker.json"
   expect ecker-no-tokenizer 2 env -u VALLE_ECKER_TOKENIZER "$SAY" -o "$WORK/ecker-none.wav" "$(sed 's|"tokenizer": "[^"]*",||' "$WORK/ecker.json")" "Hi."
+  for bad in 'min_ar_temperature -1' 'length_penalty "long"'; do
+    field=${bad%% *}
+    if expect "ecker-bad-$field" 2 "$SAY" --request "{\"text\": \"Hi.\", \"$field\": ${bad#* }}" "$WORK/ecker.json"; then
+      grep -q "$field" "$WORK/ecker-bad-$field.err" || { passed=$((passed - 1)); fail "ecker-bad-$field: the message does not name $field"; }
+    fi
+  done
 else
-  skipped=$((skipped + 3)); say "skipped (3 tests): no ../shared/fixtures/ecker/arnar_d64"
+  skipped=$((skipped + 5)); say "skipped (5 tests): no ../shared/fixtures/ecker/arnar_d64"
 fi
 
 # 16: memcheck. NativeAOT's GC and ONNX Runtime make leak and uninitialised-value reports that are not ours

@@ -365,6 +365,18 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             _ => throw new ArgumentException($"PromptMode '{modeName}' is not fixed or sliding", nameof(options)),
         };
         string? language = string.IsNullOrWhiteSpace(options?.Language) ? null : options.Language.Trim();
+        // The e-c-k-e-r/vall-e options, each read once (typed property, else its key): EckerSettings.Create judges them for
+        // an ecker checkpoint; any of them set on another family is refused below.
+        string? eckerMode = typed?.Mode ?? String(extra, "mode");
+        int? length = typed?.Length ?? Int(extra, "length");
+        int? demaskSteps = typed?.DemaskSteps ?? Int(extra, "demask_steps");
+        float? cfgStrength = typed?.CfgStrength ?? Float(extra, "cfg_strength");
+        float? cfgRescale = typed?.CfgRescale ?? Float(extra, "cfg_rescale");
+        float? narTemperature = typed?.NarTemperature ?? Float(extra, "nar_temperature");
+        float? minArTemperature = typed?.MinArTemperature ?? Float(extra, "min_ar_temperature");
+        float? minNarTemperature = typed?.MinNarTemperature ?? Float(extra, "min_nar_temperature");
+        float? repetitionPenaltyDecay = typed?.RepetitionPenaltyDecay ?? Float(extra, "repetition_penalty_decay");
+        float? lengthPenalty = typed?.LengthPenalty ?? Float(extra, "length_penalty");
         Synthesizer synthesizer;
         EckerSettings? ecker = null;
         if (_ecker is not null)
@@ -373,9 +385,8 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
             CheckEckerLanguage(language);
             if (mode != PromptMode.Fixed) throw new ArgumentException("PromptMode sliding is for VALL-E X checkpoints", nameof(options));
             if (bestOf != 1) throw new ArgumentException($"BestOf {bestOf}: best-of is VALL-E X's; an e-c-k-e-r/vall-e model generates one candidate", nameof(options));
-            ecker = EckerSettings.Create(_generator.Config.Ecker!, typed?.Mode ?? String(extra, "mode"), typed?.Length ?? Int(extra, "length"),
-                typed?.DemaskSteps ?? Int(extra, "demask_steps"), typed?.CfgStrength ?? Float(extra, "cfg_strength"),
-                typed?.CfgRescale ?? Float(extra, "cfg_rescale"), sampling, typed?.NarTemperature ?? Float(extra, "nar_temperature"));
+            ecker = EckerSettings.Create(_generator.Config.Ecker!, eckerMode, length, demaskSteps, cfgStrength, cfgRescale, sampling,
+                narTemperature, minArTemperature, minNarTemperature, repetitionPenaltyDecay, lengthPenalty);
             synthesizer = _ecker;
         }
         else if (_vallex is not null)
@@ -393,9 +404,9 @@ public sealed class ValleSpeechClient : ITextToSpeechClient
         {
             foreach (var (key, value) in new (string, object?)[]
                      {
-                         ("Mode", typed?.Mode ?? String(extra, "mode")), ("Length", typed?.Length ?? Int(extra, "length")),
-                         ("DemaskSteps", typed?.DemaskSteps ?? Int(extra, "demask_steps")), ("CfgStrength", typed?.CfgStrength ?? Float(extra, "cfg_strength")),
-                         ("CfgRescale", typed?.CfgRescale ?? Float(extra, "cfg_rescale")), ("NarTemperature", typed?.NarTemperature ?? Float(extra, "nar_temperature")),
+                         ("Mode", eckerMode), ("Length", length), ("DemaskSteps", demaskSteps), ("CfgStrength", cfgStrength),
+                         ("CfgRescale", cfgRescale), ("NarTemperature", narTemperature), ("MinArTemperature", minArTemperature),
+                         ("MinNarTemperature", minNarTemperature), ("RepetitionPenaltyDecay", repetitionPenaltyDecay), ("LengthPenalty", lengthPenalty),
                      })
                 if (value is not null) throw new ArgumentException($"{key} is an e-c-k-e-r/vall-e option; this checkpoint is not one", key);
         }

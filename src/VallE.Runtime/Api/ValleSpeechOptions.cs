@@ -9,7 +9,8 @@ namespace VallE;
 /// back to the same setting in <see cref="TextToSpeechOptions.AdditionalProperties"/> (keys <c>top_k</c>,
 /// <c>top_p</c>, <c>temperature</c>, <c>min_p</c>, <c>repetition_penalty</c>, <c>repetition_window</c>, <c>seed</c>,
 /// <c>max_duration</c>, <c>split_sentences</c>, <c>best_of</c>, <c>prompt_mode</c>; e-c-k-e-r/vall-e: <c>mode</c>,
-/// <c>length</c>, <c>demask_steps</c>, <c>cfg_strength</c>, <c>cfg_rescale</c>, <c>nar_temperature</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
+/// <c>length</c>, <c>demask_steps</c>, <c>cfg_strength</c>, <c>cfg_rescale</c>, <c>nar_temperature</c>, <c>min_ar_temperature</c>,
+/// <c>min_nar_temperature</c>, <c>repetition_penalty_decay</c>, <c>length_penalty</c>), then to upstream's default. Plain <see cref="TextToSpeechOptions"/>
 /// with those keys works the same, e.g. through a pipeline that only knows the base type.
 /// </summary>
 public class ValleSpeechOptions : TextToSpeechOptions
@@ -37,6 +38,10 @@ public class ValleSpeechOptions : TextToSpeechOptions
         CfgStrength = other.CfgStrength;
         CfgRescale = other.CfgRescale;
         NarTemperature = other.NarTemperature;
+        MinArTemperature = other.MinArTemperature;
+        MinNarTemperature = other.MinNarTemperature;
+        RepetitionPenaltyDecay = other.RepetitionPenaltyDecay;
+        LengthPenalty = other.LengthPenalty;
         Progress = other.Progress;
     }
 
@@ -87,6 +92,24 @@ public class ValleSpeechOptions : TextToSpeechOptions
     /// (default) is greedy, as upstream. <see cref="Temperature"/> and the other sampling settings drive the AR.
     /// </summary>
     public float? NarTemperature { get; set; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e (<c>min_ar_temperature</c>): the floor of upstream's dynamic temperature for the AR (and NAR-len
+    /// demasking), &gt;= 0; null (default) leaves it off, as upstream's -1.
+    /// </summary>
+    public float? MinArTemperature { get; set; }
+    /// <summary>e-c-k-e-r/vall-e (<c>min_nar_temperature</c>): as <see cref="MinArTemperature"/> for the NAR levels; null: off.</summary>
+    public float? MinNarTemperature { get; set; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e ar+nar (<c>repetition_penalty_decay</c>): the repetition penalty divides an earlier token's logit
+    /// by <see cref="RepetitionPenalty"/> × distance^decay; default 0 (no decay). Only has an effect with a repetition
+    /// penalty; refused with nar-len, which has none.
+    /// </summary>
+    public float? RepetitionPenaltyDecay { get; set; }
+    /// <summary>
+    /// e-c-k-e-r/vall-e ar+nar (<c>length_penalty</c>): the AR's stop logit is divided by (length + 1)^penalty; default 0
+    /// (off). Refused with nar-len (it is the AR's only).
+    /// </summary>
+    public float? LengthPenalty { get; set; }
     /// <summary>Progress of this call, replacing <see cref="ValleSpeechClientOptions.Progress"/>.</summary>
     public IProgress<ValleProgress>? Progress { get; set; }
 

@@ -92,6 +92,64 @@ public class ValleSpeechClientEckerTests
         Assert.That(Bytes(b), Is.EqualTo(Bytes(a)));
     }
 
+    /// <summary>
+    /// The sampler options only ecker has, as typed properties and as AdditionalProperties keys, reach the sampler: a
+    /// seeded sampled run with one differs from the same run without it, and both forms give the same audio. The base
+    /// run samples both stages (the min temperatures act on a sampled stage only) with a repetition penalty (the decay
+    /// only reshapes one), on narlen_d96 in its default mode (ar+nar: the length penalty is the AR's).
+    /// </summary>
+    [TestCase(nameof(ValleSpeechOptions.MinArTemperature), "min_ar_temperature", 0.1)]
+    [TestCase(nameof(ValleSpeechOptions.MinNarTemperature), "min_nar_temperature", 0.1)]
+    [TestCase(nameof(ValleSpeechOptions.RepetitionPenaltyDecay), "repetition_penalty_decay", 1.0)]
+    [TestCase(nameof(ValleSpeechOptions.LengthPenalty), "length_penalty", 4.0)]
+    public async Task SamplerOptionsAsPropertiesAndAsKeysReachTheSampler(string property, string key, double value)
+    {
+        ValleSpeechOptions Sampled() => new()
+        {
+            VoiceId = "codes", Temperature = 1, NarTemperature = 1, RepetitionPenalty = 1.5f, Seed = 11, MaxDuration = 0.5,
+        };
+        var without = Bytes(await NarLen.GetAudioAsync("Hello there.", Sampled()));
+
+        var typed = Sampled();
+        typeof(ValleSpeechOptions).GetProperty(property)!.SetValue(typed, (float)value);
+        var a = Bytes(await NarLen.GetAudioAsync("Hello there.", typed));
+        Assert.That(a.AsSpan().SequenceEqual(without), Is.False, $"{property} {value} changes nothing");
+
+        var keyed = Sampled();
+        keyed.AdditionalProperties = new() { [key] = value };
+        Assert.That(Bytes(await NarLen.GetAudioAsync("Hello there.", keyed)).AsSpan().SequenceEqual(a), Is.True, $"{key} is not {property}");
+    }
+
+    [Test]
+    public void BadSamplerOptionsAreArgumentErrorsNamingTheProperty()
+    {
+        foreach (var (options, property) in new (TextToSpeechOptions, string)[]
+                 {
+                     (new ValleSpeechOptions { MinArTemperature = -0.5f }, "MinArTemperature"),
+                     (new TextToSpeechOptions { AdditionalProperties = new() { ["min_nar_temperature"] = -1 } }, "MinNarTemperature"),
+                     (new ValleSpeechOptions { RepetitionPenaltyDecay = float.NaN }, "RepetitionPenaltyDecay"),
+                     (new ValleSpeechOptions { LengthPenalty = float.PositiveInfinity }, "LengthPenalty"),
+                 })
+        {
+            options.VoiceId = "codes";
+            Assert.That(() => ArNar.GetAudioAsync("Hi.", options),
+                Throws.InstanceOf<ArgumentException>().With.Property("ParamName").EqualTo(property).And.Message.StartsWith(property), property);
+        }
+        // Upstream's NAR-len has no repetition penalty to decay and no AR stop token to penalise.
+        foreach (var (options, property) in new (ValleSpeechOptions, string)[]
+                 {
+                     (new ValleSpeechOptions { Mode = "nar-len", RepetitionPenaltyDecay = 0.5f }, "RepetitionPenaltyDecay"),
+                     (new ValleSpeechOptions { Mode = "nar-len", LengthPenalty = 1f }, "LengthPenalty"),
+                 })
+        {
+            options.VoiceId = "codes";
+            Assert.That(() => NarLen.GetAudioAsync("Hi.", options), Throws.ArgumentException.With.Property("ParamName").EqualTo(property), property);
+        }
+        // A malformed key value names the key.
+        Assert.That(() => ArNar.GetAudioAsync("Hi.", new TextToSpeechOptions { VoiceId = "codes", AdditionalProperties = new() { ["length_penalty"] = "long" } }),
+            Throws.ArgumentException.With.Message.Contains("length_penalty"));
+    }
+
     /// <summary>Cancelled from the first progress report (an AR step of the ecker model): the call stops with it.</summary>
     [Test]
     public async Task CancellationStopsTheEckerModel()

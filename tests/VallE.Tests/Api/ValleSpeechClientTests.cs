@@ -213,6 +213,28 @@ public class ValleSpeechClientTests
         Assert.That(pipeline.GetService<ValleSpeechClient>(), Is.SameAs(Client));
     }
 
+    /// <summary>Every e-c-k-e-r/vall-e option, as a typed property or as its key, is refused on a VALL-E checkpoint.</summary>
+    [TestCase("Mode", "mode", "ar+nar")]
+    [TestCase("Length", "length", 10)]
+    [TestCase("DemaskSteps", "demask_steps", 5)]
+    [TestCase("CfgStrength", "cfg_strength", 2.5f)]
+    [TestCase("CfgRescale", "cfg_rescale", 0.5f)]
+    [TestCase("NarTemperature", "nar_temperature", 0.5f)]
+    [TestCase("MinArTemperature", "min_ar_temperature", 0.2f)]
+    [TestCase("MinNarTemperature", "min_nar_temperature", 0.2f)]
+    [TestCase("RepetitionPenaltyDecay", "repetition_penalty_decay", 0.5f)]
+    [TestCase("LengthPenalty", "length_penalty", 1f)]
+    public void EckerOptionsAreRefused(string property, string key, object value)
+    {
+        var typed = Fast();
+        typeof(ValleSpeechOptions).GetProperty(property)!.SetValue(typed, value);
+        var keyed = Fast();
+        keyed.AdditionalProperties = new() { [key] = value };
+        foreach (var options in new[] { typed, keyed })
+            Assert.That(() => Client.GetAudioAsync("Hi.", options), Throws.ArgumentException
+                .With.Property("ParamName").EqualTo(property).And.Message.Contains($"{property} is an e-c-k-e-r/vall-e option"));
+    }
+
     [Test]
     public async Task DisposedClientThrowsObjectDisposedException()
     {

@@ -84,6 +84,11 @@ public class ServeEckerTests
     [TestCase("length", 1.5, "length")]
     [TestCase("demask_steps", 3, "demask_steps")]
     [TestCase("nar_temperature", -1, "nar_temperature")]
+    [TestCase("repetition_penalty", 0, "repetition_penalty")]
+    [TestCase("min_ar_temperature", -1, "min_ar_temperature")]
+    [TestCase("min_nar_temperature", -0.5, "min_nar_temperature")]
+    [TestCase("repetition_penalty_decay", "fast", "repetition_penalty_decay")]
+    [TestCase("length_penalty", 1e39, "length_penalty")]
     [TestCase("language", "en-us", "language")]
     [TestCase("best_of", 2, "best_of")]
     public async Task BadValuesAre400NamingTheField(string field, object value, string param)
@@ -93,5 +98,35 @@ public class ServeEckerTests
         var error = await ServeFixture.Error(r);
         Assert.That(error.GetProperty("param").GetString(), Is.EqualTo(param), error.ToString());
         Assert.That(error.GetProperty("message").GetString(), Does.Contain(param));
+    }
+
+    /// <summary>
+    /// The ecker sampler fields reach the sampler: a seeded sampled request (both stages sampled, a repetition penalty for
+    /// the decay to reshape) with one of them is a 200 whose audio differs from the same request without it.
+    /// </summary>
+    [TestCase("min_ar_temperature", 0.1)]
+    [TestCase("min_nar_temperature", 0.1)]
+    [TestCase("repetition_penalty_decay", 1.0)]
+    [TestCase("length_penalty", 4.0)]
+    public async Task SamplerFieldsReachTheSampler(string field, double value)
+    {
+        (string, object)[] sampled = [("temperature", 1), ("nar_temperature", 1), ("repetition_penalty", 1.5), ("seed", 11)];
+        var without = await ServeFixture.PostSpeech(Http, Body("Hello there.", sampled));
+        Assert.That((int)without.StatusCode, Is.EqualTo(200), await without.Content.ReadAsStringAsync());
+        var with = await ServeFixture.PostSpeech(Http, Body("Hello there.", [.. sampled, (field, value)]));
+        Assert.That((int)with.StatusCode, Is.EqualTo(200), await with.Content.ReadAsStringAsync());
+        byte[] a = await with.Content.ReadAsByteArrayAsync(), b = await without.Content.ReadAsByteArrayAsync();
+        Assert.That(a.AsSpan().SequenceEqual(b), Is.False, $"{field} changes nothing");
+    }
+
+    [TestCase("repetition_penalty_decay", 0.5)]
+    [TestCase("length_penalty", 1.0)]
+    public async Task NarLenRefusesTheArPenalties(string field, double value)
+    {
+        var r = await ServeFixture.PostSpeech(Http, Body("Hi.", ("mode", "nar-len"), (field, value)));
+        Assert.That((int)r.StatusCode, Is.EqualTo(400), await r.Content.ReadAsStringAsync());
+        var error = await ServeFixture.Error(r);
+        Assert.That(error.GetProperty("param").GetString(), Is.EqualTo(field), error.ToString());
+        Assert.That(error.GetProperty("message").GetString(), Does.StartWith(field));
     }
 }
