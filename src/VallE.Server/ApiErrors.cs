@@ -43,7 +43,14 @@ internal static class ApiErrors
     // Messages quote names ('alloy', "..."): keep them readable instead of \u0027 (the body is never embedded in HTML).
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
-    public static async Task WriteJson(HttpContext http, int status, Action<Utf8JsonWriter> body)
+    /// <summary>
+    /// Sets the status and writes the JSON body into the response's buffer WITHOUT flushing it: Kestrel sends the
+    /// response (headers and body) when the endpoint returns. Why: a speech request is counted in <c>/metrics</c> and
+    /// leaves the admission gauges at the end of its endpoint (<see cref="ValleServer"/>'s SpeechEndpoint); had the
+    /// body been flushed here, a client could read its whole answer (it has a Content-Length) and scrape
+    /// <c>/metrics</c> before its request was counted. Nothing is written to the socket here, so nothing can fail.
+    /// </summary>
+    public static Task WriteJson(HttpContext http, int status, Action<Utf8JsonWriter> body)
     {
         var buffer = new ArrayBufferWriter<byte>();
         using (var w = new Utf8JsonWriter(buffer, WriterOptions))
@@ -56,13 +63,7 @@ internal static class ApiErrors
         http.Response.StatusCode = status;
         http.Response.ContentType = "application/json";
         http.Response.ContentLength = buffer.WrittenCount;
-        try
-        {
-            await http.Response.Body.WriteAsync(buffer.WrittenMemory, http.RequestAborted).ConfigureAwait(false);
-        }
-        catch (Exception e) when (e is OperationCanceledException or IOException && http.RequestAborted.IsCancellationRequested)
-        {
-            // the client went away: nobody to tell
-        }
+        http.Response.BodyWriter.Write(buffer.WrittenSpan);
+        return Task.CompletedTask;
     }
 }

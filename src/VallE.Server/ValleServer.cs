@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics;
 using System.Globalization;
 using System.Net;
@@ -278,6 +279,10 @@ public sealed class ValleServer : IAsyncDisposable
         }
         finally
         {
+            // Runs before the client can have the end of its response: a body with a Content-Length is left unflushed
+            // (ApiErrors.WriteJson, Synthesize) and a chunked one ends with the chunk Kestrel writes after this
+            // endpoint returns. So a client that got its answer finds it counted, and out of the queue and in-flight
+            // gauges (Speech's finally), in /metrics. The duration ends when the last byte is handed to Kestrel.
             if (outcome.Status == 0) outcome.Status = 500;
             double seconds = clock.Elapsed.TotalSeconds;
             Metrics.RecordRequest(outcome.Status, seconds);
@@ -481,8 +486,19 @@ public sealed class ValleServer : IAsyncDisposable
                 await response.Body.WriteAsync(new byte[gapBytes], token).ConfigureAwait(false);
                 pcmBytes += gapBytes;
             }
-            await response.Body.WriteAsync(audio, token).ConfigureAwait(false);
-            await response.Body.FlushAsync(token).ConfigureAwait(false);
+            if (streamed)
+            {
+                await response.Body.WriteAsync(audio, token).ConfigureAwait(false);
+                await response.Body.FlushAsync(token).ConfigureAwait(false);
+            }
+            else
+            {
+                // The whole body, with its Content-Length: left unflushed in the response's buffer, so Kestrel sends it
+                // when SpeechEndpoint returns, after the request is counted and has left admission; a client that has
+                // its audio sees it in /metrics (as ApiErrors.WriteJson does for errors). A streamed response ends with
+                // its last chunk, which Kestrel also writes only when the endpoint returns.
+                response.BodyWriter.Write(audio.Span);
+            }
             pcmBytes += audio.Length - (request.Pcm || streamed ? 0 : StreamingWavHeader.Length);
             outcome.AudioSeconds = pcmBytes / 2.0 / ValleSpeechClient.SampleRate;
             first = false;

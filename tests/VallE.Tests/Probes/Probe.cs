@@ -15,7 +15,7 @@ internal sealed class Probe : IDisposable
     public string File(string name) => Dir.File(name);
 
     public ValleProcess.Result Run(string[] args, byte[]? stdin = null, double timeoutSeconds = 60,
-        Func<string, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null, string? valleDll = null) =>
+        Func<ValleProcess.Running, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null, string? valleDll = null) =>
         ValleProcess.Run(args, stdin, TimeSpan.FromSeconds(timeoutSeconds), interruptWhen, environment, valleDll);
 
     /// <summary>Asserts a clean failure; returns the error line.</summary>

@@ -78,6 +78,50 @@ public class ServeLifecycleTests
         Assert.That(ServeFixture.Metric(metrics, "valle_queue_depth") + ServeFixture.Metric(metrics, "valle_in_flight"), Is.Zero);
     }
 
+    /// <summary>
+    /// A client that has its whole answer finds its request counted in /metrics, and out of the queue and in-flight
+    /// gauges: the response (a body with its Content-Length, error or audio) is sent only when the endpoint returns,
+    /// after that bookkeeping. Proved by holding the endpoint in its last step (the log line, written after the
+    /// request is counted): the client's response cannot complete meanwhile.
+    /// </summary>
+    [TestCase("""{"input": "Hi.", "voice": "alloy"}""", 404)]
+    [TestCase("""{"input": "Hi.", "voice": "codes", "seed": 7, "max_duration": 0.3}""", 200)]
+    public async Task AResponseIsSentOnlyAfterItsRequestIsCounted(string body, int status)
+    {
+        using var logged = new ManualResetEventSlim();
+        using var release = new ManualResetEventSlim();
+        var options = new ValleServerOptions
+        {
+            Log = line =>
+            {
+                if (!line.StartsWith("POST /v1/audio/speech", StringComparison.Ordinal)) return;
+                logged.Set();
+                release.Wait(TimeSpan.FromSeconds(30));
+            },
+        };
+        await using var server = await ServeFixture.StartAsync(options);
+        using var http = ServeFixture.Http(server);
+        try
+        {
+            var response = ServeFixture.PostSpeech(http, body);
+            Assert.That(await Task.Run(() => logged.Wait(TimeSpan.FromSeconds(30))), Is.True, "the request was logged");
+            Assert.That(server.Metrics.Requests(status), Is.EqualTo(1));
+            await Task.Delay(300);   // time for a response sent too early to arrive (none may)
+            Assert.That(response.IsCompleted, Is.False, "the client has its response before the endpoint returned");
+            release.Set();
+            var r = await response;
+            Assert.That((int)r.StatusCode, Is.EqualTo(status), await r.Content.ReadAsStringAsync());
+            Assert.That(r.Content.Headers.ContentLength, Is.EqualTo((await r.Content.ReadAsByteArrayAsync()).Length));
+            string metrics = await http.GetStringAsync("/metrics");
+            Assert.That(ServeFixture.Metric(metrics, "valle_requests_total", $"status=\"{status}\""), Is.EqualTo(1));
+            Assert.That(ServeFixture.Metric(metrics, "valle_queue_depth") + ServeFixture.Metric(metrics, "valle_in_flight"), Is.Zero);
+        }
+        finally
+        {
+            release.Set();
+        }
+    }
+
     [Test]
     public async Task AClientThatDisconnectsCancelsItsSynthesis()
     {

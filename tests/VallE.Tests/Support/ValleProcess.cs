@@ -11,13 +11,26 @@ namespace VallE.Tests.Support;
 /// </summary>
 public static class ValleProcess
 {
-    public sealed record Result(int ExitCode, byte[] Stdout, string Err, TimeSpan Wall, long PeakRssKb, TimeSpan? SignalToExit)
+    /// <param name="SignalToExit">wall time from SIGINT to the exit (null: not interrupted).</param>
+    /// <param name="CpuAfterSignal">CPU time (user + system, all threads) the command used from SIGINT to its exit:
+    /// the work it did before it noticed, which, unlike the wall time, a loaded machine does not stretch. Exact where
+    /// GNU time is installed, else what /proc showed last before the exit (a lower bound); null: not interrupted or
+    /// unknown (no /proc).</param>
+    public sealed record Result(int ExitCode, byte[] Stdout, string Err, TimeSpan Wall, long PeakRssKb, TimeSpan? SignalToExit,
+        TimeSpan? CpuAfterSignal = null)
     {
         public string Out => System.Text.Encoding.UTF8.GetString(Stdout);
         public override string ToString() =>
-            $"exit {ExitCode} after {Wall.TotalSeconds:F2} s, peak RSS {PeakRssKb / 1024.0:F0} MB\n--- stdout ({Stdout.Length} bytes)\n" +
-            (Stdout.Length < 4000 ? Out : "(long)") + $"\n--- stderr\n{Err}";
+            $"exit {ExitCode} after {Wall.TotalSeconds:F2} s, peak RSS {PeakRssKb / 1024.0:F0} MB" +
+            (SignalToExit is { } s ? $", SIGINT {s.TotalSeconds:F2} s before the exit ({CpuAfterSignal?.TotalSeconds.ToString("F2") ?? "?"} CPU-s after it)" : "") +
+            $"\n--- stdout ({Stdout.Length} bytes)\n" + (Stdout.Length < 4000 ? Out : "(long)") + $"\n--- stderr\n{Err}";
     }
+
+    /// <summary>What <c>interruptWhen</c> sees of the running command.</summary>
+    /// <param name="Err">its stderr so far.</param>
+    /// <param name="Elapsed">wall time since it was started.</param>
+    /// <param name="Cpu">CPU time (user + system, all threads) it has used; null where there is no /proc.</param>
+    public sealed record Running(string Err, TimeSpan Elapsed, TimeSpan? Cpu);
 
     public static string ValleDll
     {
@@ -33,18 +46,30 @@ public static class ValleProcess
 
     /// <summary>Runs <c>valle ARGS</c>; kills it (and fails the test) after <paramref name="timeout"/>.</summary>
     /// <param name="stdin">bytes fed to standard input (closed afterwards); null: an empty stdin.</param>
-    /// <param name="interruptWhen">sends SIGINT once this is true of the stderr seen so far (polled every 20 ms).</param>
+    /// <param name="interruptWhen">sends SIGINT once this is true of the command as seen so far (polled every 20 ms).</param>
     /// <param name="valleDll">another build's valle.dll (default: the one beside the tests).</param>
     public static Result Run(string[] args, byte[]? stdin = null, TimeSpan? timeout = null,
-        Func<string, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null, string? valleDll = null)
+        Func<Running, bool>? interruptWhen = null, IReadOnlyDictionary<string, string>? environment = null, string? valleDll = null)
     {
         string rssFile = Path.Combine(Path.GetTempPath(), $"valle-rss-{Guid.NewGuid():N}");
         bool timed = File.Exists(GnuTime);
-        var psi = new ProcessStartInfo(timed ? GnuTime : "dotnet")
+        var command = new List<string>();
+        // Peak RSS (KB), then the user and system CPU seconds of the whole run.
+        if (timed) command.AddRange([GnuTime, "-f", "%M %U %S", "-o", rssFile]);
+        if (interruptWhen is not null && SigintIgnoredHere())
+        {
+            // Started as a background job (`cmd &` in a script), this process ignores SIGINT and its children inherit
+            // that, as valle rightly honours: reset it for the child (GNU env execs dotnet: same pid), or the
+            // interrupt cannot be tested.
+            if (!File.Exists(Env)) Assert.Ignore("SIGINT is ignored by the test process (a background job?) and there is no /usr/bin/env to reset it");
+            command.AddRange([Env, "--default-signal=INT"]);
+        }
+        command.Add("dotnet");
+        var psi = new ProcessStartInfo(command[0])
         {
             RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
-        if (timed) foreach (string a in new[] { "-f", "%M", "-o", rssFile, "dotnet" }) psi.ArgumentList.Add(a);
+        foreach (string a in command.Skip(1)) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(valleDll ?? ValleDll);
         foreach (string a in args) psi.ArgumentList.Add(a);
         psi.Environment["DOTNET_CLI_TELEMETRY_OPTOUT"] = "1";
@@ -70,6 +95,8 @@ public static class ValleProcess
 
         TimeSpan limit = timeout ?? TimeSpan.FromSeconds(60);
         TimeSpan? signalled = null;
+        int pid = 0;
+        TimeSpan? cpuAtSignal = null, cpuSeen = null;
         while (!process.WaitForExit(20))
         {
             if (clock.Elapsed > limit)
@@ -77,14 +104,18 @@ public static class ValleProcess
                 process.Kill(entireProcessTree: true);
                 Assert.Fail($"valle {string.Join(' ', args.Take(3))} ... did not finish within {limit.TotalSeconds} s; stderr so far:\n{err}");
             }
-            if (signalled is null && interruptWhen is not null)
+            if (interruptWhen is null) continue;
+            if (pid == 0 && (pid = DotnetPid(process, timed)) == 0) continue;   // GNU time has not started it yet
+            cpuSeen = CpuTime(pid) ?? cpuSeen;
+            if (signalled is null)
             {
                 string seen;
                 lock (err) seen = err.ToString();
-                if (interruptWhen(seen))
+                if (interruptWhen(new Running(seen, clock.Elapsed, cpuSeen)))
                 {
                     // The shell sends SIGINT to the foreground process group; here: the dotnet process itself.
-                    Interrupt(DotnetPid(process, timed));
+                    cpuAtSignal = cpuSeen;
+                    Interrupt(pid);
                     signalled = clock.Elapsed;
                 }
             }
@@ -94,28 +125,66 @@ public static class ValleProcess
         stderrTask.Wait();
         byte[] stdout = stdoutTask.Result;
         long rss = -1;
+        TimeSpan? cpuTotal = null;
         if (timed && File.Exists(rssFile))
         {
-            // GNU time prints "Command exited with non-zero status N" before the number when the command failed.
-            string last = File.ReadAllLines(rssFile).LastOrDefault(l => l.Trim().Length > 0) ?? "";
-            if (long.TryParse(last.Trim(), out long kb)) rss = kb;
+            // GNU time prints "Command exited with non-zero status N" (or "terminated by signal") before the numbers.
+            string[] last = (File.ReadAllLines(rssFile).LastOrDefault(l => l.Trim().Length > 0) ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var inv = System.Globalization.CultureInfo.InvariantCulture;
+            if (last.Length == 3 && long.TryParse(last[0], out long kb)
+                && double.TryParse(last[1], inv, out double user) && double.TryParse(last[2], inv, out double sys))
+            {
+                rss = kb;
+                cpuTotal = TimeSpan.FromSeconds(user + sys);
+            }
             File.Delete(rssFile);
         }
-        return new Result(process.ExitCode, stdout, err.ToString(), wall, rss, signalled is { } s ? wall - s : null);
+        TimeSpan? cpuAfter = signalled is null ? null : (cpuTotal ?? cpuSeen) - cpuAtSignal;
+        return new Result(process.ExitCode, stdout, err.ToString(), wall, rss, signalled is { } s ? wall - s : null, cpuAfter);
     }
 
-    /// <summary>Under GNU time the dotnet process is time's only child.</summary>
+    /// <summary>User + system CPU time of process <paramref name="pid"/> (all its threads, live and exited), from
+    /// /proc/PID/stat; null once it is gone or where there is no /proc.</summary>
+    private static TimeSpan? CpuTime(int pid)
+    {
+        string stat;
+        try { stat = File.ReadAllText($"/proc/{pid}/stat"); }
+        catch (IOException) { return null; }
+        catch (UnauthorizedAccessException) { return null; }
+        // "PID (COMM) STATE ..." where COMM may hold spaces: fields 14 (utime) and 15 (stime) count from after ')'.
+        string[] f = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        if (f.Length < 13 || !long.TryParse(f[11], out long utime) || !long.TryParse(f[12], out long stime)) return null;
+        return TimeSpan.FromSeconds((utime + stime) / (double)ClockTicksPerSecond);
+    }
+
+    private const string Env = "/usr/bin/env";
+
+    /// <summary>Whether SIGINT is ignored in this process (SigIgn in /proc/self/status), as children would inherit.</summary>
+    private static bool SigintIgnoredHere()
+    {
+        try
+        {
+            string? line = File.ReadLines("/proc/self/status").FirstOrDefault(l => l.StartsWith("SigIgn:", StringComparison.Ordinal));
+            return line is not null && (Convert.ToUInt64(line["SigIgn:".Length..].Trim(), 16) & (1UL << (2 - 1))) != 0;
+        }
+        catch (IOException) { return false; }
+    }
+
+    private static readonly long ClockTicksPerSecond = OperatingSystem.IsLinux() ? sysconf(2 /* _SC_CLK_TCK */) : 100;
+
+    [DllImport("libc")]
+    private static extern long sysconf(int name);
+
+    /// <summary>The dotnet process: under GNU time, time's only child (0 while time has not started it yet).</summary>
     private static int DotnetPid(Process process, bool timed)
     {
         if (!timed) return process.Id;
-        string children = $"/proc/{process.Id}/task/{process.Id}/children";
-        for (int i = 0; i < 100; i++)
+        try
         {
-            if (File.Exists(children) && File.ReadAllText(children).Trim() is { Length: > 0 } text && int.TryParse(text.Split(' ')[0], out int pid))
-                return pid;
-            Thread.Sleep(10);
+            string children = File.ReadAllText($"/proc/{process.Id}/task/{process.Id}/children").Trim();
+            return children.Length > 0 && int.TryParse(children.Split(' ')[0], out int pid) ? pid : 0;
         }
-        return process.Id;
+        catch (IOException) { return 0; }
     }
 
     private static void Interrupt(int pid)
