@@ -13,9 +13,10 @@ segment layout phn <sep> lang <sep> rvq <sep> prom <sep> resp with per-segment p
       AR step (upstream's use_cache=False); "cached" prefills once and decodes one row per step over a KV cache.
       One JSON line per variant: frames, ar_ms, first_step_ms, decode_ms_per_step, nar_ms, total_ms.
 
-  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234]
+  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234] [--narlen]
       A random-weight ar+nar .sft with upstream's tensor names and its `config` metadata. The stop row of the AR head
       is zero with bias -100, so greedy decoding never stops early: every implementation does the same work.
+      --narlen: an ar+nar-len model (capability len, a len head whose stop digit 10 never wins, noncausal_masks).
 
 Torch: Debian's python3-torch (1.13, CPU). Use /usr/bin/python3; set OMP_NUM_THREADS or --threads.
 """
@@ -257,14 +258,18 @@ def make(args):
         return torch.randn(*shape, generator=g) * scale
 
     w = {}
-    names = ["AR:0:0"] + [f"NAR:{l}:{l + 1}" for l in range(levels - 1)] + ["NAR:0:0", "stt"]
-    rows = {"AR:0:0": 1025, "stt": phn_tokens}
+    names = ["AR:0:0"] + [f"NAR:{l}:{l + 1}" for l in range(levels - 1)] + ["NAR:0:0", "stt"] + (["len"] if args.narlen else [])
+    rows = {"AR:0:0": 1025, "stt": phn_tokens, "len": 11}
     for i, n in enumerate(names):
         w[f"classifiers.proj.{i}.weight"] = rnd(rows.get(n, 1024), d)
         w[f"classifiers.proj.{i}.bias"] = rnd(rows.get(n, 1024), scale=0.02)
     # Stop never wins: greedy runs every requested frame in every implementation.
     w["classifiers.proj.0.weight"][STOP].zero_()
     w["classifiers.proj.0.bias"][STOP] = -100.0
+    if args.narlen:
+        # Likewise the len task's stop digit (10): every implementation runs all 10 len steps.
+        w[f"classifiers.proj.{len(names) - 1}.weight"][10].zero_()
+        w[f"classifiers.proj.{len(names) - 1}.bias"][10] = -100.0
     w["langs_emb.weight"] = rnd(4, d, scale=1.0)
     w["len_emb.weight"] = rnd(11, d, scale=1.0)
     for i in range(layers):
@@ -285,13 +290,14 @@ def make(args):
     w["sep"] = rnd(d, scale=1.0)
     w["text_emb.weight"] = rnd(phn_tokens, d, scale=1.0)
     config = {
-        "name": "ar+nar", "version": 5,
+        "name": "ar+nar-len" if args.narlen else "ar+nar", "version": 5,
         "size": {"dim": d, "heads": heads, "layers": layers, "ffn": 4, "resp_levels": levels, "audio_tokens": 1024,
                  "phoneme_tokens": phn_tokens, "text_tokens": phn_tokens},
         "tasks": 9, "langs": 4, "tones": 1, "experts": 1, "arch_type": "llama", "training": False,
-        "attention": "auto", "capabilities": ["ar", "nar", "lang"],
+        "attention": "auto", "capabilities": ["ar", "nar"] + (["len"] if args.narlen else []) + ["lang"],
+        # A NAR-len model as narlen_d96: NAR passes (demasking included) bidirectional, len and AR causal.
         "experimental": {"split_classifiers": True, "audio_embedding_sums": True, "kv_heads": 0,
-                         "unified_position_ids": False, "noncausal_masks": False, "classifiers_bias": True},
+                         "unified_position_ids": False, "noncausal_masks": bool(args.narlen), "classifiers_bias": True},
     }
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -320,6 +326,7 @@ def main(argv=None):
     k.add_argument("--layers", type=int, default=12)
     k.add_argument("--seed", type=int, default=1234)
     k.add_argument("--out", required=True)
+    k.add_argument("--narlen", action="store_true", help="an ar+nar-len model: a len head (stop digit never wins), noncausal masks")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
