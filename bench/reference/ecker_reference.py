@@ -13,10 +13,11 @@ segment layout phn <sep> lang <sep> rvq <sep> prom <sep> resp with per-segment p
       AR step (upstream's use_cache=False); "cached" prefills once and decodes one row per step over a KV cache.
       One JSON line per variant: frames, ar_ms, first_step_ms, decode_ms_per_step, nar_ms, total_ms.
 
-  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234] [--narlen]
+  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234] [--narlen [--causal]]
       A random-weight ar+nar .sft with upstream's tensor names and its `config` metadata. The stop row of the AR head
       is zero with bias -100, so greedy decoding never stops early: every implementation does the same work.
-      --narlen: an ar+nar-len model (capability len, a len head whose stop digit 10 never wins, noncausal_masks).
+      --narlen: an ar+nar-len model (capability len, a len head whose stop digit 10 never wins, noncausal_masks;
+      --causal: noncausal_masks false, as upstream's default).
 
 Torch: Debian's python3-torch (1.13, CPU). Use /usr/bin/python3; set OMP_NUM_THREADS or --threads.
 """
@@ -295,9 +296,10 @@ def make(args):
                  "phoneme_tokens": phn_tokens, "text_tokens": phn_tokens},
         "tasks": 9, "langs": 4, "tones": 1, "experts": 1, "arch_type": "llama", "training": False,
         "attention": "auto", "capabilities": ["ar", "nar"] + (["len"] if args.narlen else []) + ["lang"],
-        # A NAR-len model as narlen_d96: NAR passes (demasking included) bidirectional, len and AR causal.
+        # A NAR-len model as narlen_d96: NAR passes (demasking included) bidirectional, len and AR causal; with
+        # --causal every pass causal (upstream's default noncausal_masks=False).
         "experimental": {"split_classifiers": True, "audio_embedding_sums": True, "kv_heads": 0,
-                         "unified_position_ids": False, "noncausal_masks": bool(args.narlen), "classifiers_bias": True},
+                         "unified_position_ids": False, "noncausal_masks": bool(args.narlen and not args.causal), "classifiers_bias": True},
     }
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -327,6 +329,7 @@ def main(argv=None):
     k.add_argument("--seed", type=int, default=1234)
     k.add_argument("--out", required=True)
     k.add_argument("--narlen", action="store_true", help="an ar+nar-len model: a len head (stop digit never wins), noncausal masks")
+    k.add_argument("--causal", action="store_true", help="with --narlen: causal masks everywhere (noncausal_masks false)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)
