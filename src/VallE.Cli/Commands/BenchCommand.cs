@@ -77,7 +77,7 @@ internal static class BenchCommand
         {
             HelpName = "M",
             Description = "Ecker presets: ar-nar (KV-cached AR + NAR levels) or nar-len (an ar+nar-len model: len task, " +
-                "25 demasking steps at --frames frames, NAR levels; engine only).",
+                "25 demasking steps at --frames frames, NAR levels; PyTorch: upstream's algorithm, ecker_reference.py --mode nar-len).",
             DefaultValueFactory = _ => "ar-nar",
         };
         var jsonOpt = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };

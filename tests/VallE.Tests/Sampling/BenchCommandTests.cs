@@ -93,7 +93,7 @@ public class BenchCommandTests
     public void EckerSmallNarLenRunPrintsJson()
     {
         // --mode nar-len: ecker_reference.py make --narlen (needs torch), then the len task, 25 demasking steps and
-        // the NAR levels of our EckerModel.
+        // the NAR levels of our EckerModel, then the PyTorch reference's run --mode nar-len.
         TorchReference.RequireTorch();
         string cache = Path.Combine(Path.GetTempPath(), "valle-bench-test-" + Guid.NewGuid().ToString("N"));
         try
@@ -107,6 +107,8 @@ public class BenchCommandTests
             Assert.That(json.GetProperty("demask_steps").GetInt32(), Is.EqualTo(25));
             Assert.That(json.GetProperty("demask_ms").GetDouble(), Is.GreaterThan(0));
             Assert.That(File.Exists(Path.Combine(cache, "bench-ecker-small-narlen.sft")));
+            // Our PyTorch reference of upstream's NAR-len (full passes, separate null pass) on the same inputs.
+            Assert.That(json.GetProperty("codes_equal_torch").GetBoolean(), Is.True);
         }
         finally
         {
