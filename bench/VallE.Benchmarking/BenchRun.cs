@@ -41,7 +41,8 @@ public static class BenchRun
             throw new NativeDependencyException($"--torch {torch}: {torchMissing}");
 
         string checkpointPath = settings.Checkpoint ?? (torchMissing is null
-            ? BenchSetup.EnsureCheckpoint(log, preset, settings.CacheDir, python, referenceDir!, cancel)
+            ? BenchSetup.EnsureCheckpoint(log, preset, settings.CacheDir, python, referenceDir!, cancel,
+                narLen: settings.Mode == EckerBench.NarLenMode)
             : throw new NativeDependencyException($"making the '{preset}' bench checkpoint needs PyTorch: {torchMissing}; or pass --checkpoint"));
         if (settings.Checkpoint is not null) preset = "checkpoint";
         if (EckerBench.IsEckerPreset(settings.Preset) && settings.Checkpoint is null

@@ -49,6 +49,11 @@ public sealed record BenchSettings
     public string Preset { get; init; } = "small";
     /// <summary>Benchmark this checkpoint instead of a generated preset.</summary>
     public string? Checkpoint { get; init; }
+    /// <summary>
+    /// Ecker presets: "ar-nar" (the KV-cached AR, then the NAR levels) or "nar-len" (an ar+nar-len model: the len
+    /// task, <see cref="EckerBench.DemaskSteps"/> demasking steps at <see cref="Frames"/> frames, then the NAR levels).
+    /// </summary>
+    public string Mode { get; init; } = "ar-nar";
     /// <summary>How to open <see cref="Checkpoint"/> (or the preset's file) and load it with the given options; null:
     /// <see cref="ModelCheckpoint.Open"/> without overrides, then <see cref="ValleModel.Load"/>.</summary>
     public Func<string, EngineOptions, ValleModel>? LoadModel { get; init; }

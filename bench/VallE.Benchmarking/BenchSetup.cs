@@ -41,17 +41,18 @@ internal static class BenchSetup
 
     /// <summary>The cached checkpoint of a preset, made on first use with make_bench_checkpoint.py.</summary>
     public static string EnsureCheckpoint(IBenchLog log, string preset, string cacheDir, string python, string referenceDir,
-        CancellationToken cancel)
+        CancellationToken cancel, bool narLen = false)
     {
         bool ecker = EckerBench.IsEckerPreset(preset);
-        string path = Path.Combine(cacheDir, ecker ? $"bench-{preset}.sft" : $"bench-{preset}.pt");
+        narLen &= ecker;
+        string path = Path.Combine(cacheDir, ecker ? $"bench-{preset}{(narLen ? "-narlen" : "")}.sft" : $"bench-{preset}.pt");
         if (File.Exists(path)) return path;
         Directory.CreateDirectory(cacheDir);
         log.Info($"making random-weight '{preset}' checkpoint {path} (once; cached)");
         var (dim, heads, layers) = EckerBench.Size(preset);
         string I(int v) => v.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string[] args = ecker
-            ? [Path.Combine(referenceDir, "ecker_reference.py"), "make", "--dim", I(dim), "--heads", I(heads), "--layers", I(layers), "--out", path]
+            ? [Path.Combine(referenceDir, "ecker_reference.py"), "make", "--dim", I(dim), "--heads", I(heads), "--layers", I(layers), "--out", path, .. (narLen ? new[] { "--narlen" } : [])]
             : [Path.Combine(referenceDir, "make_bench_checkpoint.py"), "--preset", preset, "--out", path];
         var (code, _, err) = PythonProcess.Run(python, args, 1, cancel);
         if (code != 0 || !File.Exists(path))

@@ -13,9 +13,17 @@ segment layout phn <sep> lang <sep> rvq <sep> prom <sep> resp with per-segment p
       AR step (upstream's use_cache=False); "cached" prefills once and decodes one row per step over a KV cache.
       One JSON line per variant: frames, ar_ms, first_step_ms, decode_ms_per_step, nar_ms, total_ms.
 
-  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234]
+  ecker_reference.py run ... --mode nar-len [--demask-steps 25]
+      NAR-len (an ar+nar-len file): the len task (the whole sequence re-run per digit), demasking at exactly --frames
+      frames with a conditional and a null pass per step (CFG 2.5, rescale 0.75, greedy), then the NAR levels, all full
+      passes as upstream. One JSON line: len_ms, len_ms_per_digit, demask_ms, demask_ms_per_step, nar_ms, total_ms.
+      `check` on a nar-len fixture (narlen_d96) checks the predicted length and the codes.
+
+  ecker_reference.py make --dim 1024 --heads 16 --layers 12 --out X.sft [--seed 1234] [--narlen [--causal]]
       A random-weight ar+nar .sft with upstream's tensor names and its `config` metadata. The stop row of the AR head
       is zero with bias -100, so greedy decoding never stops early: every implementation does the same work.
+      --narlen: an ar+nar-len model (capability len, a len head whose stop digit 10 never wins, noncausal_masks;
+      --causal: noncausal_masks false, as upstream's default).
 
 Torch: Debian's python3-torch (1.13, CPU). Use /usr/bin/python3; set OMP_NUM_THREADS or --threads.
 """
@@ -209,6 +217,77 @@ def generate(m, phn, lang, prom, max_steps, cached, force=False, clock=None):
     return codes, timing
 
 
+def nar_levels(m, phn, lang, prom, codes):
+    """NAR levels 1..levels-1 over codes [T, levels] (level 0 filled), one full pass each, in place."""
+    T = codes.shape[0]
+    for level in range(1, m.levels):
+        if T == 0:
+            break
+        out = sum(m.emb(f"resps_emb.embeddings.{l + 1}.weight", codes[:, l]) for l in range(level))
+        x, pos = m.join(m.prefix(phn, lang, level, prom), out)
+        y = m.forward(x, pos, not m.noncausal)[-T:]
+        codes[:, level] = torch.argmax(m.head(level, y), -1)
+
+
+def generate_nar_len(m, phn, lang, prom, length, steps, cfg_strength=2.5, cfg_rescale=0.75):
+    """Upstream's NAR-len algorithm as FACTS.md describes it, with upstream's full passes: the len task re-runs the
+    whole sequence per digit (causal, greedy, stop 10, at most 10 steps); demasking runs a conditional and a null pass
+    (phonemes [1, 2], no prompt) per step, CFG + std rescale, greedy; then the NAR levels. length None: the predicted
+    int(max(len, 75) * 1.05). Returns codes [T, levels], the predicted length and timings."""
+    n_heads = 0
+    while f"classifiers.proj.{n_heads}.weight" in m.w:
+        n_heads += 1
+    len_head, demask_head = n_heads - 1, m.levels   # "len" is the last head, "NAR:0:0" follows the NAR levels
+    mask_tab = m.w[f"resps_emb.embeddings.{m.levels}.weight"]
+    t0 = time.perf_counter()
+    stamps = []
+    with torch.no_grad():
+        prefix = m.prefix(phn, lang, 0, prom)
+        digits = [0]
+        for _ in range(10):
+            x, pos = m.join(prefix, m.emb("len_emb.weight", digits))
+            tok = min(int(torch.argmax(m.head(len_head, m.forward(x, pos, True)[-1]))), 10)
+            stamps.append(time.perf_counter())
+            if tok == 10:
+                break
+            digits.append(tok)
+        predicted = int("".join(str(d) for d in digits))
+        t1 = time.perf_counter()
+        T = length if length else int(max(predicted, 75) * 1.05)
+        null_prefix = [m.emb("text_emb.weight", [1, 2])] + prefix[1:-1]   # lang and rvq kept, no prompt
+        tokens = torch.full((T,), STOP, dtype=torch.long)   # the mask token is 1024 too
+        scores = torch.ones(T)
+        strength = max(cfg_strength, 2.5)
+        causal = not m.noncausal
+        for s in range(steps):
+            t = s / (steps - 1) if steps > 1 else 0.0
+            k = min(max(int(math.cos(t * math.pi / 2) * T), 1), max(1, T - s))
+            # The k lowest scores, ties: earlier position first (as the engine; torch's topk order is unspecified).
+            order = sorted(range(T), key=lambda i: (float(scores[i]), i))
+            tokens[order[:k]] = STOP
+            masked = tokens == STOP
+            out = mask_tab[tokens]
+            x, pos = m.join(prefix, out)
+            cond = m.head(demask_head, m.forward(x, pos, causal)[-T:])
+            x, pos = m.join(null_prefix, out)
+            null = m.head(demask_head, m.forward(x, pos, causal)[-T:])
+            summed = null + (cond - null) * strength
+            logits = summed * (cfg_rescale * cond.std() / summed.std() + (1 - cfg_rescale))
+            best = torch.argmax(logits, -1)
+            scores = torch.softmax(logits, -1).gather(-1, best[:, None])[:, 0]
+            tokens = torch.where(masked, best, tokens)
+        t2 = time.perf_counter()
+        codes = torch.zeros(T, m.levels, dtype=torch.long)
+        codes[:, 0] = tokens
+        nar_levels(m, phn, lang, prom, codes)
+        t3 = time.perf_counter()
+    per_digit = (stamps[-1] - stamps[0]) * 1e3 / (len(stamps) - 1) if len(stamps) > 1 else 0.0
+    timing = {"frames": T, "len_digits": len(stamps), "len_ms": (t1 - t0) * 1e3, "len_ms_per_digit": per_digit,
+              "demask_steps": steps, "demask_ms": (t2 - t1) * 1e3, "demask_ms_per_step": (t2 - t1) * 1e3 / max(1, steps),
+              "nar_ms": (t3 - t2) * 1e3, "total_ms": (t3 - t0) * 1e3}
+    return codes, predicted, timing
+
+
 # ---- commands --------------------------------------------------------------------------------------------------
 
 def check(args):
@@ -219,6 +298,16 @@ def check(args):
     prom = torch.from_numpy(np.load(folder / "prompt_codes.npy")).long()
     expected = np.load(folder / "expected_codes.npy")
     report = {"fixture": folder.name, "ok": True}
+    if meta.get("mode") == "nar-len":
+        a = meta["args"]
+        codes, predicted, _ = generate_nar_len(m, phn, meta.get("lang", 0), prom, a["nar_len"], meta["sampling"]["max_steps"],
+                                               meta["sampling"]["cfg_strength"], meta["sampling"]["cfg_rescale"])
+        got = codes.numpy()
+        same = got.shape == expected.shape and bool((got == expected).all())
+        report["nar-len"] = {"codes_equal": same, "len_pred": predicted, "expected_len_pred": meta.get("len_pred")}
+        report["ok"] = same and predicted == meta.get("len_pred")
+        print(json.dumps(report))
+        return 0 if report["ok"] else 1
     for variant in ("upstream", "cached"):
         codes, timing = generate(m, phn, meta.get("lang", 0), prom, meta["sampling"]["max_duration"], variant == "cached")
         got = codes.numpy()
@@ -233,6 +322,14 @@ def run(args):
     m = Ecker(args.checkpoint)
     phn = torch.from_numpy(np.load(args.text_tokens)).long().reshape(-1)
     prom = torch.from_numpy(np.load(args.prompt_codes)).long().reshape(-1, m.levels)
+    if args.mode == "nar-len":
+        codes, _, timing = generate_nar_len(m, phn, args.lang, prom, args.frames, args.demask_steps)
+        timing.update(variant="upstream", mode="nar-len", threads=torch.get_num_threads(), text_len=int(phn.shape[0]),
+                      prompt_frames=int(prom.shape[0]), torch=torch.__version__)
+        print(json.dumps({k: round(v, 3) if isinstance(v, float) else v for k, v in timing.items()}), flush=True)
+        if args.out:
+            np.save(args.out.replace("{variant}", "upstream"), codes.numpy().astype(np.int64))
+        return 0
     variants = ["upstream", "cached"] if args.variant == "both" else [args.variant]
     for variant in variants:
         codes, timing = generate(m, phn, args.lang, prom, args.frames, variant == "cached", force=True)
@@ -257,14 +354,18 @@ def make(args):
         return torch.randn(*shape, generator=g) * scale
 
     w = {}
-    names = ["AR:0:0"] + [f"NAR:{l}:{l + 1}" for l in range(levels - 1)] + ["NAR:0:0", "stt"]
-    rows = {"AR:0:0": 1025, "stt": phn_tokens}
+    names = ["AR:0:0"] + [f"NAR:{l}:{l + 1}" for l in range(levels - 1)] + ["NAR:0:0", "stt"] + (["len"] if args.narlen else [])
+    rows = {"AR:0:0": 1025, "stt": phn_tokens, "len": 11}
     for i, n in enumerate(names):
         w[f"classifiers.proj.{i}.weight"] = rnd(rows.get(n, 1024), d)
         w[f"classifiers.proj.{i}.bias"] = rnd(rows.get(n, 1024), scale=0.02)
     # Stop never wins: greedy runs every requested frame in every implementation.
     w["classifiers.proj.0.weight"][STOP].zero_()
     w["classifiers.proj.0.bias"][STOP] = -100.0
+    if args.narlen:
+        # Likewise the len task's stop digit (10): every implementation runs all 10 len steps.
+        w[f"classifiers.proj.{len(names) - 1}.weight"][10].zero_()
+        w[f"classifiers.proj.{len(names) - 1}.bias"][10] = -100.0
     w["langs_emb.weight"] = rnd(4, d, scale=1.0)
     w["len_emb.weight"] = rnd(11, d, scale=1.0)
     for i in range(layers):
@@ -285,13 +386,15 @@ def make(args):
     w["sep"] = rnd(d, scale=1.0)
     w["text_emb.weight"] = rnd(phn_tokens, d, scale=1.0)
     config = {
-        "name": "ar+nar", "version": 5,
+        "name": "ar+nar-len" if args.narlen else "ar+nar", "version": 5,
         "size": {"dim": d, "heads": heads, "layers": layers, "ffn": 4, "resp_levels": levels, "audio_tokens": 1024,
                  "phoneme_tokens": phn_tokens, "text_tokens": phn_tokens},
         "tasks": 9, "langs": 4, "tones": 1, "experts": 1, "arch_type": "llama", "training": False,
-        "attention": "auto", "capabilities": ["ar", "nar", "lang"],
+        "attention": "auto", "capabilities": ["ar", "nar"] + (["len"] if args.narlen else []) + ["lang"],
+        # A NAR-len model as narlen_d96: NAR passes (demasking included) bidirectional, len and AR causal; with
+        # --causal every pass causal (upstream's default noncausal_masks=False).
         "experimental": {"split_classifiers": True, "audio_embedding_sums": True, "kv_heads": 0,
-                         "unified_position_ids": False, "noncausal_masks": False, "classifiers_bias": True},
+                         "unified_position_ids": False, "noncausal_masks": bool(args.narlen and not args.causal), "classifiers_bias": True},
     }
     out = pathlib.Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -313,6 +416,9 @@ def main(argv=None):
     r.add_argument("--lang", type=int, default=0)
     r.add_argument("--frames", type=int, required=True)
     r.add_argument("--variant", choices=["upstream", "cached", "both"], default="both")
+    r.add_argument("--mode", choices=["ar-nar", "nar-len"], default="ar-nar",
+                   help="nar-len: len task, --demask-steps demasking steps at exactly --frames frames, NAR levels (upstream's full passes)")
+    r.add_argument("--demask-steps", type=int, default=25)
     r.add_argument("--out", help="write codes [T, levels] int64 .npy here ('{variant}' is replaced)")
     k = sub.add_parser("make", help="write a random-weight ecker .sft")
     k.add_argument("--dim", type=int, default=1024)
@@ -320,6 +426,8 @@ def main(argv=None):
     k.add_argument("--layers", type=int, default=12)
     k.add_argument("--seed", type=int, default=1234)
     k.add_argument("--out", required=True)
+    k.add_argument("--narlen", action="store_true", help="an ar+nar-len model: a len head (stop digit never wins), noncausal masks")
+    k.add_argument("--causal", action="store_true", help="with --narlen: causal masks everywhere (noncausal_masks false)")
     args = p.parse_args(argv)
     if args.threads:
         torch.set_num_threads(args.threads)

@@ -8,7 +8,7 @@ namespace VallE.Cli.Commands;
 
 /// <summary>
 /// <c>valle bench [--preset tiny|small|full|ecker-small|ecker] [--checkpoint CKPT] [--frames N] [--text-len 60] [--prompt-frames 225]
-/// [--threads N] [--weights-dtype f32|bf16|int8] [--torch auto|none|cached|upstream|both] [--json]</c>:
+/// [--threads N] [--weights-dtype f32|bf16|int8] [--torch auto|none|cached|upstream|both] [--mode ar-nar|nar-len] [--json]</c>:
 /// times our CPU engine and the PyTorch references side by side (see <see cref="BenchRun"/>, in
 /// bench/VallE.Benchmarking). This file only parses and validates the options (bad ones are usage errors, exit 2).
 /// </summary>
@@ -73,12 +73,19 @@ internal static class BenchCommand
             HelpName = "GBPS",
             Description = "Memory bandwidth for the decode floor, in GB/s (default: measured with a 512 MiB read).",
         };
+        var modeOpt = new Option<string>("--mode")
+        {
+            HelpName = "M",
+            Description = "Ecker presets: ar-nar (KV-cached AR + NAR levels) or nar-len (an ar+nar-len model: len task, " +
+                "25 demasking steps at --frames frames, NAR levels; PyTorch: upstream's algorithm, ecker_reference.py --mode nar-len).",
+            DefaultValueFactory = _ => "ar-nar",
+        };
         var jsonOpt = new Option<bool>("--json") { Description = "Print one JSON object instead of the table." };
         var checkpointOptions = new CheckpointOptions();
 
         var command = new Command("bench", "Benchmark the runtime against PyTorch references.");
         foreach (Option o in new Option[] { presetOpt, checkpointOpt, framesOpt, textLenOpt, promptOpt, threadsOpt, dtypeOpt,
-                     torchOpt, pythonOpt, cacheOpt, seedOpt, bandwidthOpt, jsonOpt })
+                     torchOpt, pythonOpt, cacheOpt, seedOpt, bandwidthOpt, modeOpt, jsonOpt })
             command.Options.Add(o);
         checkpointOptions.AddTo(command);
 
@@ -103,8 +110,13 @@ internal static class BenchCommand
             if (!TorchChoices.Contains(torch))
                 throw new UsageException($"--torch '{torch}' must be one of {string.Join(", ", TorchChoices)}");
 
+            string mode = parse.GetValue(modeOpt) ?? "ar-nar";
+            if (mode is not ("ar-nar" or "nar-len")) throw new UsageException($"--mode '{mode}' must be ar-nar or nar-len");
+            if (mode == "nar-len" && !preset.StartsWith("ecker", StringComparison.Ordinal) && parse.GetValue(checkpointOpt) is null)
+                throw new UsageException("--mode nar-len needs an ecker preset (ecker-small, ecker) or an ar+nar-len .sft --checkpoint");
             var settings = new BenchSettings
             {
+                Mode = mode,
                 Preset = preset,
                 Checkpoint = parse.GetValue(checkpointOpt),
                 LoadModel = (path, options) =>

@@ -1,8 +1,10 @@
 using VallE.Runtime.Codec;
 using VallE.Runtime.Models.Ecker;
+using VallE.Runtime.Sampling;
 using VallE.Tests.Support;
 using VallE.Weights;
 using VallE.Weights.NumPy;
+using VallE.Weights.Safetensors;
 
 namespace VallE.Tests.Ecker;
 
@@ -99,6 +101,49 @@ public class EckerNarLenTests
             double err = EckerArNarTests.MaxAbs(Result.Recorder.Logits[(EckerPass.Nar, level)], want);
             TestContext.Out.WriteLine($"narlen_d96 NAR level {level} logits (bidirectional): max abs error {err:E2}");
             Assert.That(err, Is.LessThan(1e-4 * Math.Max(1, EckerArNarTests.MaxAbs(want))), $"level {level}");
+        }
+    }
+
+    /// <summary>
+    /// Causal masks (upstream's default noncausal_masks=False; narlen_d96 copied with that setting): demasking keeps
+    /// step 0's prefix keys/values and runs only the output rows later. Against full passes every step (the oracle
+    /// switch), the tokens of every step and the result are equal, the logits within float noise; with the sampler as
+    /// well (the same draws, so the same tokens).
+    /// </summary>
+    [Test]
+    public void CausalDemaskReusingThePrefixMatchesFullPasses()
+    {
+        using var tmp = new TempDir();
+        string path = tmp.File("narlen-causal.sft");
+        using (var f = SafetensorsFile.Open(Fixture("fp32.sft")))
+        {
+            var config = System.Text.Json.Nodes.JsonNode.Parse(f.Metadata["config"])!;
+            config["experimental"]!["noncausal_masks"] = false;
+            var metadata = new Dictionary<string, string>(f.Metadata) { ["config"] = config.ToJsonString() };
+            SafetensorsWriter.Write(path, f.Tensors.Select(t => new SafetensorsWriter.Item(t.Name, t, t.DType)).ToList(), metadata);
+        }
+        var request = Request();
+        using var ckpt = ModelCheckpoint.Open(path);
+        using var model = EckerModel.Load(ckpt, threads: 2);
+        Assert.That(model.Config.NoncausalMasks, Is.False);
+        var options = new EckerDemaskOptions { Length = 24, Steps = 6 };
+        foreach (var sampled in new[] { request, request with { Sampling = new EckerSamplingOptions { ArTemperature = 1.0f, Seed = 7 } } })
+        {
+            var (cached, full) = (new EckerRecorder(), new EckerRecorder());
+            model.DemaskPrefixCache = true;
+            int[] a = model.Demask(sampled, 24, options, cached);
+            model.DemaskPrefixCache = false;
+            int[] b = model.Demask(sampled, 24, options, full);
+            Assert.That(a, Is.EqualTo(b));
+            double worst = 0;
+            for (int s = 0; s < options.Steps; s++)
+            {
+                Assert.That(cached.Tokens[(EckerPass.DemaskCond, s)], Is.EqualTo(full.Tokens[(EckerPass.DemaskCond, s)]), $"step {s}");
+                foreach (var pass in new[] { EckerPass.DemaskCond, EckerPass.DemaskNull, EckerPass.DemaskCfg })
+                    worst = Math.Max(worst, EckerArNarTests.MaxAbs(cached.Logits[(pass, s)], full.Logits[(pass, s)]));
+            }
+            TestContext.Out.WriteLine($"narlen_d96 causal copy, demask (sampling {sampled.Sampling is not null}): reused prefix vs full passes, max abs logit difference {worst:E2}");
+            Assert.That(worst, Is.LessThan(1e-4));
         }
     }
 }

@@ -14,6 +14,7 @@ public class BenchCommandTests
     [TestCase("--weights-dtype", "f8")]
     [TestCase("--torch", "maybe")]
     [TestCase("--bandwidth", "-3")]
+    [TestCase("--mode", "ar")]
     public void BadOptionsAreUsageErrors(string option, string value)
     {
         var r = CliRunner.Run("bench", option, value, "--torch", value == "maybe" ? "maybe" : "none");
@@ -81,6 +82,33 @@ public class BenchCommandTests
             const long d = 256;
             Assert.That(json.GetProperty("floor").GetProperty("weight_bytes_per_step").GetInt64(),
                 Is.EqualTo(4 * (16 * d * d * 4 + 2 * d * 4) + d * 4 + 1025 * (d + 1) * 4));
+        }
+        finally
+        {
+            try { Directory.Delete(cache, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Test]
+    public void EckerSmallNarLenRunPrintsJson()
+    {
+        // --mode nar-len: ecker_reference.py make --narlen (needs torch), then the len task, 25 demasking steps and
+        // the NAR levels of our EckerModel, then the PyTorch reference's run --mode nar-len.
+        TorchReference.RequireTorch();
+        string cache = Path.Combine(Path.GetTempPath(), "valle-bench-test-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            var r = CliRunner.Run("bench", "--preset", "ecker-small", "--mode", "nar-len", "--frames", "4", "--text-len", "8",
+                "--prompt-frames", "10", "--threads", "1", "--cache-dir", cache, "--json");
+            Assert.That(r.ExitCode, Is.Zero, r.ToString());
+            JsonElement json = JsonDocument.Parse(r.Out).RootElement;
+            Assert.That(json.GetProperty("mode").GetString(), Is.EqualTo("nar-len"));
+            Assert.That(json.GetProperty("len_digits").GetInt32(), Is.EqualTo(10), "the len head's stop digit never wins");
+            Assert.That(json.GetProperty("demask_steps").GetInt32(), Is.EqualTo(25));
+            Assert.That(json.GetProperty("demask_ms").GetDouble(), Is.GreaterThan(0));
+            Assert.That(File.Exists(Path.Combine(cache, "bench-ecker-small-narlen.sft")));
+            // Our PyTorch reference of upstream's NAR-len (full passes, separate null pass) on the same inputs.
+            Assert.That(json.GetProperty("codes_equal_torch").GetBoolean(), Is.True);
         }
         finally
         {

@@ -98,6 +98,12 @@ public sealed class EckerModel : IDisposable
 
     public EckerConfig Config => _w.Config;
 
+    /// <summary>
+    /// Tests: false runs every causal demasking step as a full pass (the prefix recomputed), the oracle the reused
+    /// prefix keys/values are checked against.
+    /// </summary>
+    internal bool DemaskPrefixCache { get; set; } = true;
+
     /// <summary>Loads onto a CPU backend of its own with <paramref name="threads"/> workers (0: one per core).</summary>
     public static EckerModel Load(ModelCheckpoint checkpoint, int threads = 0, WeightsDType dtype = WeightsDType.F32)
     {
@@ -317,32 +323,6 @@ public sealed class EckerModel : IDisposable
     // ---- NAR-len -------------------------------------------------------------------------------------------
 
     /// <summary>
-    /// One full pass over <paramref name="seq"/>; the logits of its last <paramref name="rows"/> rows by classifier
-    /// <paramref name="classifier"/> (host, row-major).
-    /// </summary>
-    private float[] Pass(EckerSequence seq, bool causal, int classifier, int rows, EckerPass pass, int index, IEckerObserver? observer,
-        CancellationToken cancellation)
-    {
-        var b = _b;
-        var c = Config;
-        int n = seq.Rows, d = c.Dim;
-        var head = _w.Classifiers[classifier];
-        using var cache = b.CreateKvCache("ecker pass", 1, c.Layers, n, d, keepsHistory: false);
-        using var scratch = new EckerScratch(b, n, d, c.FeedForward);
-        using var x = b.Allocate(TensorType.F32, n, d);
-        using var positions = b.Allocate(TensorType.I32, n, 1);
-        using var ids = b.Allocate(TensorType.I32, n, seq.Columns);
-        using var logits = b.Allocate(TensorType.F32, rows, head.OutFeatures);
-        seq.Embed(b, x.All, positions.All, ids);
-        Observe(observer, pass, index, x.All, positions.All, n);
-        EckerTransformer.Forward(b, _w, cache, x.All, positions.All, [new AttentionSegment(0, 0, 0, n, 0, causal)], scratch, cancellation);
-        b.Linear(head, x.Slice(n - rows, rows), logits.All);
-        var host = new float[rows * head.OutFeatures];
-        b.Read(logits.All, host);
-        return host;
-    }
-
-    /// <summary>
     /// The len task: <c>phn ⟨sep⟩ lang ⟨sep⟩ rvq 0 ⟨sep⟩ prompt ⟨sep⟩ len</c>, the len tokens starting as [0]; each
     /// (causal) step appends the argmax of the <c>len</c> head until the stop digit 10, at most 10 steps; the result is
     /// the digits read as one number (the leading 0 included, as upstream).
@@ -350,20 +330,50 @@ public sealed class EckerModel : IDisposable
     public long PredictLength(EckerRequest request, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
         var c = Config;
-        if (_w.Len is null || c.Classifier("len") < 0) throw new InvalidInputException("this model has no len task (capability 'len')");
+        var b = _b;
+        int classifier = c.Classifier("len");
+        if (_w.Len is null || classifier < 0) throw new InvalidInputException("this model has no len task (capability 'len')");
         int[] phonemes = Phonemes(request);
-        var digits = new List<int> { 0 };
-        for (int step = 0; step < 10; step++)
+        const int MaxSteps = 10, Stop = 10;
+        // The len pass is causal in every mask setting (FACTS.md: len, AR and phn heads are), so a digit never changes
+        // the rows before it: one prefill over the prefix and the first digit (0), then one decoded row per new digit
+        // over the KV cache, as the AR path does; upstream re-runs the whole sequence per digit.
+        var seq = Prefix(phonemes, request, 0).Segment([_w.Len], [0], 1, null);
+        int n = seq.Rows, d = c.Dim;
+        var head = _w.Classifiers[classifier];
+        using var cache = b.CreateKvCache("ecker len", 1, c.Layers, n + MaxSteps, d, keepsHistory: true);
+        using var scratch = new EckerScratch(b, n, d, c.FeedForward);
+        using var x = b.Allocate(TensorType.F32, n, d);
+        using var positions = b.Allocate(TensorType.I32, n, 1);
+        using var ids = b.Allocate(TensorType.I32, n, seq.Columns);
+        using var logits = b.Allocate(TensorType.F32, 1, head.OutFeatures);
+        using var lengths = b.Allocate(TensorType.I32, 1, 1);
+        var host = new float[head.OutFeatures];
+        var rowIds = new int[seq.Columns];
+        seq.Embed(b, x.All, positions.All, ids);
+        Observe(observer, EckerPass.Len, 0, x.All, positions.All, n);
+        EckerTransformer.Forward(b, _w, cache, x.All, positions.All, [new AttentionSegment(0, 0, 0, n, 0, Causal: true)], scratch, cancellation);
+        b.Linear(head, x.Slice(n - 1, 1), logits.All);
+        long value = 0;   // the digits read as one number, the leading 0 included
+        for (int step = 0; step < MaxSteps; step++)
         {
-            var seq = Prefix(phonemes, request, 0).Segment([_w.Len], digits.ToArray(), digits.Count, null);
-            var logits = Pass(seq, causal: true, c.Classifier("len"), 1, EckerPass.Len, step, observer, cancellation);
-            observer?.Logits(EckerPass.Len, step, logits, 1, EckerConfig.LenClasses);
-            int token = Math.Min(TokenSampler.ArgMax(logits), 10);
-            if (token == 10) break;
-            digits.Add(token);
+            b.Read(logits.All, host);
+            observer?.Logits(EckerPass.Len, step, host, 1, EckerConfig.LenClasses);
+            int token = Math.Min(TokenSampler.ArgMax(host), Stop);
+            if (token == Stop) break;
+            value = checked(value * 10 + token);
+            if (step + 1 >= MaxSteps) break;
+            // Digit step + 1 of the len segment (digit 0 is the prefill's last row): row n + step, at len position
+            // step + 1 (segment positions restart at 0), or its row index with unified positions.
+            var row = x.Slice(0, 1);
+            rowIds[0] = token;
+            b.Write(ids.Slice(0, 1), rowIds);
+            b.GatherSum([_w.Len], ids.Slice(0, 1), row);
+            b.Write(positions.Slice(0, 1), [c.UnifiedPositionIds ? n + step : step + 1]);
+            b.Write(lengths.All, [n + step + 1]);
+            EckerTransformer.Decode(b, _w, cache, row, positions.Slice(0, 1), [0], lengths.All, scratch, cancellation);
+            b.Linear(head, row, logits.All);
         }
-        long value = 0;
-        foreach (int digit in digits) value = checked(value * 10 + digit);
         return value;
     }
 
@@ -399,17 +409,13 @@ public sealed class EckerModel : IDisposable
     public int[] Demask(EckerRequest request, int length, EckerDemaskOptions options, IEckerObserver? observer = null, CancellationToken cancellation = default)
     {
         var c = Config;
+        var b = _b;
         if (_w.Resps.Length <= c.Levels || c.Classifier("NAR:0:0") < 0) throw new InvalidInputException("this model has no NAR-len (NAR:0:0) head");
         ArgumentOutOfRangeException.ThrowIfLessThan(length, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(options.Steps, 1);
         int[] phonemes = Phonemes(request);
         int T = length, V = c.AudioTokens, steps = options.Steps, head = c.Classifier("NAR:0:0");
         double strength = Math.Max(options.CfgStrength, 2.5), rescale = options.CfgRescale;
-        var tokens = Enumerable.Repeat(c.MaskToken, T).ToArray();
-        var scores = Enumerable.Repeat(1.0f, T).ToArray();
-        var table = _w.Resps[c.Levels];
-        bool causal = !c.NoncausalMasks;
-        var guided = new float[T * V];
         var sampling = request.Sampling;
         if (sampling is { RepetitionPenalty: not 1f })
             throw new InvalidInputException("NAR-len demasking has no repetition penalty: upstream's fails on the mask token (1024) in its 1024-class head")
@@ -417,16 +423,106 @@ public sealed class EckerModel : IDisposable
                 Setting = nameof(EckerSamplingOptions.RepetitionPenalty),
             };
         var sampler = sampling is null ? null : new EckerSampler(sampling, V);
+        var tokens = new int[T];
+        Array.Fill(tokens, c.MaskToken);
+        var scores = new float[T];
+        Array.Fill(scores, 1.0f);
+        var masked = new bool[T];
+        var order = new int[T];
+        // Stable: equal scores keep the earlier position first (upstream's topk order on ties is unspecified).
+        Comparison<int> byScore = (i, j) => scores[i] != scores[j] ? scores[i].CompareTo(scores[j]) : i.CompareTo(j);
+        var table = _w.Resps[c.Levels];
+        bool causal = !c.NoncausalMasks;
+
+        // The conditional and the null pass of a step run as ONE forward over a batch of two sequences, rows
+        // [0, nc) and [nc, nc + nn): every linear layer, norm, RoPE and GELU works row by row, so the two share each
+        // weight read, and attention stays per sequence (one segment, one cache slot each). The layout is fixed for
+        // the whole call; only the T output tokens change between steps, so the prefix ids go up once and each step
+        // rewrites the output ids and re-gathers (the forward overwrites the residual stream in place).
+        // Causal masks (upstream's default, noncausal_masks=False): no prefix row sees an output row, so the prefix
+        // keys/values of step 0's full pass hold for every step; later steps run only the 2·T output rows over them
+        // (cache positions [prefix, prefix + T) rewritten each step). Bidirectional masks: every step is a full pass.
+        var condSeq = Prefix(phonemes, request, 0).Segment([table], tokens, T, null);
+        var nullSeq = Prefix([1, 2], request, 0, prompt: false).Segment([table], tokens, T, null);
+        int nc = condSeq.Rows, nn = nullSeq.Rows, rows = nc + nn, d = c.Dim, columns = condSeq.Columns;
+        bool reusePrefix = causal && DemaskPrefixCache;
+        var classifier = _w.Classifiers[head];
+        using var cache = b.CreateKvCache("ecker demask", 2, c.Layers, Math.Max(nc, nn), d, keepsHistory: reusePrefix);
+        using var scratch = new EckerScratch(b, rows, d, c.FeedForward);
+        using var x = b.Allocate(TensorType.F32, rows, d);
+        using var positions = b.Allocate(TensorType.I32, rows, 1);
+        using var ids = b.Allocate(TensorType.I32, rows, columns);
+        using var logits = b.Allocate(TensorType.F32, 2 * T, V);
+        condSeq.Embed(b, x.Slice(0, nc), positions.Slice(0, nc), ids.Slice(0, nc));
+        nullSeq.Embed(b, x.Slice(nc, nn), positions.Slice(nc, nn), ids.Slice(nc, nn));
+        ReadOnlySpan<AttentionSegment> segments = [new AttentionSegment(0, 0, 0, nc, 0, causal), new AttentionSegment(1, nc, 0, nn, 0, causal)];
+        // Output rows only (causal, after step 0): cond's at rows [0, T), null's at [T, 2T), their positions and
+        // ids in tensors of their own (the full pass's stay as step 0 wrote them).
+        ReadOnlySpan<AttentionSegment> outputSegments = [new AttentionSegment(0, 0, nc - T, T, 0, true), new AttentionSegment(1, T, nn - T, T, 0, true)];
+        using var outputPositions = b.Allocate(TensorType.I32, reusePrefix ? 2 * T : 1, 1);
+        using var outputIdTensor = b.Allocate(TensorType.I32, reusePrefix ? 2 * T : 1, columns);
+        if (reusePrefix)
+        {
+            var outputPositionIds = new int[2 * T];
+            for (int i = 0; i < T; i++)
+            {
+                outputPositionIds[i] = condSeq.Positions[nc - T + i];
+                outputPositionIds[T + i] = nullSeq.Positions[nn - T + i];
+            }
+            b.Write(outputPositions.All, outputPositionIds);
+        }
+        var host = new float[2 * T * V];    // cond rows, then null rows
+        var guided = new float[T * V];
+        var outputIds = new int[2 * T * columns];   // the new output ids, written for both sequences
         for (int s = 0; s < steps; s++)
         {
             double t = steps == 1 ? 0 : (double)s / (steps - 1);
             int k = Math.Clamp((int)(Math.Cos(t * Math.PI * 0.5) * T), 1, Math.Max(1, T - s));
-            // The k lowest scores (ties: the earlier position first, a stable order).
-            foreach (int i in Enumerable.Range(0, T).OrderBy(i => scores[i]).Take(k)) tokens[i] = c.MaskToken;
+            // The k lowest scores are masked again.
+            for (int i = 0; i < T; i++) order[i] = i;
+            order.AsSpan().Sort(byScore);
+            for (int j = 0; j < k; j++) tokens[order[j]] = c.MaskToken;
             observer?.Tokens(EckerPass.DemaskCond, s, tokens);
-            var masked = tokens.Select(v => v == c.MaskToken).ToArray();
-            var cond = Pass(Prefix(phonemes, request, 0).Segment([table], tokens, T, null), causal, head, T, EckerPass.DemaskCond, s, observer, cancellation);
-            var nul = Pass(Prefix([1, 2], request, 0, prompt: false).Segment([table], tokens, T, null), causal, head, T, EckerPass.DemaskNull, s, observer, cancellation);
+            for (int i = 0; i < T; i++)
+            {
+                masked[i] = tokens[i] == c.MaskToken;
+                // The other id columns stay 0 (one table).
+                outputIds[i * columns] = tokens[i];
+                outputIds[(T + i) * columns] = tokens[i];
+            }
+            if (s == 0)
+            {
+                // Step 0 starts all masked, as the sequences were built: the embedded batch is ready.
+                if (observer is not null)
+                {
+                    Observe(observer, EckerPass.DemaskCond, 0, x.Slice(0, nc), positions.Slice(0, nc), nc);
+                    Observe(observer, EckerPass.DemaskNull, 0, x.Slice(nc, nn), positions.Slice(nc, nn), nn);
+                }
+                EckerTransformer.Forward(b, _w, cache, x.All, positions.All, segments, scratch, cancellation);
+                b.Linear(classifier, x.Slice(nc - T, T), logits.Slice(0, T));
+                b.Linear(classifier, x.Slice(rows - T, T), logits.Slice(T, T));
+            }
+            else if (reusePrefix)
+            {
+                var xo = x.Slice(0, 2 * T);
+                b.Write(outputIdTensor.All, outputIds);
+                b.GatherSum([table], outputIdTensor.All, xo);
+                EckerTransformer.Forward(b, _w, cache, xo, outputPositions.All, outputSegments, scratch, cancellation);
+                b.Linear(classifier, xo, logits.All);
+            }
+            else
+            {
+                b.Write(ids.Slice(nc - T, T), outputIds.AsSpan(0, T * columns));
+                b.Write(ids.Slice(rows - T, T), outputIds.AsSpan(T * columns));
+                condSeq.Gather(b, x.Slice(0, nc), ids.Slice(0, nc));
+                nullSeq.Gather(b, x.Slice(nc, nn), ids.Slice(nc, nn));
+                EckerTransformer.Forward(b, _w, cache, x.All, positions.All, segments, scratch, cancellation);
+                b.Linear(classifier, x.Slice(nc - T, T), logits.Slice(0, T));
+                b.Linear(classifier, x.Slice(rows - T, T), logits.Slice(T, T));
+            }
+            b.Read(logits.All, host);
+            var cond = host.AsSpan(0, T * V);
+            var nul = host.AsSpan(T * V, T * V);
             observer?.Logits(EckerPass.DemaskCond, s, cond, T, V);
             observer?.Logits(EckerPass.DemaskNull, s, nul, T, V);
             for (int i = 0; i < guided.Length; i++) guided[i] = (float)(nul[i] + (cond[i] - nul[i]) * strength);

@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using VallE.Runtime.Backends;
 
 namespace VallE.Runtime.Models.Ecker;
@@ -41,12 +42,30 @@ internal sealed class EckerSequence(int idColumns, bool unifiedPositions)
     }
 
     /// <summary>Writes the embeddings into <paramref name="x"/> and the position ids into <paramref name="positions"/> (int32 column).</summary>
-    public void Embed(IComputeBackend b, TensorRows x, TensorRows positions, Tensor idScratch)
+    public void Embed(IComputeBackend b, TensorRows x, TensorRows positions, Tensor idScratch) =>
+        Embed(b, x, positions, idScratch.Slice(0, Rows));
+
+    /// <summary>
+    /// As above into views of a larger batch (several sequences side by side): <paramref name="ids"/> gets this
+    /// sequence's id rows, which <see cref="Gather"/> reads again later.
+    /// </summary>
+    public void Embed(IComputeBackend b, TensorRows x, TensorRows positions, TensorRows ids)
     {
-        if (x.Count != Rows || positions.Count != Rows) throw new ArgumentException($"sequence of {Rows} rows into {x.Count} / {positions.Count}");
-        var ids = idScratch.Slice(0, Rows);
-        b.Write(ids, _ids.ToArray());
-        b.Write(positions, _positions.ToArray());
+        if (x.Count != Rows || positions.Count != Rows || ids.Count != Rows)
+            throw new ArgumentException($"sequence of {Rows} rows into {x.Count} / {positions.Count} / {ids.Count}");
+        b.Write(ids, CollectionsMarshal.AsSpan(_ids));
+        b.Write(positions, CollectionsMarshal.AsSpan(_positions));
+        Gather(b, x, ids);
+    }
+
+    /// <summary>
+    /// Only the table look-ups, from the ids already on the device (<paramref name="ids"/>, as <see cref="Embed(IComputeBackend, TensorRows, TensorRows, TensorRows)"/>
+    /// wrote them, possibly with the output segment's ids rewritten since): a pass over the same layout with new output
+    /// tokens (NAR-len demasking) re-embeds without rebuilding the sequence or re-uploading the prefix.
+    /// </summary>
+    public void Gather(IComputeBackend b, TensorRows x, TensorRows ids)
+    {
+        if (x.Count != Rows || ids.Count != Rows) throw new ArgumentException($"sequence of {Rows} rows into {x.Count} / {ids.Count}");
         foreach (var (tables, row, rows) in _pieces)
             b.GatherSum(tables, ids.Slice(row, rows), x.Slice(row, rows));
     }
