@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
+using static VallE.Runtime.Sampling.LogitKeys;
 
 namespace VallE.Runtime.Sampling;
 
@@ -296,20 +297,4 @@ public sealed class EckerSampler
     {
         if (row.Length != VocabSize) throw new ArgumentException($"expected {VocabSize} logits, got {row.Length}", nameof(row));
     }
-
-    /// <summary>Sort key: ascending key order = descending logit, then ascending index.</summary>
-    private static ulong KeyOf(float logit, int index)
-    {
-        if (logit == 0f) logit = 0f; // -0 and +0 are the same logit
-        uint bits = BitConverter.SingleToUInt32Bits(logit);
-        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
-        return ((ulong)~ascending << 32) | (uint)index;
-    }
-
-    private static int IndexOf(ulong key) => (int)(uint)key;
-
-    private static InvalidInputException NonFinite(string what) =>
-        new($"the model produced {what} logits (corrupt or non-finite weights, or an overflow)");
-
-    private static InvalidInputException AllMasked() => new("every logit is -inf: no token can be sampled");
 }

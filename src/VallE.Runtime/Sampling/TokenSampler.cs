@@ -1,5 +1,6 @@
 using System.Numerics.Tensors;
 using System.Security.Cryptography;
+using static VallE.Runtime.Sampling.LogitKeys;
 
 namespace VallE.Runtime.Sampling;
 
@@ -269,17 +270,6 @@ public sealed class TokenSampler
         return _generation;
     }
 
-    /// <summary>Sort key: ascending key order = descending logit, then ascending index.</summary>
-    private static ulong KeyOf(float logit, int index)
-    {
-        if (logit == 0f) logit = 0f; // -0 and +0 are the same logit
-        uint bits = BitConverter.SingleToUInt32Bits(logit);
-        uint ascending = (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
-        return ((ulong)~ascending << 32) | (uint)index;
-    }
-
-    private static int IndexOf(ulong key) => (int)(uint)key;
-
     /// <summary>Hoare quickselect: afterwards keys[n] is the n-th smallest and keys[..n] are all smaller.</summary>
     private static void SelectNth(Span<ulong> keys, int n)
     {
@@ -306,10 +296,4 @@ public sealed class TokenSampler
             else return;
         }
     }
-
-    private static InvalidInputException NonFinite(string what) =>
-        new($"the model produced {what} logits (corrupt or non-finite weights, or an overflow)");
-
-    private static InvalidInputException AllMasked() =>
-        new("every logit is -inf: no token can be sampled");
 }
