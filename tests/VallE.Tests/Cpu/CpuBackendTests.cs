@@ -1,3 +1,4 @@
+using VallE.Tests.Support;
 using VallE.Runtime.Cpu;
 
 namespace VallE.Tests.Cpu;
@@ -114,10 +115,7 @@ public class CpuBackendTests
         using var backend = new CpuBackend(3);
         var job = new SumJob { Sums = new long[64] };
         for (int i = 0; i < 100; i++) backend.For(64, ref job);   // warm: pool started, code jitted
-        long before = GC.GetAllocatedBytesForCurrentThread();
-        for (int i = 0; i < 1000; i++) backend.For(64, ref job);
-        long allocated = GC.GetAllocatedBytesForCurrentThread() - before;
-        Assert.That(allocated, Is.Zero);
+        Assert.That(Allocations.SteadyState(_ => backend.For(64, ref job), calls: 1000), Is.Zero);
         Assert.That(job.Sums[63], Is.EqualTo(63));
     }
 
