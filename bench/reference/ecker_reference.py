@@ -202,13 +202,7 @@ def generate(m, phn, lang, prom, max_steps, cached, force=False, clock=None):
         T = len(tokens)
         codes = torch.zeros(T, m.levels, dtype=torch.long)
         codes[:, 0] = torch.tensor(tokens, dtype=torch.long)
-        for level in range(1, m.levels):
-            if T == 0:
-                break
-            out = sum(m.emb(f"resps_emb.embeddings.{l + 1}.weight", codes[:, l]) for l in range(level))
-            x, pos = m.join(m.prefix(phn, lang, level, prom), out)
-            y = m.forward(x, pos, not m.noncausal)[-T:]
-            codes[:, level] = torch.argmax(m.head(level, y), -1)
+        nar_levels(m, phn, lang, prom, codes)
         t2 = time.perf_counter()
     first = (stamps[0] - t0) * 1e3 if stamps else 0.0
     decode = (stamps[-1] - stamps[0]) * 1e3 / (len(stamps) - 1) if len(stamps) > 1 else 0.0
