@@ -89,6 +89,7 @@ internal sealed record BenchReport
             ["ar_ms_per_token"] = m.ArMsPerToken,
             ["prefill_ms"] = m.FirstStepMs,
             ["decode_ms_per_step"] = m.DecodeMsPerStep,
+            ["decode_ms_median"] = m.DecodeMsMedian,
             ["nar_ms"] = m.NarMs,
             ["total_ms"] = m.TotalMs,
             ["audio_seconds"] = m.AudioSeconds,

@@ -249,35 +249,29 @@ internal static class EckerBench
 
     private static (BenchMeasurement Timing, AudioCodes Codes) TimeEngine(EckerModel model, EckerRequest request)
     {
-        var clock = new StepClock(request.MaxDuration + 2);
         long start = Stopwatch.GetTimestamp();
-        clock.Start = start;
+        var clock = new StepClock(new StepTimes(request.MaxDuration + 2, start));
         int[] level0 = model.GenerateAr(request, clock);
         double arMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
         long narStart = Stopwatch.GetTimestamp();
         AudioCodes codes = model.GenerateNar(request, level0);
         double narMs = Stopwatch.GetElapsedTime(narStart).TotalMilliseconds;
         double totalMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        return (new BenchMeasurement("VallE.NET (CPU)", level0.Length, arMs, clock.FirstStepMs, clock.DecodeMsPerStep, narMs, totalMs), codes);
+        var steps = clock.Times;
+        return (new BenchMeasurement("VallE.NET (CPU)", level0.Length, arMs, steps.FirstStepMs, steps.DecodeMsPerStep, narMs, totalMs)
+            { DecodeMsMedian = steps.DecodeMsMedian }, codes);
     }
 
-    /// <summary>A timestamp per AR logit row: row 0 ends the prefill, the rest are decode steps.</summary>
-    private sealed class StepClock(int capacity) : IEckerObserver
+    /// <summary>Stamps every AR logit row (<see cref="StepTimes"/>).</summary>
+    private sealed class StepClock(StepTimes times) : IEckerObserver
     {
-        private readonly long[] _stamps = new long[capacity];
-        private int _count;
-        public long Start;
-
-        public double FirstStepMs => _count > 0 ? Ms(Start, _stamps[0]) : 0;
-        public double DecodeMsPerStep => _count > 1 ? Ms(_stamps[0], _stamps[_count - 1]) / (_count - 1) : 0;
+        public StepTimes Times => times;
 
         public void Inputs(EckerPass pass, int index, ReadOnlySpan<float> embeddings, ReadOnlySpan<int> positions) { }
 
         public void Logits(EckerPass pass, int index, ReadOnlySpan<float> logits, int rows, int vocab)
         {
-            if (pass == EckerPass.Ar && _count < _stamps.Length) _stamps[_count++] = Stopwatch.GetTimestamp();
+            if (pass == EckerPass.Ar) times.Stamp();
         }
-
-        private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
     }
 }

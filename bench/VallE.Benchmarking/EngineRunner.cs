@@ -24,32 +24,20 @@ internal sealed class EngineRunner(ValleModel model)
             Sampling = new SamplingOptions { TopK = 1 },
             MaxFrames = frames,
         };
-        var clock = new StepClock(frames + 2);
         long start = Stopwatch.GetTimestamp();
-        clock.Start = start;
+        var clock = new StepClock(new StepTimes(frames + 2, start));
         GenerationResult result = model.Generate(request, clock);
         double totalMs = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
-        var timing = new BenchMeasurement("VallE.NET (CPU)", result.Frames, result.ArMilliseconds, clock.FirstStepMs,
-            clock.DecodeMsPerStep, result.NarMilliseconds, totalMs);
+        var steps = clock.Times;
+        var timing = new BenchMeasurement("VallE.NET (CPU)", result.Frames, result.ArMilliseconds, steps.FirstStepMs,
+            steps.DecodeMsPerStep, result.NarMilliseconds, totalMs) { DecodeMsMedian = steps.DecodeMsMedian };
         return (timing, result.Codes, result.StopReason);
     }
 
-    private sealed class StepClock(int capacity) : IInferenceObserver
+    private sealed class StepClock(StepTimes times) : IInferenceObserver
     {
-        private readonly long[] _stamps = new long[capacity];
-        private int _count;
-        public long Start;
-
-        public double FirstStepMs => _count > 0 ? Ms(Start, _stamps[0]) : 0;
-        public double DecodeMsPerStep => _count > 1 ? Ms(_stamps[0], _stamps[_count - 1]) / (_count - 1) : 0;
-
-        public void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits)
-        {
-            if (_count < _stamps.Length) _stamps[_count++] = Stopwatch.GetTimestamp();
-        }
-
+        public StepTimes Times => times;
+        public void OnArLogits(int sequence, int step, ReadOnlySpan<float> logits) => times.Stamp();
         public void OnNarLogits(int sequence, int stage, int frames, ReadOnlySpan<float> logits) { }
-
-        private static double Ms(long from, long to) => (to - from) * 1000.0 / Stopwatch.Frequency;
     }
 }

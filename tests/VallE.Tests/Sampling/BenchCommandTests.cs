@@ -34,11 +34,27 @@ public class BenchCommandTests
         JsonElement engine = json.GetProperty("engine");
         Assert.That(engine.GetProperty("total_ms").GetDouble(), Is.GreaterThan(0));
         Assert.That(engine.GetProperty("rtf").GetDouble(), Is.GreaterThan(0));
+        Assert.That(engine.GetProperty("decode_ms_median").GetDouble(), Is.GreaterThan(0));
         Assert.That(json.GetProperty("references").GetArrayLength(), Is.Zero);
         Assert.That(json.GetProperty("torch_skipped").GetString(), Is.EqualTo("--torch none"));
         // d=64, 2 layers: 2 * (12 d^2 + 13 d + 4 * 4d... ) f32 bytes + the 1025 x 64 prediction layer.
         Assert.That(json.GetProperty("floor").GetProperty("weight_bytes_per_step").GetInt64(),
             Is.EqualTo(2L * ((3 * 64 * 64 + 3 * 64) + (64 * 64 + 64) + (256 * 64 + 256) + (64 * 256 + 64) + 4 * 64) * 4 + 1025L * 64 * 4));
+    }
+
+    [Test]
+    public void StepTimesSplitThePrefillFromTheMeanAndMedianStep()
+    {
+        var steps = new StepTimes(capacity: 3, start: System.Diagnostics.Stopwatch.GetTimestamp());
+        Assert.Multiple(() =>
+        {
+            Assert.That(steps.FirstStepMs, Is.Zero);
+            Assert.That(steps.DecodeMsPerStep, Is.Zero);
+            Assert.That(steps.DecodeMsMedian, Is.Zero);
+        });
+        for (int i = 0; i < 5; i++) steps.Stamp();   // stamps past the capacity are dropped, not a crash
+        Assert.That(steps.FirstStepMs, Is.GreaterThanOrEqualTo(0));
+        Assert.That(steps.DecodeMsMedian, Is.GreaterThanOrEqualTo(0).And.LessThanOrEqualTo(steps.DecodeMsPerStep * 2));
     }
 
     [Test]
