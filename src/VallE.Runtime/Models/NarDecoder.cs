@@ -24,7 +24,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
         var dec = w.NarDecoder;
         int d = dec.Dim, books = c.NumQuantizers, vocab = c.AudioVocab, n = inputs.Count;
 
-        int totalRows = 0, maxRows = 0, maxFrames = 0, maxAudio = 0, textRows = 0, audioRows = 0, maxText = 0;
+        int totalRows = 0, maxRows = 0, maxFrames = 0, maxAudio = 0, textRows = 0, audioRows = 0, maxText = 0, promptRows = 0;
         foreach (var input in inputs)
         {
             int audio = input.PromptCodes.Frames + input.FirstCodebook.Length;
@@ -35,6 +35,7 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
             maxText = Math.Max(maxText, input.Text.Length);
             textRows += input.Text.Length;
             audioRows += audio;
+            promptRows += input.PromptCodes.Frames;
         }
         w.NarAudioPosition.EnsureCapacity(maxAudio);
         w.NarTextPosition.EnsureCapacity(maxText);
@@ -47,6 +48,9 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
             var texts = Own(b.Allocate(TensorType.F32, Math.Max(textRows, 1), d));        // encoded text: constant over stages
             var textIds = Own(b.Allocate(TensorType.I32, Math.Max(textRows, 1), 2));
             var codes = Own(b.Allocate(TensorType.I32, Math.Max(audioRows, 1), books));  // [prompt ; generated] codes per sequence
+            // Prefix modes 1, 2, 4: the prompt frames sum all their codebooks at every stage, so that sum is made once.
+            bool fixedPrompt = c.PrefixMode != 0;
+            var promptSums = Own(b.Allocate(TensorType.F32, fixedPrompt ? Math.Max(promptRows, 1) : 1, d));
             var textScratch = Own(b.Allocate(TensorType.F32, w.NarTextPrenet is null ? 1 : Math.Max(maxText, 1), d));
             int prenetRows = w.NarAudioPrenet is null ? 1 : Math.Max(maxAudio, 1);
             var prenetA = Own(b.Allocate(TensorType.F32, prenetRows, Inputs.AudioPrenetWidth));
@@ -63,9 +67,10 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
             var segments = new AttentionSegment[n];
             var textRow = new int[n];
             var codeRow = new int[n];
+            var promptRow = new int[n];
             var hostPicked = new int[Math.Max(maxFrames, 1)];
             var hostLogits = observer is null ? [] : new float[Math.Max(maxFrames, 1) * vocab];
-            int rowAt = 0, textAt = 0, codeAt = 0;
+            int rowAt = 0, textAt = 0, codeAt = 0, promptAt = 0;
             for (int s = 0; s < n; s++)
             {
                 var input = inputs[s];
@@ -86,10 +91,13 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                 result[s] = new long[G * books];
                 for (int t = 0; t < G; t++) all[(P + t) * books] = (int)(result[s][t * books] = input.FirstCodebook[t]);
                 if (P + G > 0) b.Write(codes.Slice(codeAt, P + G), all);
+                if (fixedPrompt && P > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, books), codes.Slice(codeAt, P), promptSums.Slice(promptAt, P));
 
                 segments[s] = new AttentionSegment(s, rowAt, 0, S + P + G, 0, Causal: false);
                 textRow[s] = textAt;
                 codeRow[s] = codeAt;
+                promptRow[s] = promptAt;
+                promptAt += P;
                 rowAt += S + P + G;
                 textAt += S;
                 codeAt += P + G;
@@ -103,9 +111,10 @@ internal sealed class NarDecoder(ValleWeights w, IComputeBackend b)
                     var input = inputs[s];
                     int S = input.Text.Length, P = input.PromptCodes.Frames, G = input.FirstCodebook.Length, row = segments[s].Row;
                     b.Copy(texts.Slice(textRow[s], S), x.Slice(row, S));
-                    // Prompt frames: the codebooks known so far (prefix mode 0) or all of them; generated frames: known so far.
-                    int promptBooks = c.PrefixMode == 0 ? stage : books;
-                    if (P > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, promptBooks), codes.Slice(codeRow[s], P), x.Slice(row + S, P));
+                    // Prompt frames: the codebooks known so far (prefix mode 0) or all of them (summed once, above);
+                    // generated frames: the codebooks known so far.
+                    if (P > 0 && fixedPrompt) b.Copy(promptSums.Slice(promptRow[s], P), x.Slice(row + S, P));
+                    else if (P > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, stage), codes.Slice(codeRow[s], P), x.Slice(row + S, P));
                     if (G > 0) b.GatherSum(w.NarAudioEmbeddings.AsSpan(0, stage), codes.Slice(codeRow[s] + P, G), x.Slice(row + S + P, G));
                     var audio = x.Slice(row + S, P + G);
                     if (P + G == 0) continue;
