@@ -13,7 +13,8 @@ presets=("${@:-small}")
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-2}"
 out="$(mktemp -d)"
 run() { # label dll preset round
-  dotnet "$2" bench --preset "$3" --torch none --threads 2 --bandwidth 10 --json 2>/dev/null > "$out/$1-$3-$4.json"
+  dotnet "$2" bench --preset "$3" --torch none --threads 2 --bandwidth 10 --json 2>"$out/$1-$3-$4.err" > "$out/$1-$3-$4.json" \
+    || { echo "ab-bench: valle bench failed ($2 --preset $3); its log: $out/$1-$3-$4.err" >&2; exit 1; }
   python3 - "$out/$1-$3-$4.json" "$1" "$3" <<'PY'
 import json, sys
 e = json.load(open(sys.argv[1]))["engine"]

@@ -9,12 +9,27 @@ if (args.Length < 3)
     Console.Error.WriteLine("usage: AbInProcess CHECKPOINT BEFORE_FOLDER AFTER_FOLDER [ROUNDS=16] [FRAMES=50] [WARMUPS=2]");
     return 2;
 }
-int Arg(int i, int fallback) => args.Length > i ? int.Parse(args[i], CultureInfo.InvariantCulture) : fallback;
-int rounds = Arg(3, 16), frames = Arg(4, 50), warmups = Arg(5, 2);
+int? Arg(int i, int fallback, int min) =>
+    args.Length <= i ? fallback
+    : int.TryParse(args[i], NumberStyles.None, CultureInfo.InvariantCulture, out int v) && v >= min ? v : null;
+if (Arg(3, 16, 1) is not int rounds || Arg(4, 50, 2) is not int frames || Arg(5, 2, 0) is not int warmups)
+{
+    Console.Error.WriteLine("ROUNDS must be >= 1, FRAMES >= 2 and WARMUPS >= 0 (whole numbers)");
+    return 2;
+}
 if (!File.Exists(args[0])) { Console.Error.WriteLine($"no checkpoint {args[0]}"); return 2; }
 
-var before = new BuildUnderTest("before", args[1], args[0], threads: 2, textTokens: 60, promptFrames: 225);
-var after = new BuildUnderTest("after", args[2], args[0], threads: 2, textTokens: 60, promptFrames: 225);
+BuildUnderTest before, after;
+try
+{
+    before = new BuildUnderTest("before", args[1], args[0], threads: 2, textTokens: 60, promptFrames: 225);
+    after = new BuildUnderTest("after", args[2], args[0], threads: 2, textTokens: 60, promptFrames: 225);
+}
+catch (Exception e) when (e is IOException or TypeLoadException or MissingMemberException or System.Reflection.TargetInvocationException)
+{
+    Console.Error.WriteLine($"cannot load a build: {(e as System.Reflection.TargetInvocationException)?.InnerException?.Message ?? e.Message}");
+    return 1;
+}
 // Warm-ups: the JIT tiers a method up only after ~30 calls (twice with PGO); per-step methods run once per step.
 for (int i = 0; i < warmups; i++) { before.Run(frames); after.Run(frames); }
 

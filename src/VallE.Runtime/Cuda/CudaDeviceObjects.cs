@@ -197,8 +197,7 @@ internal sealed class CudaSamplers : DeviceSamplers
     public override ulong Seed(int slot) => _seeds[slot];
 
     /// <summary>The seed asked for, or a random one: <see cref="TokenSampler"/>'s rule.</summary>
-    internal static ulong SeedOf(SamplingOptions options) =>
-        options.Seed ?? BitConverter.ToUInt64(System.Security.Cryptography.RandomNumberGenerator.GetBytes(8));
+    internal static ulong SeedOf(SamplingOptions options) => SamplerSeed.Resolve(options.Seed);
 
     public override void Dispose()
     {

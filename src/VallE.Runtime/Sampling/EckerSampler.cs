@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Security.Cryptography;
 using static VallE.Runtime.Sampling.LogitKeys;
 
 namespace VallE.Runtime.Sampling;
@@ -53,7 +52,7 @@ public sealed class EckerSampler
         options.Validate();
         Options = options;
         VocabSize = vocabSize;
-        Seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        Seed = SamplerSeed.Resolve(options.Seed);
         _keys = new ulong[vocabSize];
         _weights = new double[vocabSize];
     }

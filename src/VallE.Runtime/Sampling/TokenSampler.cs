@@ -1,5 +1,4 @@
 using System.Numerics.Tensors;
-using System.Security.Cryptography;
 using static VallE.Runtime.Sampling.LogitKeys;
 
 namespace VallE.Runtime.Sampling;
@@ -68,7 +67,7 @@ public sealed class TokenSampler
         options.Validate();
         Options = options;
         VocabSize = vocabSize;
-        Seed = options.Seed ?? BitConverter.ToUInt64(RandomNumberGenerator.GetBytes(8));
+        Seed = SamplerSeed.Resolve(options.Seed);
         Stream = stream;
         _keys = new ulong[vocabSize];
         _stamps = new int[vocabSize];
